@@ -1,0 +1,1 @@
+"""Plan validation: the pandera schema, plan rules and the findings report."""

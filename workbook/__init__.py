@@ -1,0 +1,1 @@
+"""The plan model, plan-document import, and the master and board workbooks (openpyxl)."""
