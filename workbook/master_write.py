@@ -1,0 +1,407 @@
+"""Write a plan as the master workbook: the `Action Plan` sheet laid out like the document, plus the
+`Leads`, `Updates`, `Changes` and `Settings` sheets. The file is replaced atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import stat
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbook import layout
+from workbook.layout import set_text
+from workbook.model import (
+    CHANGES_COLUMNS,
+    LEADS_COLUMNS,
+    PLAN_COLUMNS,
+    RAG_KEY,
+    SHEET_CHANGES,
+    SHEET_LEADS,
+    SHEET_PLAN,
+    SHEET_SETTINGS,
+    SHEET_UPDATES,
+    UPDATES_COLUMNS,
+    Item,
+    Plan,
+    Run,
+)
+
+#: Workbook-level name of the `Action Plan` header row. Excel and LibreOffice move it when rows are
+#: inserted above, so other tools can find the header without scanning; readers still scan.
+HEADER_ROW_NAME = "ActionPlanHeader"
+
+RAG_KEY_LABEL = "RAG status Key:"
+
+# Settings rows, in the order they are written. The plan's own fields come back from these.
+SETTING_PLAN_ID = "Plan id"
+SETTING_TITLE = "Title"
+SETTING_ORGANISATION = "Organisation"
+SETTING_PLAN_DATE = "Plan date"
+SETTING_SOURCE = "Source document"
+SETTING_RETURNS_FOLDER = "Returns folder"
+SETTING_AS_OF = "As-of date"
+SETTING_CREATED = "Created"
+SETTING_IMPORT_NOTE = "Import note"
+SETTINGS_COLUMNS: tuple[str, str] = ("Setting", "Value")
+#: Settings that belong to the plan itself; callers cannot override them through `settings`.
+PLAN_SETTINGS = (
+    SETTING_PLAN_ID,
+    SETTING_TITLE,
+    SETTING_ORGANISATION,
+    SETTING_PLAN_DATE,
+    SETTING_SOURCE,
+    SETTING_IMPORT_NOTE,
+)
+
+_LAST_COLUMN = "G"
+_ITEM_COLUMN_COUNT = len(PLAN_COLUMNS)
+
+
+def write_master(plan: Plan, path: Path, *, settings: dict[str, object] | None = None) -> None:
+    """Write `plan` as a master workbook at `path`, replacing any file there in one step.
+
+    `settings` adds rows to the `Settings` sheet or sets the value of "Returns folder", "As-of date"
+    or "Created"; the rows that hold the plan's own fields cannot be overridden.
+    """
+    settings = dict(settings or {})
+    clash = [key for key in settings if key in PLAN_SETTINGS]
+    if clash:
+        raise ValueError(f"settings {clash} are taken from the plan itself; set them on the Plan")
+    wb = build_master(plan, settings=settings)
+    save_atomically(wb, Path(path))
+
+
+def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) -> Workbook:
+    """The master workbook for `plan`, in memory."""
+    wb = Workbook()
+    layout.use_body_font_as_default(wb)
+    plan_ws = wb.active
+    plan_ws.title = SHEET_PLAN
+    header_row = _write_plan_sheet(plan_ws, plan)
+    wb.defined_names[HEADER_ROW_NAME] = DefinedName(
+        HEADER_ROW_NAME, attr_text=f"'{SHEET_PLAN}'!$A${header_row}:${_LAST_COLUMN}${header_row}"
+    )
+    _write_leads_sheet(wb.create_sheet(SHEET_LEADS), plan)
+    _write_updates_sheet(wb.create_sheet(SHEET_UPDATES), plan)
+    _write_list_sheet(wb.create_sheet(SHEET_CHANGES), CHANGES_COLUMNS, [], widths=_CHANGES_WIDTHS)
+    _write_settings_sheet(wb.create_sheet(SHEET_SETTINGS), plan, settings or {})
+    return wb
+
+
+# --- Action Plan sheet ------------------------------------------------------------------------
+
+
+def _write_plan_sheet(ws: Worksheet, plan: Plan) -> int:
+    """Lay out the title block, RAG key, header, sections and items; return the header row."""
+    for i, column in enumerate(PLAN_COLUMNS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+    _write_title_block(ws, plan)
+    row = _write_rag_key(ws, start=4)
+    header_row = row + 2  # one blank row between key and header, as in the document
+    _write_header(ws, header_row)
+    row = header_row + 1
+    for section, items in _sections_with_items(plan):
+        if section:
+            _write_section_row(ws, row, section)
+            row += 1
+        for item in items:
+            _write_item_row(ws, row, item)
+            row += 1
+    _set_print_layout(ws, plan, header_row)
+    return header_row
+
+
+def _write_title_block(ws: Worksheet, plan: Plan) -> None:
+    lines = ((plan.title, layout.TITLE_FONT, 24), (plan.date_label, layout.SUBTITLE_FONT, 18))
+    for row, (text, font, height) in enumerate(lines, 1):
+        cell = ws.cell(row, 1)
+        set_text(cell, text)
+        cell.font = font
+        ws.row_dimensions[row].height = height
+    cell = ws.cell(3, 1)
+    set_text(cell, plan.organisation)
+    cell.font = layout.BOLD_FONT
+
+
+def _write_rag_key(ws: Worksheet, *, start: int) -> int:
+    """Write the key from `start`; return the last row used."""
+    label = ws.cell(start, 1, RAG_KEY_LABEL)
+    label.font = layout.BOLD_FONT
+    row = start
+    for status in RAG_KEY:
+        row += 1
+        code = ws.cell(row, 1, status.code)
+        code.font = layout.rag_font(status)
+        code.fill = layout.rag_fill(status)
+        code.alignment = layout.CENTRE
+        code.border = layout.THIN_BORDER
+        meaning = ws.cell(row, 2, status.meaning)
+        meaning.font = layout.BODY_FONT
+        meaning.border = layout.THIN_BORDER
+    return row
+
+
+def _write_header(ws: Worksheet, row: int) -> None:
+    for i, column in enumerate(PLAN_COLUMNS, 1):
+        cell = ws.cell(row, i, column.title)
+        cell.font = layout.HEADER_FONT
+        cell.fill = layout.HEADER_FILL
+        cell.alignment = layout.HEADER_ALIGNMENT
+        cell.border = layout.THIN_BORDER
+    ws.row_dimensions[row].height = layout.row_height(
+        {c.key: c.title for c in PLAN_COLUMNS}, bold=True
+    )
+
+
+def _sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
+    """Sections in plan order with their items. Items outside the listed sections are still
+    written (an unlisted section gets its own row at the end) so that no item is dropped."""
+    order = list(dict.fromkeys(plan.sections))
+    for item in plan.items:
+        if item.section not in order:
+            order.append(item.section)
+    # Items with no section have no section row to sit under, so they go first.
+    order.sort(key=lambda s: s != "")
+    return [(s, plan.items_in(s)) for s in order]
+
+
+def _write_section_row(ws: Worksheet, row: int, section: str) -> None:
+    for i in range(1, _ITEM_COLUMN_COUNT + 1):
+        cell = ws.cell(row, i)
+        cell.fill = layout.SECTION_FILL
+        cell.border = layout.THIN_BORDER
+    cell = ws.cell(row, 1)
+    set_text(cell, section)
+    cell.font = layout.SECTION_FONT
+    cell.alignment = layout.SECTION_ALIGNMENT
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=_ITEM_COLUMN_COUNT)
+    total_width = sum(c.width for c in PLAN_COLUMNS)
+    lines = layout.wrapped_lines(section, total_width, bold=True)
+    ws.row_dimensions[row].height = max(18.0, layout.height_for_lines(lines))
+
+
+def _write_item_row(ws: Worksheet, row: int, item: Item) -> None:
+    texts = item_texts(item)
+    for i, column in enumerate(PLAN_COLUMNS, 1):
+        cell = ws.cell(row, i)
+        value = finding_value(item.finding) if column.key == "finding" else texts[column.key]
+        if isinstance(value, CellRichText):
+            cell.value = value
+        else:
+            set_text(cell, value)
+        cell.font = layout.BODY_FONT
+        centred = column.key in ("ref", "status", "lead", "timescale")
+        cell.alignment = layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP
+        cell.border = layout.THIN_BORDER
+    ws.row_dimensions[row].height = layout.row_height(texts)
+
+
+def item_texts(item: Item) -> dict[str, str]:
+    """The text of each plan column for `item`, keyed by column key."""
+    return {
+        "ref": item.ref,
+        "finding": item.finding_text,
+        "actions": item.actions_text,
+        "lead": item.lead,
+        "timescale": item.timescale,
+        "updates": item.updates_text,
+        "status": item.status,
+    }
+
+
+def finding_value(runs: tuple[Run, ...]) -> str | CellRichText:
+    """A finding as a cell value: rich text when any run is italic, plain text otherwise.
+
+    Every run carries the full font: a run with no font of its own shows in Excel's default
+    (Calibri 11), not the cell's font.
+    """
+    if not any(r.italic for r in runs):
+        return "".join(r.text for r in runs)
+    return CellRichText(
+        [
+            TextBlock(InlineFont(rFont=layout.FONT_NAME, sz=layout.FONT_SIZE, i=r.italic), r.text)
+            for r in runs
+            if r.text
+        ]
+    )
+
+
+def _set_print_layout(ws: Worksheet, plan: Plan, header_row: int) -> None:
+    # Rows only: a merged section row cut by a frozen column shows clipped in Excel.
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    _fit_to_page_width(ws)
+    # '&' starts a header/footer code, so a literal one is doubled
+    ws.oddFooter.left.text = plan.title.replace("&", "&&")
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def _fit_to_page_width(ws: Worksheet) -> None:
+    """Landscape A4, as many pages down as needed but never a column cut onto a page of its own."""
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    # Excel's "Narrow" margins, in inches
+    ws.page_margins = PageMargins(
+        left=0.25, right=0.25, top=0.75, bottom=0.75, header=0.3, footer=0.3
+    )
+
+
+# --- List sheets ------------------------------------------------------------------------------
+
+_LEADS_WIDTHS = (10, 36, 40)
+_UPDATES_WIDTHS = (10, 11, 10, 10, 90, 30)
+_CHANGES_WIDTHS = (18, 30, 20, 8, 10, 14, 40, 40, 14)
+_SETTINGS_WIDTHS = (20, 70)
+
+
+def _write_leads_sheet(ws: Worksheet, plan: Plan) -> None:
+    rows = [(lead.code, lead.name, lead.email) for lead in plan.leads]
+    _write_list_sheet(ws, LEADS_COLUMNS, rows, widths=_LEADS_WIDTHS)
+
+
+def _write_updates_sheet(ws: Worksheet, plan: Plan) -> None:
+    rows = [
+        (item.ref, entry.date, entry.lead, entry.status, entry.display, entry.source)
+        for item in plan.items
+        for entry in item.updates
+    ]
+    _write_list_sheet(ws, UPDATES_COLUMNS, rows, widths=_UPDATES_WIDTHS, wrap_column=5)
+
+
+def _write_list_sheet(
+    ws: Worksheet,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple[object, ...]],
+    *,
+    widths: tuple[float, ...],
+    wrap_column: int | None = None,
+) -> None:
+    """A plain table: bold frozen header, autofilter, and one row per tuple."""
+    for i, (title, width) in enumerate(zip(columns, widths, strict=True), 1):
+        cell = ws.cell(1, i, title)
+        cell.font = layout.BOLD_FONT
+        ws.column_dimensions[get_column_letter(i)].width = width
+    n = 1
+    for n, values in enumerate(rows, 2):
+        for i, value in enumerate(values, 1):
+            cell = ws.cell(n, i)
+            _set_value(cell, value)
+            cell.font = layout.BODY_FONT
+            # left-aligned throughout: a right-aligned date or timestamp drifts far from its label
+            cell.alignment = layout.WRAP_TOP_LEFT if i == wrap_column else layout.TOP_LEFT
+        if wrap_column is not None:
+            text = values[wrap_column - 1]
+            lines = layout.wrapped_lines(
+                text if isinstance(text, str) else "", widths[wrap_column - 1]
+            )
+            ws.row_dimensions[n].height = layout.height_for_lines(lines)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
+    ws.print_title_rows = "1:1"
+    _fit_to_page_width(ws)
+
+
+def _write_settings_sheet(ws: Worksheet, plan: Plan, settings: Mapping[str, object]) -> None:
+    rows = settings_rows(plan, settings)
+    _write_list_sheet(ws, SETTINGS_COLUMNS, rows, widths=_SETTINGS_WIDTHS, wrap_column=2)
+
+
+def settings_rows(plan: Plan, settings: Mapping[str, object]) -> list[tuple[str, object]]:
+    """The `Settings` sheet's (setting, value) rows for `plan` with the caller's `settings`."""
+    defaults: dict[str, object] = {
+        SETTING_PLAN_ID: plan.plan_id,
+        SETTING_TITLE: plan.title,
+        SETTING_ORGANISATION: plan.organisation,
+        SETTING_PLAN_DATE: plan.date_label,
+        SETTING_SOURCE: plan.source,
+        SETTING_RETURNS_FOLDER: "",
+        SETTING_AS_OF: None,
+        SETTING_CREATED: dt.datetime.now().replace(microsecond=0),
+    }
+    for key, value in settings.items():
+        defaults[key] = value  # overrides keep their place; new settings go after the defaults
+    rows: list[tuple[str, object]] = list(defaults.items())
+    rows.extend((SETTING_IMPORT_NOTE, note) for note in plan.notes)
+    return rows
+
+
+def _set_value(cell: Cell, value: object) -> None:
+    """Store a list-sheet value: text stays text, dates show as dates."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        set_text(cell, value)
+    elif isinstance(value, Path):
+        set_text(cell, str(value))
+    elif isinstance(value, dt.datetime):
+        cell.value = value
+        cell.number_format = layout.TIMESTAMP_FORMAT
+    elif isinstance(value, dt.date):
+        cell.value = value
+        cell.number_format = layout.DATE_FORMAT
+    elif isinstance(value, (bool, int, float)):
+        cell.value = value
+    else:
+        set_text(cell, str(value))
+
+
+# --- Atomic save ------------------------------------------------------------------------------
+
+
+def save_atomically(wb: Workbook, path: Path) -> None:
+    """Save `wb` to `path` so that readers see either the old file or the whole new one.
+
+    The temporary file sits in the target's folder (os.replace cannot cross file systems), is
+    flushed to disk before it replaces the target, and is removed if anything fails. It starts with
+    '.' rather than '~$' because '~$' marks an Excel lock file.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    mode = _target_mode(path)
+    # os.open with 0o666 lets the umask decide, as for any new file; mkstemp would force 0o600
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            wb.save(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _target_mode(path: Path) -> int | None:
+    """Keep the permissions of the file being replaced (a shared master stays shared)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable; not possible on Windows, where it is not needed."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
