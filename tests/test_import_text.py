@@ -241,3 +241,16 @@ def test_stray_text_that_repeats_nothing_is_kept_as_a_note() -> None:
         "line 4: text outside the table, not part of any item, kept here for you to place: "
         "'Page 3 of 9 - draft for discussion'",
     )
+
+
+def test_rag_key_lines_without_their_heading_are_not_the_organisation() -> None:
+    text = (
+        "ACTION PLAN\nJune 2024\nSOMEWHERE TRUST\nGREEN On Target for delivery\nBLUE Complete\n"
+        "F\tAction\tLead\tTime-scale\tUpdate\tStatus\nA finding.\t1. Do it\tGT\tJun-24\t\t\n"
+    )
+    plan = import_text(text)
+    assert (plan.title, plan.date_label, plan.organisation) == (
+        "ACTION PLAN",
+        "June 2024",
+        "SOMEWHERE TRUST",
+    )

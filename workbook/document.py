@@ -20,7 +20,7 @@ from workbook.actions import split_numbered, starts_numbered
 from workbook.cells import Paragraph
 from workbook.errors import PlanImportError
 from workbook.leads import parse_leads
-from workbook.model import RAG_CODES, Item, Lead, Plan, Run, normalise_runs
+from workbook.model import RAG_CODES, RAG_KEY, Item, Lead, Plan, Run, normalise_runs
 from workbook.timescales import MONTH_YEAR
 from workbook.updates import parse_updates
 
@@ -70,6 +70,7 @@ class _Draft:
 
 
 _SENTENCE_END = re.compile(r"""[.!?:;)\]"'\u201d\u2019]\s*$""")
+_KEY_LINES = {f"{r.code} {r.meaning}".upper() for r in RAG_KEY}
 _STOPWORDS = {"a", "an", "and", "of", "the", "to", "for", "in", "on", "through", "by", "with"}
 
 
@@ -262,7 +263,7 @@ def _title_block(lines: tuple[str, ...]) -> tuple[str, str, str]:
         if upper.startswith("RAG") and "KEY" in upper:
             in_key = True
             continue
-        if in_key and upper.split(" ", 1)[0] in RAG_CODES:
+        if (in_key and upper.split(" ", 1)[0] in RAG_CODES) or upper in _KEY_LINES:
             continue
         if not title:
             title = line
