@@ -95,9 +95,8 @@ def _report_import(plan: Any, out: Path) -> None:
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 def import_cmd(source: Path, out: Path, force: bool) -> None:
     """Import a plan document (.txt export or Word .docx) into a new master workbook."""
-    from workbook.master_write import write_master
-
     from workbook.importing import import_plan
+    from workbook.master_write import write_master
 
     _check_xlsx_name(out)
     _refuse_overwrite(out, force)
@@ -119,9 +118,8 @@ def demo(out: Path) -> None:
     """Build a master workbook from the embedded March 2023 Ofsted action plan."""
     import dataclasses
 
-    from workbook.master_write import write_master
-
     from workbook.importing import new_plan_id
+    from workbook.master_write import write_master
     from workbook.seed import seed_plan
 
     out.mkdir(parents=True, exist_ok=True)
