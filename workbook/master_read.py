@@ -11,6 +11,7 @@ import datetime as dt
 import zipfile
 from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbook.actions import split_numbered
@@ -60,24 +61,18 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
     Raises MasterError when there is no `Action Plan` sheet or no header row on it.
     """
     _require_plan_sheet(list(sheets))
-    grid = _sheet(sheets, SHEET_PLAN) or ()
-    header = find_header_row(grid)
-    if header is None:
-        raise MasterError(
-            f"no header row on the '{SHEET_PLAN}' sheet; the row above the first section needs "
-            "'Ref' in column A and 'Action' in column C"
-        )
+    grid = sheet(sheets, SHEET_PLAN) or ()
+    log = updates_log(sheet(sheets, SHEET_UPDATES) or ())
+    sections, items = _sections_and_items(grid, log)
     settings = settings_from_sheets(sheets)
-    title_block = _title_block(grid, header)
-    updates_log = _updates_log(_sheet(sheets, SHEET_UPDATES) or ())
-    sections, items = _sections_and_items(grid, header, updates_log)
+    title_block = _title_block(grid, find_header_row(grid) or 0)
     return Plan(
         title=_text(settings.get(SETTING_TITLE, title_block[0])),
         organisation=_text(settings.get(SETTING_ORGANISATION, title_block[2])),
         date_label=_text(settings.get(SETTING_PLAN_DATE, title_block[1])),
         sections=sections,
         items=items,
-        leads=_leads(_sheet(sheets, SHEET_LEADS) or ()),
+        leads=_leads(sheet(sheets, SHEET_LEADS) or ()),
         plan_id=_text(settings.get(SETTING_PLAN_ID)),
         source=_text(settings.get(SETTING_SOURCE)),
         notes=tuple(_text(n) for n in import_notes(sheets)),
@@ -124,7 +119,7 @@ def import_notes(sheets: Mapping[str, Grid]) -> list[object]:
 
 def _settings_rows(sheets: Mapping[str, Grid]) -> list[tuple[str, object]]:
     rows: list[tuple[str, object]] = []
-    for r, row in enumerate(_sheet(sheets, SHEET_SETTINGS) or ()):
+    for r, row in enumerate(sheet(sheets, SHEET_SETTINGS) or ()):
         key = _text(_at(row, 0)).strip()
         if not key or (r == 0 and key.casefold() == "setting"):
             continue
@@ -138,30 +133,59 @@ def _title_block(grid: Grid, header: int) -> tuple[str, str, str]:
     return texts[0], texts[1], texts[2]
 
 
-def _sections_and_items(
-    grid: Grid, header: int, updates_log: _UpdatesLog
-) -> tuple[tuple[str, ...], tuple[Item, ...]]:
+@dataclass(frozen=True)
+class PlanRow:
+    """One non-empty row under the header of the `Action Plan` sheet, where it is in Excel."""
+
+    excel_row: int  # 1-based, as Excel numbers rows
+    section: str  # the section it is in (for a section row, its own name)
+    is_section: bool
+    values: dict[str, object]  # by PLAN_COLUMNS key, as read
+    texts: dict[str, str]  # the same values as the text the plan keeps
+    columns: dict[str, int]  # 0-based column of each key, for cell addresses
+
+
+def plan_rows(grid: Grid) -> list[PlanRow]:
+    """The section and item rows of an `Action Plan` grid, in order (header found, not assumed).
+
+    A section row has text in column A only; an item row is any other non-empty row - including
+    one whose ref is missing, which validation then reports.
+    """
+    header = find_header_row(grid)
+    if header is None:
+        raise MasterError(
+            f"no header row on the '{SHEET_PLAN}' sheet; the row above the first section needs "
+            "'Ref' in column A and 'Action' in column C"
+        )
     columns = plan_column_indexes(grid[header])
-    sections: list[str] = []
-    items: list[Item] = []
+    rows: list[PlanRow] = []
     section = ""
-    for row in grid[header + 1 :]:
+    for r in range(header + 1, len(grid)):
+        row = grid[r]
         values = {key: _at(row, i) for key, i in columns.items()}
         texts = {key: _text(v) for key, v in values.items()}
         if not any(texts.values()):
             continue
-        if texts["ref"] and not any(t for k, t in texts.items() if k != "ref"):
+        is_section = bool(texts["ref"]) and not any(t for k, t in texts.items() if k != "ref")
+        if is_section:
             section = texts["ref"]
-            if section not in sections:
-                sections.append(section)
-            continue
-        items.append(_item(values, texts, section, updates_log))
+        rows.append(PlanRow(r + 1, section, is_section, values, texts, columns))
+    return rows
+
+
+def _sections_and_items(grid: Grid, log: UpdatesLog) -> tuple[tuple[str, ...], tuple[Item, ...]]:
+    sections: list[str] = []
+    items: list[Item] = []
+    for row in plan_rows(grid):
+        if row.is_section:
+            if row.section not in sections:
+                sections.append(row.section)
+        else:
+            items.append(_item(row.values, row.texts, row.section, log))
     return tuple(sections), tuple(items)
 
 
-def _item(
-    values: dict[str, object], texts: dict[str, str], section: str, updates_log: _UpdatesLog
-) -> Item:
+def _item(values: dict[str, object], texts: dict[str, str], section: str, log: UpdatesLog) -> Item:
     finding = values["finding"]
     runs = finding if isinstance(finding, tuple) else (Run(texts["finding"]),)
     return Item(
@@ -171,7 +195,7 @@ def _item(
         actions=actions_from_cell(texts["actions"]),
         lead=texts["lead"],
         timescale=texts["timescale"],
-        updates=updates_log.entries(texts["ref"], texts["updates"]),
+        updates=log.entries(texts["ref"], texts["updates"]),
         status=texts["status"],
     )
 
@@ -205,7 +229,7 @@ def _split_numbered_lines(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-class _UpdatesLog:
+class UpdatesLog:
     """The `Updates` sheet: each entry's date, lead, status and source, which the Update cell's
     text cannot carry, looked up by item ref and the entry as displayed."""
 
@@ -234,9 +258,9 @@ class _UpdatesLog:
         return tuple(out)
 
 
-def _updates_log(grid: Grid) -> _UpdatesLog:
+def updates_log(grid: Grid) -> UpdatesLog:
     rows = []
-    for rec in _records(grid, UPDATES_COLUMNS):
+    for rec in records(grid, UPDATES_COLUMNS):
         display = _text(rec["update"])
         ref = _text(rec["ref"])
         if not ref and not display:
@@ -251,7 +275,7 @@ def _updates_log(grid: Grid) -> _UpdatesLog:
             source=_text(rec["source"]),
         )
         rows.append((ref, entry))
-    return _UpdatesLog(rows)
+    return UpdatesLog(rows)
 
 
 def _split_display(display: str) -> tuple[str, str]:
@@ -264,14 +288,14 @@ def _split_display(display: str) -> tuple[str, str]:
 
 def _leads(grid: Grid) -> tuple[Lead, ...]:
     leads = []
-    for rec in _records(grid, LEADS_COLUMNS):
+    for rec in records(grid, LEADS_COLUMNS):
         code, name, email = (_text(rec[k]) for k in ("code", "name", "email"))
         if code or name or email:
             leads.append(Lead(code, name, email))
     return tuple(leads)
 
 
-def _records(grid: Grid, columns: tuple[str, ...]) -> list[dict[str, object]]:
+def records(grid: Grid, columns: tuple[str, ...]) -> list[dict[str, object]]:
     """Rows of a list sheet under its header row, keyed by lower-case column title; columns found
     by title so that an owner's reordering does not matter."""
     if not grid:
@@ -284,7 +308,7 @@ def _records(grid: Grid, columns: tuple[str, ...]) -> list[dict[str, object]]:
 # --- Cell values ------------------------------------------------------------------------------
 
 
-def _sheet(sheets: Mapping[str, Grid], name: str) -> Grid | None:
+def sheet(sheets: Mapping[str, Grid], name: str) -> Grid | None:
     """A sheet by name; Excel treats sheet names case-insensitively, so this does too."""
     if name in sheets:
         return sheets[name]
@@ -362,7 +386,7 @@ def read_settings(path: Path) -> dict[str, object]:
 def read_sheets(path: Path, *, rich: bool = True) -> dict[str, list[list[object]]]:
     """The sheets a Plan is read from, as grids of cell values (None for an empty cell)."""
     path = Path(path)
-    _check_file(path)
+    check_master_file(path)
     try:
         return _openpyxl_sheets(path) if rich else _calamine_sheets(path)
     except MasterError:
@@ -374,7 +398,7 @@ def read_sheets(path: Path, *, rich: bool = True) -> dict[str, list[list[object]
         ) from e
 
 
-def _check_file(path: Path) -> None:
+def check_master_file(path: Path) -> None:
     if not path.exists():
         raise MasterError(
             f"master workbook not found: {path}; check the path, or create one with "

@@ -1,0 +1,85 @@
+"""Item rows of a master as a DataFrame for the schemas: one row per item, indexed by Excel row,
+with the values the rules need worked out once (lead codes not in the register, due date, the
+status the typed value means, the newest update's date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+import pandas as pd
+
+from workbook.leads import lead_codes
+from workbook.master_read import PlanRow, UpdatesLog, actions_from_cell
+from workbook.model import COMPLETE, UpdateEntry, normalise_status
+from workbook.timescales import due_date
+
+# words by which an update says the work is finished
+_COMPLETION = re.compile(
+    r"\b(complete[ds]?|completion|done|achieved|implemented|in place|embedded|BAU|"
+    r"business as usual|closed|delivered)\b",
+    re.IGNORECASE,
+)
+
+
+def completion_recorded(updates: Sequence[UpdateEntry]) -> bool:
+    """Does the newest update record the completion (logged as BLUE, or saying so)?"""
+    if not updates:
+        return False
+    newest = updates[0]
+    return newest.status == COMPLETE or bool(_COMPLETION.search(newest.text))
+
+
+def items_frame(
+    rows: Sequence[PlanRow],
+    register: set[str],
+    log: UpdatesLog,
+    *,
+    as_of: dt.date,
+    cycle_start: dt.date,
+) -> pd.DataFrame:
+    """One row per item row of the sheet (section rows left out), index = Excel row number."""
+    records = []
+    index = []
+    for row in rows:
+        if row.is_section:
+            continue
+        t = row.texts
+        updates = log.entries(t["ref"], t["updates"])
+        dates = [u.date for u in updates if u.date]
+        records.append(
+            {
+                "ref": t["ref"].strip(),
+                "finding": t["finding"],
+                "n_actions": len(actions_from_cell(t["actions"])),
+                "lead": t["lead"],
+                "unknown_leads": ", ".join(c for c in lead_codes(t["lead"]) if c not in register),
+                "timescale": t["timescale"],
+                "due": _ts(due_date(row.values["timescale"])),
+                "status": t["status"],
+                "status_code": normalise_status(t["status"]),
+                "latest_update": _ts(max(dates)) if dates else pd.NaT,
+                "completion_recorded": completion_recorded(updates),
+                "as_of": pd.Timestamp(as_of),
+                "cycle_start": pd.Timestamp(cycle_start),
+            }
+        )
+        index.append(row.excel_row)
+    frame = pd.DataFrame.from_records(records, index=pd.Index(index, name="excel_row"))
+    if frame.empty:
+        frame = pd.DataFrame(columns=list(_EMPTY_COLUMNS))
+    for col in ("due", "latest_update", "as_of", "cycle_start"):
+        frame[col] = pd.to_datetime(frame[col])
+    frame["status_code"] = frame["status_code"].astype(object)
+    return frame
+
+
+_EMPTY_COLUMNS = (
+    "ref", "finding", "n_actions", "lead", "unknown_leads", "timescale", "due", "status",
+    "status_code", "latest_update", "completion_recorded", "as_of", "cycle_start",
+)  # fmt: skip
+
+
+def _ts(value: dt.date | None) -> pd.Timestamp:
+    return pd.Timestamp(value) if value else pd.NaT
