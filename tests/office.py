@@ -19,6 +19,7 @@ needs_office = pytest.mark.skipif(
 def to_pdf(workbook: Path, outdir: Path) -> Path:
     """Render a workbook to PDF with LibreOffice, as a person printing it would get it."""
     assert SOFFICE
+    outdir = outdir.resolve()  # soffice needs an absolute profile URL, else it hangs
     profile = outdir / ".lo-profile"  # own profile: parallel or leftover soffice never blocks us
     subprocess.run(
         [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",

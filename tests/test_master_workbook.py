@@ -27,6 +27,7 @@ from workbook.master_write import HEADER_ROW_NAME, write_master
 from workbook.model import (
     CHANGES_COLUMNS,
     DOCUMENT_COLUMN_TITLES,
+    DUE_COLUMN,
     FINDING_TITLE,
     LEADS_COLUMNS,
     PLAN_COLUMNS,
@@ -190,18 +191,18 @@ def test_calamine_sees_title_block_key_and_header(master: Path) -> None:
     rows = calamine_sheet(master, SHEET_PLAN)
     h = header_index(rows)
     assert rows[0][0] == "OFSTED ACTION PLAN"
-    assert rows[h] == ["Ref", *DOCUMENT_COLUMN_TITLES]
+    assert rows[h] == ["Ref", *DOCUMENT_COLUMN_TITLES, DUE_COLUMN.title]
     assert rows[h][1] == FINDING_TITLE
     key = {r[0]: r[1] for r in rows[:h]}
     assert all(key[s.code] == s.meaning for s in RAG_KEY)
-    assert rows[h - 1] == [""] * 7  # a blank row between key and header
+    assert rows[h - 1] == [""] * 8  # a blank row between key and header
 
 
 def test_calamine_sees_section_rows_and_items(master: Path) -> None:
     rows = calamine_sheet(master, SHEET_PLAN)
     body = [r for r in rows[header_index(rows) + 1 :] if any(r)]
     assert [r[0] for r in body] == [WNI, "WNI-01", "WNI-02", EHP, "EHP-01", "EHP-02"]
-    assert body[0][1:] == [""] * 6
+    assert body[0][1:] == [""] * 7
     wni01 = body[1]
     assert wni01[2] == (
         "1. Review and update the Partnership DA Strategy\n"
@@ -212,6 +213,8 @@ def test_calamine_sees_section_rows_and_items(master: Path) -> None:
         "Update 26 Nov 26 (GT): Strategy agreed at board.\n\n"
         "Up-date mid May 23: Meeting arranged with Deputy PCC."
     )
+    # the Due column: the time-scale's date as a real date, blank when it names none
+    assert [r[7] for r in body] == ["", dt.date(2024, 3, 31), dt.date(2023, 4, 30), "", "", ""]
 
 
 def test_formula_looking_text_stays_text(master: Path) -> None:
@@ -270,7 +273,7 @@ def test_widths_frozen_header_and_print_settings(master: Path) -> None:
     wb = load_workbook(master)
     ws = wb[SHEET_PLAN]
     h = next(r[0].row for r in ws.iter_rows() if r[0].value == "Ref")
-    for letter, column in zip("ABCDEFG", PLAN_COLUMNS, strict=True):
+    for letter, column in zip("ABCDEFGH", (*PLAN_COLUMNS, DUE_COLUMN), strict=True):
         assert ws.column_dimensions[letter].width == pytest.approx(column.width)
     assert ws.freeze_panes == f"A{h + 1}"
     assert ws.print_title_rows.replace("$", "") == f"{h}:{h}"
@@ -281,11 +284,11 @@ def test_widths_frozen_header_and_print_settings(master: Path) -> None:
     assert ws.page_margins.left == 0.25
     assert ws.oddFooter.right.text == "Page &P of &N"
     assert ws.oddFooter.left.text == "OFSTED ACTION PLAN"
-    assert wb.defined_names[HEADER_ROW_NAME].attr_text == f"'{SHEET_PLAN}'!$A${h}:$G${h}"
+    assert wb.defined_names[HEADER_ROW_NAME].attr_text == f"'{SHEET_PLAN}'!$A${h}:$H${h}"
     header = ws.cell(h, 1)
     assert header.fill.fgColor.rgb.endswith(layout.HEADER_FILL_COLOUR) and header.font.b
     assert ws.cell(h + 1, 1).fill.fgColor.rgb.endswith(layout.SECTION_FILL_COLOUR)
-    assert f"A{h + 1}:G{h + 1}" in {str(r) for r in ws.merged_cells.ranges}
+    assert f"A{h + 1}:H{h + 1}" in {str(r) for r in ws.merged_cells.ranges}
     item = ws.cell(h + 2, 3)
     assert item.alignment.wrap_text and item.alignment.vertical == "top"
     assert ws.row_dimensions[h + 2].height == layout.row_height(

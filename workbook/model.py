@@ -33,6 +33,25 @@ RAG_CODES: tuple[str, ...] = tuple(r.code for r in RAG_KEY)
 RAG_BY_CODE: dict[str, RagStatus] = {r.code: r for r in RAG_KEY}
 COMPLETE = "BLUE"
 
+# What a person may type for a status, besides the code itself in any case or spacing: the
+# single-letter shorthand (R, A, G, B) and the key's own meaning ("Complete", "On target for
+# delivery"). Anything else is not a status; callers report it rather than guess.
+_STATUS_ALIASES: dict[str, str] = {
+    **{r.code: r.code for r in RAG_KEY},
+    **{r.code[0]: r.code for r in RAG_KEY},
+    **{" ".join(r.meaning.upper().split()): r.code for r in RAG_KEY},
+}
+
+
+def normalise_status(value: object) -> str | None:
+    """The RAG code a typed status means ("green " -> GREEN, "b" -> BLUE, "Complete" -> BLUE),
+    "" for a blank status, or None when the value is not a status at all."""
+    text = " ".join(str(value if value is not None else "").split()).upper()
+    if not text:
+        return ""
+    return _STATUS_ALIASES.get(text)
+
+
 # --- Workbook vocabulary -----------------------------------------------------------------------
 
 SHEET_PLAN = "Action Plan"
@@ -65,6 +84,10 @@ PLAN_COLUMNS: tuple[Column, ...] = (
     Column("status", "Status", 10),
 )
 COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in PLAN_COLUMNS}
+#: Written right after `Status` on plan sheets (master, board): the due date the time-scale names
+#: (`Item.due`) as a real date cell, so spreadsheet rules can compare dates. Derived, so it is not
+#: in PLAN_COLUMNS and readers ignore it.
+DUE_COLUMN = Column("due", "Due", 11)
 #: Titles of the document's own six columns, in order (the `Ref` column is ours).
 DOCUMENT_COLUMN_TITLES: tuple[str, ...] = tuple(c.title for c in PLAN_COLUMNS[1:])
 
