@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 DEFAULT_DEMO_DIR = "actionplan-demo"
+DEMO_AS_OF = (2023, 5, 31)  # the end of the March 2023 plan's first update cycle
 
 
 class _Cli(click.Group):
@@ -115,18 +116,187 @@ def import_cmd(source: Path, out: Path, force: bool) -> None:
     help="Folder for the demo's files (created if missing; its demo files are replaced).",
 )
 def demo(out: Path) -> None:
-    """Build a master workbook from the embedded March 2023 Ofsted action plan."""
-    import dataclasses
+    """Run the cycle on the embedded March 2023 Ofsted action plan: master, validation, board pack.
 
+    The demo judges the plan as at 31 May 2023, the end of its first update cycle.
+    """
+    import dataclasses
+    import datetime as dt
+
+    from validation.run import validate_master
+    from workbook.board_packs import make_board_pack
     from workbook.importing import new_plan_id
     from workbook.master_write import write_master
+    from workbook.pdf import find_soffice
     from workbook.seed import seed_plan
 
     out.mkdir(parents=True, exist_ok=True)
     plan = dataclasses.replace(seed_plan(), plan_id=new_plan_id())
     master = out / "master.xlsx"
-    write_master(plan, master)
+    write_master(plan, master, settings={"As-of date": dt.date(*DEMO_AS_OF)})
     _report_import(plan, master)
+    report = validate_master(master)
+    click.echo(
+        f"Validation: {len(report.errors)} errors, {len(report.warnings)} warnings "
+        f"(see: actionplan validate {master})"
+    )
+    for f in report.errors:
+        click.echo(f"  {f.cell:5} {f.message}")
+    soffice = find_soffice()
+    run = make_board_pack(master, out / "board.xlsx", pdf=soffice is not None, soffice=soffice)
+    _report_board(run, master)
+    if soffice is None:
+        click.echo("  (no PDF: install LibreOffice to print the board pack)")
+
+
+@cli.command()
+@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--as-of",
+    "as_of_text",
+    metavar="DATE",
+    help="Judge overdue items and this cycle's updates at this date (YYYY-MM-DD); "
+    "default: the master's Settings 'As-of date', else today.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON for tools.")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Also put the findings in the master: a Validation sheet with links, and a comment "
+    "on each offending cell (replaced at the next run).",
+)
+def validate(master: Path, as_of_text: str | None, as_json: bool, write: bool) -> None:
+    """Check the master against the plan rules: exit 0 no errors, 1 errors found, 2 cannot run."""
+    from validation.run import validate_master
+
+    as_of = _parse_date(as_of_text, "--as-of") if as_of_text else None
+    report = validate_master(master, as_of=as_of)
+    if write:
+        from workbook.validation_sheet import write_validation
+
+        write_validation(master, report)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_findings(report, master, written=write)
+    sys.exit(0 if report.ok else 1)
+
+
+def _print_findings(report: Any, master: Path, *, written: bool) -> None:
+    click.echo(
+        f"{master}: {len(report.errors)} errors, {len(report.warnings)} warnings "
+        f"(as of {report.as_of:%d %b %Y})"
+    )
+    rows = report.flatten(["severity", "code", "ref", "cell", "message"])
+    if rows:
+        widths = [
+            max(len(r[i]) for r in [["SEVERITY", "CODE", "REF", "CELL"], *rows]) for i in range(4)
+        ]
+        head = ["SEVERITY", "CODE", "REF", "CELL", "MESSAGE"]
+        for r in [head, *rows]:
+            click.echo(
+                "  ".join(v.ljust(w) for v, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+            )
+    if written:
+        click.echo(f"Findings written to the Validation sheet of {master}")
+
+
+@cli.command()
+@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The board workbook to write (.xlsx).",
+)
+@click.option("--pdf", is_flag=True, help="Also print it to a PDF beside --out (LibreOffice).")
+@click.option(
+    "--as-of",
+    "as_of_text",
+    metavar="DATE",
+    help="Report at this date (YYYY-MM-DD); default: the master's Settings 'As-of date', "
+    "else today.",
+)
+@click.option("--force", is_flag=True, help="Replace --out (and its PDF) if they exist.")
+@click.option(
+    "--no-record",
+    is_flag=True,
+    help="Do not record this pack in the master (a draft: the next pack still compares with the "
+    "last one recorded).",
+)
+def board(
+    master: Path, out: Path, pdf: bool, as_of_text: str | None, force: bool, no_record: bool
+) -> None:
+    """Write the board pack: a Summary (RAG by section, overdue, what moved since the last pack,
+    a chart) and the Action Plan with the latest update per item."""
+    from workbook.errors import ActionPlanError
+
+    as_of = _parse_date(as_of_text, "--as-of") if as_of_text else None
+    if out.suffix.lower() != ".xlsx":
+        raise ActionPlanError(f"{out} must end in .xlsx (the board pack is an Excel workbook)")
+    soffice = None
+    if pdf:
+        from workbook.pdf import SOFFICE_MISSING, find_soffice
+
+        soffice = find_soffice()
+        if soffice is None:
+            raise ActionPlanError(SOFFICE_MISSING)
+    _refuse_overwrite(out, force)
+    if pdf:
+        _refuse_overwrite(out.with_suffix(".pdf"), force)
+
+    from workbook.board_packs import make_board_pack
+
+    run = make_board_pack(master, out, as_of=as_of, pdf=pdf, record=not no_record, soffice=soffice)
+    _report_board(run, master)
+
+
+def _parse_date(text: str, option: str) -> Any:
+    import datetime as dt
+
+    from workbook.errors import ActionPlanError
+
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ActionPlanError(
+            f"{option} {text!r} is not a date; give it as YYYY-MM-DD, e.g. 2023-08-01"
+        ) from None
+
+
+def _report_board(run: Any, master: Path) -> None:
+    from workbook.board import CATEGORIES, long_date, percent
+
+    s = run.summary
+    counts = ", ".join(
+        f"{s.overall.count(c.key)} {c.label}" for c in CATEGORIES if s.overall.count(c.key)
+    )
+    click.echo(f"Board pack as at {long_date(s.as_of)}: {s.overall.total} items ({counts})")
+    click.echo(f"  {percent(s.complete_fraction)} complete, {len(s.overdue)} overdue")
+    if run.previous is None:
+        click.echo("  moved: no earlier board pack recorded")
+    else:
+        since = f" (as at {long_date(run.previous.as_of)})" if run.previous.as_of else ""
+        click.echo(f"  {len(s.moved)} moved since board pack {run.previous.number}{since}")
+    click.echo(f"Board workbook: {run.out}")
+    if run.pdf is not None:
+        click.echo(f"Board PDF: {run.pdf}")
+    if run.recorded is None:
+        click.echo("Not recorded in the master (--no-record)")
+    else:
+        click.echo(f"Recorded as board pack {run.recorded} in {master}")
+
+
+@cli.command()
+@click.argument("master", type=click.Path(path_type=Path))
+def rag(master: Path) -> None:
+    """(Re)apply RAG formatting to MASTER: Status colours, overdue time-scales, Status dropdown."""
+    from workbook.rag_format import rag_master
+
+    click.echo(rag_master(master).summary())
 
 
 def main(argv: list[str] | None = None) -> None:

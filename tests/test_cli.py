@@ -107,12 +107,17 @@ def test_import_missing_source_and_bad_out(
     assert "must end in .xlsx" in result.output
 
 
-def test_demo_builds_the_master(runner: CliRunner, tmp_path: Path, seed) -> None:
+def test_demo_runs_the_cycle(runner: CliRunner, tmp_path: Path, seed) -> None:
     result = runner.invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     master = tmp_path / "demo" / "master.xlsx"
     assert f"Master workbook: {master}" in result.output
     assert read_master(master).items == seed.items
+    assert "Validation: 2 errors, 30 warnings" in result.output
+    assert "Board pack as at 31 May 2023: 27 items" in result.output
+    assert (tmp_path / "demo" / "board.xlsx").exists()
+    # run again into the same folder: the demo replaces its own files
+    assert runner.invoke(cli, ["demo", "--out", str(tmp_path / "demo")]).exit_code == 0
 
 
 def test_debug_shows_traceback(runner: CliRunner, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from workbook import layout
 from workbook.layout import set_text
 from workbook.model import (
     CHANGES_COLUMNS,
+    DUE_COLUMN,
     LEADS_COLUMNS,
     PLAN_COLUMNS,
     RAG_KEY,
@@ -64,8 +65,10 @@ PLAN_SETTINGS = (
     SETTING_IMPORT_NOTE,
 )
 
-_LAST_COLUMN = "G"
-_ITEM_COLUMN_COUNT = len(PLAN_COLUMNS)
+#: Every column of a plan sheet: the plan's own, then the derived Due date.
+SHEET_COLUMNS = (*PLAN_COLUMNS, DUE_COLUMN)
+_LAST_COLUMN = get_column_letter(len(SHEET_COLUMNS))
+_ITEM_COLUMN_COUNT = len(SHEET_COLUMNS)
 
 
 def write_master(plan: Plan, path: Path, *, settings: dict[str, object] | None = None) -> None:
@@ -88,7 +91,7 @@ def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) ->
     layout.use_body_font_as_default(wb)
     plan_ws = wb.active
     plan_ws.title = SHEET_PLAN
-    header_row = _write_plan_sheet(plan_ws, plan)
+    header_row = write_plan_sheet(plan_ws, plan)
     wb.defined_names[HEADER_ROW_NAME] = DefinedName(
         HEADER_ROW_NAME, attr_text=f"'{SHEET_PLAN}'!$A${header_row}:${_LAST_COLUMN}${header_row}"
     )
@@ -96,27 +99,41 @@ def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) ->
     _write_updates_sheet(wb.create_sheet(SHEET_UPDATES), plan)
     _write_list_sheet(wb.create_sheet(SHEET_CHANGES), CHANGES_COLUMNS, [], widths=_CHANGES_WIDTHS)
     _write_settings_sheet(wb.create_sheet(SHEET_SETTINGS), plan, settings or {})
+    # imported here: rag_format builds on this module's constants and writers
+    from workbook.rag_format import apply_rag_formatting, ensure_as_of_name
+
+    ensure_as_of_name(wb)
+    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row)
     return wb
 
 
 # --- Action Plan sheet ------------------------------------------------------------------------
 
 
-def _write_plan_sheet(ws: Worksheet, plan: Plan) -> int:
-    """Lay out the title block, RAG key, header, sections and items; return the header row."""
-    for i, column in enumerate(PLAN_COLUMNS, 1):
+#: The Update column's title when it shows only each item's newest entry (the board pack), so a
+#: reader does not take one entry for the whole history.
+LATEST_UPDATE_TITLE = "Latest update"
+
+
+def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = False) -> int:
+    """Lay out the title block, RAG key, header, sections and items; return the header row.
+
+    `latest_update_only` puts only each item's newest update in the Update column (titled
+    "Latest update"), as the board pack shows it; the master keeps the whole history.
+    """
+    for i, column in enumerate(SHEET_COLUMNS, 1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
     _write_title_block(ws, plan)
     row = _write_rag_key(ws, start=4)
     header_row = row + 2  # one blank row between key and header, as in the document
-    _write_header(ws, header_row)
+    _write_header(ws, header_row, latest_update_only=latest_update_only)
     row = header_row + 1
     for section, items in _sections_with_items(plan):
         if section:
             _write_section_row(ws, row, section)
             row += 1
         for item in items:
-            _write_item_row(ws, row, item)
+            _write_item_row(ws, row, item, latest_update_only=latest_update_only)
             row += 1
     _set_print_layout(ws, plan, header_row)
     return header_row
@@ -152,16 +169,27 @@ def _write_rag_key(ws: Worksheet, *, start: int) -> int:
     return row
 
 
-def _write_header(ws: Worksheet, row: int) -> None:
+def _write_header(ws: Worksheet, row: int, *, latest_update_only: bool = False) -> None:
+    titles = {c.key: c.title for c in PLAN_COLUMNS}
+    if latest_update_only:
+        titles["updates"] = LATEST_UPDATE_TITLE
     for i, column in enumerate(PLAN_COLUMNS, 1):
-        cell = ws.cell(row, i, column.title)
+        cell = ws.cell(row, i, titles[column.key])
         cell.font = layout.HEADER_FONT
         cell.fill = layout.HEADER_FILL
         cell.alignment = layout.HEADER_ALIGNMENT
         cell.border = layout.THIN_BORDER
-    ws.row_dimensions[row].height = layout.row_height(
-        {c.key: c.title for c in PLAN_COLUMNS}, bold=True
-    )
+    write_due_header(ws.cell(row, len(PLAN_COLUMNS) + 1))
+    ws.row_dimensions[row].height = layout.row_height(titles, bold=True)
+
+
+def write_due_header(cell: Cell) -> None:
+    """The `Due` column's title, styled like the other column titles."""
+    cell.value = DUE_COLUMN.title
+    cell.font = layout.HEADER_FONT
+    cell.fill = layout.HEADER_FILL
+    cell.alignment = layout.HEADER_ALIGNMENT
+    cell.border = layout.THIN_BORDER
 
 
 def _sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
@@ -191,8 +219,12 @@ def _write_section_row(ws: Worksheet, row: int, section: str) -> None:
     ws.row_dimensions[row].height = max(18.0, layout.height_for_lines(lines))
 
 
-def _write_item_row(ws: Worksheet, row: int, item: Item) -> None:
+def _write_item_row(
+    ws: Worksheet, row: int, item: Item, *, latest_update_only: bool = False
+) -> None:
     texts = item_texts(item)
+    if latest_update_only:
+        texts["updates"] = item.updates[0].display if item.updates else ""
     for i, column in enumerate(PLAN_COLUMNS, 1):
         cell = ws.cell(row, i)
         value = finding_value(item.finding) if column.key == "finding" else texts[column.key]
@@ -204,7 +236,18 @@ def _write_item_row(ws: Worksheet, row: int, item: Item) -> None:
         centred = column.key in ("ref", "status", "lead", "timescale")
         cell.alignment = layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP
         cell.border = layout.THIN_BORDER
+    write_due_cell(ws.cell(row, len(PLAN_COLUMNS) + 1), item.due)
+    # the Due date is one short line, so it never sets the height
     ws.row_dimensions[row].height = layout.row_height(texts)
+
+
+def write_due_cell(cell: Cell, due: dt.date | None) -> None:
+    """An item's `Due` cell: the date its time-scale names, as a real date, or blank."""
+    cell.value = due
+    cell.number_format = layout.DATE_FORMAT
+    cell.font = layout.BODY_FONT
+    cell.alignment = layout.WRAP_TOP_CENTRE
+    cell.border = layout.THIN_BORDER
 
 
 def item_texts(item: Item) -> dict[str, str]:
@@ -241,13 +284,13 @@ def _set_print_layout(ws: Worksheet, plan: Plan, header_row: int) -> None:
     # Rows only: a merged section row cut by a frozen column shows clipped in Excel.
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.print_title_rows = f"{header_row}:{header_row}"
-    _fit_to_page_width(ws)
+    fit_to_page_width(ws)
     # '&' starts a header/footer code, so a literal one is doubled
     ws.oddFooter.left.text = plan.title.replace("&", "&&")
     ws.oddFooter.right.text = "Page &P of &N"
 
 
-def _fit_to_page_width(ws: Worksheet) -> None:
+def fit_to_page_width(ws: Worksheet) -> None:
     """Landscape A4, as many pages down as needed but never a column cut onto a page of its own."""
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -312,7 +355,7 @@ def _write_list_sheet(
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
     ws.print_title_rows = "1:1"
-    _fit_to_page_width(ws)
+    fit_to_page_width(ws)
 
 
 def _write_settings_sheet(ws: Worksheet, plan: Plan, settings: Mapping[str, object]) -> None:
@@ -360,6 +403,15 @@ def _set_value(cell: Cell, value: object) -> None:
 
 
 # --- Atomic save ------------------------------------------------------------------------------
+
+
+def open_lock(path: Path) -> Path | None:
+    """The lock file Excel (`~$name`) or LibreOffice (`.~lock.name#`) keeps beside a workbook it
+    has open, if there is one: their next save would overwrite anything written meanwhile."""
+    for lock in (path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")):
+        if lock.exists():
+            return lock
+    return None
 
 
 def save_atomically(wb: Workbook, path: Path) -> None:

@@ -1,0 +1,274 @@
+"""What each board pack showed, kept in the master so the next pack can say what moved.
+
+Each `board` run appends one row per item (pack number, when it was made, its as-of date, ref,
+status as the board saw it) to `BoardPacks`, a veryHidden sheet of the master: the owner never
+trips over it, readers of the plan ignore it, and it travels with the master wherever it is copied.
+`make_board_pack` runs the whole command: read the master, summarise, write the board workbook
+(and PDF), record the pack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbook.board import BoardSummary, board_summary, status_shown, write_board
+from workbook.errors import ActionPlanError, MasterError
+from workbook.master_read import read_master, read_settings, records
+from workbook.master_write import SETTING_AS_OF, save_atomically
+from workbook.model import Plan
+
+SHEET_BOARD_PACKS = "BoardPacks"
+BOARD_PACKS_COLUMNS: tuple[str, ...] = ("Pack", "Made", "As-of date", "Ref", "Status")
+
+
+# --- Pure core --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardPack:
+    """One recorded board pack: what status each item had in it."""
+
+    number: int
+    made: dt.datetime | None
+    as_of: dt.date | None
+    statuses: Mapping[str, str] = field(default_factory=dict)  # ref -> status as the board saw it
+
+
+def packs_from_grid(grid: Sequence[Sequence[object]]) -> list[BoardPack]:
+    """The packs a `BoardPacks` sheet records (a grid of cell values, header first), in the order
+    of their numbers; rows without a pack number or ref are skipped."""
+    heads: dict[int, tuple[dt.datetime | None, dt.date | None]] = {}
+    statuses: dict[int, dict[str, str]] = {}
+    for rec in records(grid, BOARD_PACKS_COLUMNS):
+        number, ref = _int(rec["pack"]), _str(rec["ref"])
+        if number is None or not ref:
+            continue
+        heads.setdefault(number, (_datetime(rec["made"]), _date(rec["as-of date"])))
+        statuses.setdefault(number, {})[ref] = _str(rec["status"])
+    return [BoardPack(n, *heads[n], statuses[n]) for n in sorted(heads)]
+
+
+def latest_pack(packs: Sequence[BoardPack]) -> BoardPack | None:
+    """The previous board pack: the one recorded last (the highest number)."""
+    return max(packs, key=lambda p: p.number, default=None)
+
+
+def pack_rows(
+    plan: Plan, *, number: int, made: dt.datetime, as_of: dt.date
+) -> list[tuple[object, ...]]:
+    """The `BoardPacks` rows recording `plan` as a board pack shows it."""
+    return [(number, made, as_of, it.ref, status_shown(it.status)) for it in plan.items]
+
+
+# --- The master file --------------------------------------------------------------------------
+
+
+def read_board_packs(master: Path) -> list[BoardPack]:
+    """The board packs recorded in the master at `master` (none when it has no BoardPacks)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(master, read_only=True, data_only=True)
+    try:
+        ws = _find_sheet(wb.sheetnames, SHEET_BOARD_PACKS)
+        if ws is None:
+            return []
+        return packs_from_grid([list(row) for row in wb[ws].iter_rows(values_only=True)])
+    finally:
+        wb.close()
+
+
+def record_board_pack(master: Path, plan: Plan, *, as_of: dt.date, made: dt.datetime) -> int:
+    """Append `plan`'s statuses as a new board pack to the master's veryHidden `BoardPacks` sheet
+    (created when missing), saving the master atomically; return the new pack's number.
+
+    Everything else in the master stays as it was: the file is loaded whole, rich text included,
+    and only that sheet is touched.
+    """
+    from openpyxl import load_workbook
+
+    from workbook import layout
+
+    check_not_open(master)
+    try:
+        wb = load_workbook(master, rich_text=True)
+    except Exception as e:  # any failure inside openpyxl means the file is not a usable xlsx
+        raise MasterError(
+            f"{master} could not be read as an Excel workbook ({type(e).__name__}: {e}); "
+            "open it in Excel and save it again as .xlsx"
+        ) from e
+    name = _find_sheet(wb.sheetnames, SHEET_BOARD_PACKS)
+    if name is None:
+        ws = wb.create_sheet(SHEET_BOARD_PACKS)
+        for i, title in enumerate(BOARD_PACKS_COLUMNS, 1):
+            ws.cell(1, i, title).font = layout.BOLD_FONT
+    else:
+        ws = wb[name]
+    # veryHidden: not offered by Excel's Unhide, so the record is not edited by accident
+    ws.sheet_state = "veryHidden"
+    grid = [list(row) for row in ws.iter_rows(values_only=True)]
+    number = max((p.number for p in packs_from_grid(grid)), default=0) + 1
+    row = ws.max_row + 1
+    for values in pack_rows(plan, number=number, made=made, as_of=as_of):
+        for column, value in enumerate(values, 1):
+            cell = ws.cell(row, column, value)
+            if isinstance(value, dt.datetime):
+                cell.number_format = layout.TIMESTAMP_FORMAT
+            elif isinstance(value, dt.date):
+                cell.number_format = layout.DATE_FORMAT
+            elif isinstance(value, str) and value:
+                cell.data_type = "s"  # a status typed as "=..." stays text
+        row += 1
+    try:
+        save_atomically(wb, master)
+    except PermissionError as e:
+        raise MasterError(
+            f"cannot write {master} ({e.strerror}); close it in Excel or check you may change it, "
+            "or add --no-record"
+        ) from e
+    return number
+
+
+def check_not_open(master: Path) -> None:
+    """Refuse to write a master that Excel or LibreOffice has open: their next save would
+    overwrite what we wrote (and Windows would not let us replace it)."""
+    from workbook.master_write import open_lock
+
+    if lock := open_lock(master):
+        raise MasterError(
+            f"{master} is open in Excel or LibreOffice ({lock.name} exists); close it and run "
+            "again, or add --no-record to make the pack without recording it in the master"
+        )
+
+
+def _find_sheet(names: Sequence[str], wanted: str) -> str | None:
+    return next((n for n in names if n.strip().casefold() == wanted.casefold()), None)
+
+
+# --- The board command ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardRun:
+    """What `make_board_pack` did, for the command to report."""
+
+    summary: BoardSummary
+    out: Path
+    pdf: Path | None
+    previous: BoardPack | None
+    recorded: int | None  # the pack's number in the master; None with record=False
+
+
+def master_as_of(master: Path) -> dt.date | None:
+    """The master's Settings "As-of date", or None when it is blank.
+
+    Raises MasterError when it holds something that is not a date.
+    """
+    value = read_settings(master).get(SETTING_AS_OF)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    found = _date(value)
+    if found is None:
+        raise MasterError(
+            f"the Settings sheet's '{SETTING_AS_OF}' is {value!r}, not a date; "
+            "type a date there (e.g. 2023-08-01) or give --as-of YYYY-MM-DD"
+        )
+    return found
+
+
+def make_board_pack(
+    master: Path,
+    out: Path,
+    *,
+    as_of: dt.date | None = None,
+    pdf: bool = False,
+    record: bool = True,
+    soffice: str | None = None,
+) -> BoardRun:
+    """Write the board pack for the master at `master` to `out` (and `out` as .pdf when `pdf`),
+    then record it in the master unless `record` is False.
+
+    `as_of` defaults to the master's Settings as-of date, else today. The caller checks that the
+    outputs may be written; nothing is written when the master cannot be read or is open.
+    """
+    from workbook.pdf import render_pdf
+
+    master, out = Path(master), Path(out)
+    if _same_file(master, out):
+        raise ActionPlanError(f"--out {out} is the master itself; give the board pack a new name")
+    if record:
+        check_not_open(master)
+    plan = read_master(master)
+    if as_of is None:
+        as_of = master_as_of(master) or dt.date.today()
+    previous = latest_pack(read_board_packs(master))
+    summary = board_summary(
+        plan,
+        as_of=as_of,
+        previous=previous.statuses if previous else None,
+        previous_as_of=previous.as_of if previous else None,
+    )
+    write_board(plan, summary, out, as_of=as_of)
+    pdf_path = None
+    if pdf:
+        pdf_path = out.with_suffix(".pdf")
+        render_pdf(out, pdf_path, soffice=soffice)
+    recorded = None
+    if record:
+        made = dt.datetime.now().replace(microsecond=0)
+        recorded = record_board_pack(master, plan, as_of=as_of, made=made)
+    return BoardRun(summary, out, pdf_path, previous, recorded)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+# --- Cell values ------------------------------------------------------------------------------
+
+
+def _str(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _datetime(value: object) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
