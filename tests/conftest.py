@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
 
@@ -11,7 +13,7 @@ from workbook.seed import seed_plan, seed_text
 # "ci" keeps property tests quick; "nightly" runs the same properties at scale.
 settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile("nightly", max_examples=2000, deadline=None)
-settings.load_profile("ci")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
