@@ -43,6 +43,12 @@ _STATUS_ALIASES: dict[str, str] = {
 }
 
 
+def status_spellings(code: str) -> tuple[str, ...]:
+    """Every upper-case spelling normalise_status reads as `code` (the spreadsheet's colour rules
+    test the same ones, so a cell validation reads as GREEN is also drawn green)."""
+    return tuple(typed for typed, meant in _STATUS_ALIASES.items() if meant == code)
+
+
 def normalise_status(value: object) -> str | None:
     """The RAG code a typed status means ("green " -> GREEN, "b" -> BLUE, "Complete" -> BLUE),
     "" for a blank status, or None when the value is not a status at all."""

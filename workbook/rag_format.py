@@ -49,7 +49,7 @@ from workbook.model import (
     SHEET_PLAN,
     SHEET_SETTINGS,
     RagStatus,
-    normalise_status,
+    status_spellings,
 )
 from workbook.timescales import due_date
 
@@ -86,11 +86,9 @@ _COMPLETE = next(r for r in RAG_KEY if r.code == COMPLETE)
 
 
 def status_aliases(status: RagStatus) -> tuple[str, ...]:
-    """What the rules colour as `status` once case and spacing are set aside: the code, and the
-    shorthands model.normalise_status accepts (first letter, the key's meaning), so a cell the
-    validator reads as GREEN is also drawn green."""
-    candidates = (status.code, status.code[0], " ".join(status.meaning.upper().split()))
-    return tuple(dict.fromkeys(c for c in candidates if normalise_status(c) == status.code))
+    """What the rules colour as `status` once case and spacing are set aside: exactly the
+    spellings model.normalise_status reads as that status."""
+    return status_spellings(status.code)
 
 
 def status_test(cell: str, status: RagStatus) -> str:
