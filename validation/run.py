@@ -14,6 +14,7 @@ from workbook.master_read import (
     plan_rows,
     read_sheets,
     records,
+    settings_as_of,
     settings_from_sheets,
     sheet,
     updates_log,
@@ -23,7 +24,6 @@ from workbook.timescales import due_date
 
 #: How far back "this cycle" reaches when the Settings sheet gives no "Cycle start".
 DEFAULT_CYCLE_DAYS = 30
-SETTING_AS_OF = "As-of date"
 SETTING_CYCLE_START = "Cycle start"
 
 
@@ -36,7 +36,7 @@ def as_of_date(sheets: Mapping[str, Grid], given: dt.date | None = None) -> dt.d
     """The date the plan is judged at: as given, else the Settings sheet's, else today."""
     if given:
         return given
-    return due_date(settings_from_sheets(sheets).get(SETTING_AS_OF)) or dt.date.today()
+    return settings_as_of(sheets) or dt.date.today()
 
 
 def validate_sheets(

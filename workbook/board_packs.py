@@ -16,8 +16,15 @@ from pathlib import Path
 
 from workbook.board import BoardSummary, board_summary, status_shown, write_board
 from workbook.errors import ActionPlanError, MasterError
-from workbook.master_read import read_master, read_settings, records
-from workbook.master_write import SETTING_AS_OF, save_atomically
+from workbook.master_read import (
+    read_master_sheets,
+    read_sheets,
+    records,
+    settings_as_of,
+    sheet,
+    sheet_name,
+)
+from workbook.master_write import save_atomically
 from workbook.model import Plan
 
 SHEET_BOARD_PACKS = "BoardPacks"
@@ -68,16 +75,8 @@ def pack_rows(
 
 def read_board_packs(master: Path) -> list[BoardPack]:
     """The board packs recorded in the master at `master` (none when it has no BoardPacks)."""
-    from openpyxl import load_workbook
-
-    wb = load_workbook(master, read_only=True, data_only=True)
-    try:
-        ws = _find_sheet(wb.sheetnames, SHEET_BOARD_PACKS)
-        if ws is None:
-            return []
-        return packs_from_grid([list(row) for row in wb[ws].iter_rows(values_only=True)])
-    finally:
-        wb.close()
+    grid = sheet(read_sheets(master, rich=False, also=(SHEET_BOARD_PACKS,)), SHEET_BOARD_PACKS)
+    return packs_from_grid(grid) if grid else []
 
 
 def record_board_pack(master: Path, plan: Plan, *, as_of: dt.date, made: dt.datetime) -> int:
@@ -99,7 +98,7 @@ def record_board_pack(master: Path, plan: Plan, *, as_of: dt.date, made: dt.date
             f"{master} could not be read as an Excel workbook ({type(e).__name__}: {e}); "
             "open it in Excel and save it again as .xlsx"
         ) from e
-    name = _find_sheet(wb.sheetnames, SHEET_BOARD_PACKS)
+    name = sheet_name(wb.sheetnames, SHEET_BOARD_PACKS)
     if name is None:
         ws = wb.create_sheet(SHEET_BOARD_PACKS)
         for i, title in enumerate(BOARD_PACKS_COLUMNS, 1):
@@ -143,10 +142,6 @@ def check_not_open(master: Path) -> None:
         )
 
 
-def _find_sheet(names: Sequence[str], wanted: str) -> str | None:
-    return next((n for n in names if n.strip().casefold() == wanted.casefold()), None)
-
-
 # --- The board command ------------------------------------------------------------------------
 
 
@@ -159,23 +154,6 @@ class BoardRun:
     pdf: Path | None
     previous: BoardPack | None
     recorded: int | None  # the pack's number in the master; None with record=False
-
-
-def master_as_of(master: Path) -> dt.date | None:
-    """The master's Settings "As-of date", or None when it is blank.
-
-    Raises MasterError when it holds something that is not a date.
-    """
-    value = read_settings(master).get(SETTING_AS_OF)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    found = _date(value)
-    if found is None:
-        raise MasterError(
-            f"the Settings sheet's '{SETTING_AS_OF}' is {value!r}, not a date; "
-            "type a date there (e.g. 2023-08-01) or give --as-of YYYY-MM-DD"
-        )
-    return found
 
 
 def make_board_pack(
@@ -200,10 +178,11 @@ def make_board_pack(
         raise ActionPlanError(f"--out {out} is the master itself; give the board pack a new name")
     if record:
         check_not_open(master)
-    plan = read_master(master)
+    plan, sheets = read_master_sheets(master, also=(SHEET_BOARD_PACKS,))
     if as_of is None:
-        as_of = master_as_of(master) or dt.date.today()
-    previous = latest_pack(read_board_packs(master))
+        as_of = settings_as_of(sheets) or dt.date.today()
+    packs = sheet(sheets, SHEET_BOARD_PACKS)
+    previous = latest_pack(packs_from_grid(packs) if packs else [])
     summary = board_summary(
         plan,
         as_of=as_of,

@@ -17,6 +17,7 @@ from pathlib import Path
 from workbook.actions import split_numbered
 from workbook.errors import MasterError
 from workbook.master_write import (
+    SETTING_AS_OF,
     SETTING_IMPORT_NOTE,
     SETTING_ORGANISATION,
     SETTING_PLAN_DATE,
@@ -315,6 +316,11 @@ def sheet(sheets: Mapping[str, Grid], name: str) -> Grid | None:
     return next((grid for n, grid in sheets.items() if _is_sheet(n, name)), None)
 
 
+def sheet_name(names: Sequence[str], wanted: str) -> str | None:
+    """The name in `names` that is sheet `wanted`, as Excel matches names (any case), or None."""
+    return next((n for n in names if _is_sheet(n, wanted)), None)
+
+
 def _is_sheet(sheet_name: str, wanted: str) -> bool:
     return sheet_name.strip().casefold() == wanted.casefold()
 
@@ -369,9 +375,18 @@ def read_master(path: Path, *, rich: bool = True) -> Plan:
     rich=True reads with openpyxl and keeps the findings' italics; rich=False reads with
     python-calamine, much faster, with each finding as one plain run.
     """
+    return read_master_sheets(path, rich=rich)[0]
+
+
+def read_master_sheets(
+    path: Path, *, rich: bool = True, also: tuple[str, ...] = ()
+) -> tuple[Plan, dict[str, list[list[object]]]]:
+    """The plan and the sheets it was read from (plus the `also` sheets, e.g. bookkeeping), from
+    one read of the file, for callers that need more than the plan."""
     path = Path(path)
     try:
-        return plan_from_sheets(read_sheets(path, rich=rich))
+        sheets = read_sheets(path, rich=rich, also=also)
+        return plan_from_sheets(sheets), sheets
     except MasterError as e:
         if str(e).startswith(str(path)):
             raise
@@ -383,12 +398,34 @@ def read_settings(path: Path) -> dict[str, object]:
     return settings_from_sheets(read_sheets(Path(path), rich=False))
 
 
-def read_sheets(path: Path, *, rich: bool = True) -> dict[str, list[list[object]]]:
-    """The sheets a Plan is read from, as grids of cell values (None for an empty cell)."""
+def settings_as_of(sheets: Mapping[str, Grid]) -> dt.date | None:
+    """The Settings sheet's "As-of date", or None when it is blank.
+
+    Raises MasterError when it holds something that is not a date, rather than judge the plan at
+    a date nobody chose.
+    """
+    value = settings_from_sheets(sheets).get(SETTING_AS_OF)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    found = _date(value)
+    if found is None:
+        raise MasterError(
+            f"the Settings sheet's '{SETTING_AS_OF}' is {value!r}, not a date; "
+            "type a date there (e.g. 2023-08-01) or give --as-of YYYY-MM-DD"
+        )
+    return found
+
+
+def read_sheets(
+    path: Path, *, rich: bool = True, also: tuple[str, ...] = ()
+) -> dict[str, list[list[object]]]:
+    """The sheets a Plan is read from, and the `also` sheets if present, as grids of cell values
+    (None for an empty cell)."""
     path = Path(path)
     check_master_file(path)
+    wanted = (*PLAN_SHEETS, *also)
     try:
-        return _openpyxl_sheets(path) if rich else _calamine_sheets(path)
+        return _openpyxl_sheets(path, wanted) if rich else _calamine_sheets(path, wanted)
     except MasterError:
         raise
     except Exception as e:  # any failure inside the readers means the file is not a usable xlsx
@@ -417,7 +454,7 @@ def check_master_file(path: Path) -> None:
         )
 
 
-def _openpyxl_sheets(path: Path) -> dict[str, list[list[object]]]:
+def _openpyxl_sheets(path: Path, wanted: tuple[str, ...]) -> dict[str, list[list[object]]]:
     from openpyxl import load_workbook
     from openpyxl.cell.rich_text import CellRichText
 
@@ -430,7 +467,7 @@ def _openpyxl_sheets(path: Path) -> dict[str, list[list[object]]]:
         return {
             ws.title: [[value(v) for v in row] for row in ws.iter_rows(values_only=True)]
             for ws in wb.worksheets
-            if _wanted(ws.title)
+            if _wanted(ws.title, wanted)
         }
     finally:
         wb.close()
@@ -448,7 +485,7 @@ def _runs_from_rich(rich: object) -> tuple[Run, ...]:
     return normalise_runs(runs)
 
 
-def _calamine_sheets(path: Path) -> dict[str, list[list[object]]]:
+def _calamine_sheets(path: Path, wanted: tuple[str, ...]) -> dict[str, list[list[object]]]:
     from python_calamine import CalamineWorkbook
 
     wb = CalamineWorkbook.from_path(str(path))
@@ -460,11 +497,11 @@ def _calamine_sheets(path: Path) -> dict[str, list[list[object]]]:
                 for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
             ]
             for name in wb.sheet_names
-            if _wanted(name)
+            if _wanted(name, wanted)
         }
     finally:
         wb.close()
 
 
-def _wanted(sheet_name: str) -> bool:
-    return any(_is_sheet(sheet_name, s) for s in PLAN_SHEETS)
+def _wanted(sheet_name: str, wanted: tuple[str, ...]) -> bool:
+    return any(_is_sheet(sheet_name, s) for s in wanted)
