@@ -115,10 +115,9 @@ def test_parse_updates_splits_entries_and_keeps_loose_text() -> None:
         ("Update mid-April 23", "Two teams."),
         ("Update April 23", "Agreed."),
     ]
-    assert parse_updates("Review and update the plan: April 23") == (
-        parse_updates("Review and update the plan: April 23")[0],
-    )
-    assert parse_updates("Review and update the plan: April 23")[0].label == ""
+    # "update" inside a sentence is not a heading: one unlabelled entry, text whole
+    (loose,) = parse_updates("Review and update the plan: April 23")
+    assert (loose.label, loose.text) == ("", "Review and update the plan: April 23")
 
 
 def test_new_entry_label_parses_back() -> None:

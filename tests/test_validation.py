@@ -183,3 +183,11 @@ def test_write_puts_findings_in_the_master_until_next_run(seed: Plan, tmp_path: 
     wb = load_workbook(path)
     assert wb["Action Plan"]["E17"].comment is None
     assert wb.sheetnames.count(SHEET_VALIDATION) == 1
+
+
+def test_as_of_that_is_not_a_date_stops_validation(seed: Plan, tmp_path: Path) -> None:
+    path = tmp_path / "m.xlsx"
+    write_master(seed, path, settings={"As-of date": "soon"})
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "'As-of date' is 'soon', not a date" in result.output

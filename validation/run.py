@@ -44,6 +44,7 @@ def validate_sheets(
 ) -> Report:
     """Every finding in a master given as grids of cell values (see workbook.master_read)."""
     import pandera.pandas as pa
+    from openpyxl.utils.cell import get_column_letter
 
     from validation.frame import items_frame
     from validation.schema import ItemRules, ItemWarnings
@@ -77,7 +78,7 @@ def validate_sheets(
     for code, excel_row in sorted(failed, key=lambda f: (f[1], order.index(f[0]))):
         row = by_row[excel_row]
         severity, key = CODES[code]
-        cell = f"{_column_letter(row.columns[key])}{excel_row}"
+        cell = f"{get_column_letter(row.columns[key] + 1)}{excel_row}"
         message = _message(code, row, frame.loc[excel_row], rows, as_of, cycle_start)
         findings.append(Finding(code, severity, row.texts["ref"].strip(), cell, message))
     findings.sort(key=lambda f: f.severity != ERROR)  # stable: errors first, each in sheet order
@@ -161,13 +162,3 @@ def _day(value: object) -> str:
 
 def _quoted(sheet_name: str) -> str:
     return f"'{sheet_name}'" if " " in sheet_name else sheet_name
-
-
-def _column_letter(index: int) -> str:
-    """Excel's letters for a 0-based column index (0 -> A, 26 -> AA)."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
