@@ -78,7 +78,3 @@ def tidy_paragraph(runs: list[Run] | tuple[Run, ...]) -> Paragraph:
         if last.text.rstrip(" "):
             out.append(Run(last.text.rstrip(" "), last.italic))
     return normalise_runs(out)
-
-
-def paragraphs_text(paragraphs: tuple[Paragraph, ...], sep: str = "\n") -> str:
-    return sep.join("".join(r.text for r in para) for para in paragraphs)
