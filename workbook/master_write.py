@@ -7,8 +7,9 @@ import datetime as dt
 import os
 import secrets
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -97,7 +98,7 @@ def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) ->
     )
     _write_leads_sheet(wb.create_sheet(SHEET_LEADS), plan)
     _write_updates_sheet(wb.create_sheet(SHEET_UPDATES), plan)
-    _write_list_sheet(wb.create_sheet(SHEET_CHANGES), CHANGES_COLUMNS, [], widths=_CHANGES_WIDTHS)
+    _write_list_sheet(wb.create_sheet(SHEET_CHANGES), CHANGES_COLUMNS, [], widths=CHANGES_WIDTHS)
     _write_settings_sheet(wb.create_sheet(SHEET_SETTINGS), plan, settings or {})
     # imported here: rag_format builds on this module's constants and writers
     from workbook.rag_format import apply_rag_formatting, ensure_as_of_name
@@ -124,11 +125,11 @@ def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = Fa
     for i, column in enumerate(SHEET_COLUMNS, 1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
     _write_title_block(ws, plan)
-    row = _write_rag_key(ws, start=4)
+    row = write_rag_key(ws, start=4)
     header_row = row + 2  # one blank row between key and header, as in the document
     _write_header(ws, header_row, latest_update_only=latest_update_only)
     row = header_row + 1
-    for section, items in _sections_with_items(plan):
+    for section, items in sections_with_items(plan):
         if section:
             _write_section_row(ws, row, section)
             row += 1
@@ -151,7 +152,7 @@ def _write_title_block(ws: Worksheet, plan: Plan) -> None:
     cell.font = layout.BOLD_FONT
 
 
-def _write_rag_key(ws: Worksheet, *, start: int) -> int:
+def write_rag_key(ws: Worksheet, *, start: int) -> int:
     """Write the key from `start`; return the last row used."""
     label = ws.cell(start, 1, RAG_KEY_LABEL)
     label.font = layout.BOLD_FONT
@@ -192,7 +193,7 @@ def write_due_header(cell: Cell) -> None:
     cell.border = layout.THIN_BORDER
 
 
-def _sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
+def sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
     """Sections in plan order with their items. Items outside the listed sections are still
     written (an unlisted section gets its own row at the end) so that no item is dropped."""
     order = list(dict.fromkeys(plan.sections))
@@ -306,8 +307,8 @@ def fit_to_page_width(ws: Worksheet) -> None:
 # --- List sheets ------------------------------------------------------------------------------
 
 _LEADS_WIDTHS = (10, 36, 40)
-_UPDATES_WIDTHS = (10, 11, 10, 10, 90, 30)
-_CHANGES_WIDTHS = (18, 30, 20, 8, 10, 14, 40, 40, 14)
+UPDATES_WIDTHS = (10, 11, 10, 10, 90, 30)
+CHANGES_WIDTHS = (18, 30, 20, 8, 10, 14, 40, 40, 14, 50)
 _SETTINGS_WIDTHS = (20, 70)
 
 
@@ -322,7 +323,7 @@ def _write_updates_sheet(ws: Worksheet, plan: Plan) -> None:
         for item in plan.items
         for entry in item.updates
     ]
-    _write_list_sheet(ws, UPDATES_COLUMNS, rows, widths=_UPDATES_WIDTHS, wrap_column=5)
+    _write_list_sheet(ws, UPDATES_COLUMNS, rows, widths=UPDATES_WIDTHS, wrap_column=5)
 
 
 def _write_list_sheet(
@@ -415,7 +416,14 @@ def open_lock(path: Path) -> Path | None:
 
 
 def save_atomically(wb: Workbook, path: Path) -> None:
-    """Save `wb` to `path` so that readers see either the old file or the whole new one.
+    """Save `wb` to `path` so that readers see either the old file or the whole new one (see
+    `write_atomically`)."""
+    write_atomically(path, wb.save)
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Replace `path` with what `write` writes to the file object it is given, so that readers see
+    either the old file or the whole new one.
 
     The temporary file sits in the target's folder (os.replace cannot cross file systems), is
     flushed to disk before it replaces the target, and is removed if anything fails. It starts with
@@ -428,7 +436,7 @@ def save_atomically(wb: Workbook, path: Path) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
-            wb.save(fh)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         if mode is not None:
