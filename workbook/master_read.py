@@ -13,6 +13,7 @@ from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from workbook.actions import split_numbered
 from workbook.errors import MasterError
@@ -61,7 +62,7 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
 
     Raises MasterError when there is no `Action Plan` sheet or no header row on it.
     """
-    _require_plan_sheet(list(sheets))
+    require_plan_sheet(list(sheets))
     grid = sheet(sheets, SHEET_PLAN) or ()
     log = updates_log(sheet(sheets, SHEET_UPDATES) or ())
     sections, items = _sections_and_items(grid, log)
@@ -80,7 +81,7 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
     )
 
 
-def _require_plan_sheet(sheet_names: list[str]) -> None:
+def require_plan_sheet(sheet_names: list[str]) -> None:
     if not any(_is_sheet(n, SHEET_PLAN) for n in sheet_names):
         names = ", ".join(repr(n) for n in sheet_names) or "none"
         raise MasterError(
@@ -425,7 +426,7 @@ def read_sheets(
     check_master_file(path)
     wanted = (*PLAN_SHEETS, *also)
     try:
-        return _openpyxl_sheets(path, wanted) if rich else _calamine_sheets(path, wanted)
+        return openpyxl_sheets(path, wanted) if rich else _calamine_sheets(path, wanted)
     except MasterError:
         raise
     except Exception as e:  # any failure inside the readers means the file is not a usable xlsx
@@ -454,16 +455,20 @@ def check_master_file(path: Path) -> None:
         )
 
 
-def _openpyxl_sheets(path: Path, wanted: tuple[str, ...]) -> dict[str, list[list[object]]]:
+def openpyxl_sheets(
+    source: Path | BinaryIO, wanted: tuple[str, ...]
+) -> dict[str, list[list[object]]]:
+    """The `wanted` sheets of a workbook (a path or an open binary file) as grids, read with
+    openpyxl so that rich text comes back as tuples of Run."""
     from openpyxl import load_workbook
     from openpyxl.cell.rich_text import CellRichText
 
     def value(v: object) -> object:
         return _runs_from_rich(v) if isinstance(v, CellRichText) else v
 
-    wb = load_workbook(path, rich_text=True, read_only=False)
+    wb = load_workbook(source, rich_text=True, read_only=False)
     try:
-        _require_plan_sheet(wb.sheetnames)
+        require_plan_sheet(wb.sheetnames)
         return {
             ws.title: [[value(v) for v in row] for row in ws.iter_rows(values_only=True)]
             for ws in wb.worksheets
@@ -490,7 +495,7 @@ def _calamine_sheets(path: Path, wanted: tuple[str, ...]) -> dict[str, list[list
 
     wb = CalamineWorkbook.from_path(str(path))
     try:
-        _require_plan_sheet(wb.sheet_names)
+        require_plan_sheet(wb.sheet_names)
         return {
             name: [
                 [None if v == "" else v for v in row]

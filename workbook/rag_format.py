@@ -219,6 +219,23 @@ def _apply(ws: Worksheet, *, header_row: int, last_row: int) -> _Applied:
     )
 
 
+def apply_status_formatting(
+    ws: Worksheet, *, header_row: int, status_col: int, last_row: int
+) -> None:
+    """Only the Status colours and dropdown (rows below `header_row` to `last_row` of column
+    `status_col`) and the key's colours above the header: for sheets with no due dates and no
+    as-of date, such as a lead's copy."""
+    ours: list[tuple[str, Rule]] = []
+    for area in _key_areas(ws, header_row):
+        ours.extend((area.coord, rule) for rule in _status_rules(_anchor(area)))
+    first = header_row + 1
+    if last_row >= first:
+        status = CellRange(min_col=status_col, min_row=first, max_col=status_col, max_row=last_row)
+        ours.extend((status.coord, rule) for rule in _status_rules(_anchor(status)))
+    _replace_rules(ws, ours)
+    _replace_dropdown(ws, status_col, first, last_row)
+
+
 def _anchor(area: CellRange) -> str:
     """The cell a rule's formula is written for: the range's top-left, column fixed."""
     return f"${get_column_letter(area.min_col)}{area.min_row}"

@@ -1,0 +1,217 @@
+"""Issuing lead copies: one plain .xlsx per lead with only their items, signed, and recorded in
+the master's ledger so their return can be merged against exactly what was sent.
+
+`plan_for_lead` and `issue_records` are pure; `issue_copies` does the files: it checks the master
+can be written, writes the copies, then records them in the master (removing the copies again if
+that fails, so a copy never exists that the master does not know about).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync.identity import (
+    SHEET_IDENTITY,
+    CopyIdentity,
+    identity_rows,
+    new_issue_id,
+    new_key,
+    sign,
+)
+from sync.ledger import (
+    ISSUED_COPIES_COLUMNS,
+    ISSUED_ITEMS_COLUMNS,
+    LEDGER_SHEETS,
+    SHEET_ISSUED_COPIES,
+    SHEET_ISSUED_ITEMS,
+    SHEET_SIGNING_KEY,
+    SIGNING_KEY_COLUMNS,
+    SIGNING_KEY_SETTING,
+    IssuedItem,
+    issued_rows,
+    ledger_from_sheets,
+    locked_digest,
+)
+from workbook.errors import ActionPlanError, MasterError
+from workbook.lead_copy import CopyText, write_lead_copy
+from workbook.master_edit import MasterEdit, read_snapshot
+from workbook.master_read import plan_from_sheets
+from workbook.master_write import item_texts, open_lock
+from workbook.model import RAG_KEY, Item, Plan
+
+
+@dataclass(frozen=True)
+class IssuedFile:
+    """One copy written."""
+
+    lead: str
+    path: Path
+    issue_id: str
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssueRun:
+    """What `issue_copies` did."""
+
+    master: Path
+    copies: tuple[IssuedFile, ...]
+    backup: Path | None
+
+
+# --- Pure core ---------------------------------------------------------------------------------
+
+
+def plan_for_lead(plan: Plan, lead: str) -> Plan:
+    """The plan as `lead`'s copy shows it: only the items they lead (alone or with others), in
+    the master's order, with their sections for context."""
+    items = tuple(it for it in plan.items if lead in it.lead_codes)
+    sections = tuple(s for s in plan.sections if any(it.section == s for it in items))
+    return dataclasses.replace(plan, items=items, sections=sections)
+
+
+def leads_with_items(plan: Plan) -> list[str]:
+    """Every lead code some item names: the register's order first, then any others as met."""
+    named = list(dict.fromkeys(code for it in plan.items for code in it.lead_codes))
+    register = [code for code in plan.lead_codes if code in named]
+    return register + [code for code in named if code not in register]
+
+
+def choose_leads(plan: Plan, requested: Sequence[str] | None) -> list[str]:
+    """The leads to issue copies to: all with items, or those asked for (by code, any case)."""
+    available = leads_with_items(plan)
+    if not requested:
+        if not available:
+            raise ActionPlanError(
+                "no item has a lead, so there is nobody to send a copy to; fill in the Lead column"
+            )
+        return available
+    by_fold = {code.casefold(): code for code in available}
+    chosen: list[str] = []
+    for code in requested:
+        found = by_fold.get(code.strip().casefold())
+        if found is None:
+            raise ActionPlanError(
+                f"no item has lead {code!r}; leads with items: {', '.join(available) or 'none'}"
+            )
+        if found not in chosen:
+            chosen.append(found)
+    return chosen
+
+
+def issue_records(items: Sequence[Item], issue_id: str) -> list[IssuedItem]:
+    """What the ledger keeps of each item as issued: the base of the three-way merge."""
+    return [
+        IssuedItem(issue_id, it.ref, it.status, it.timescale, locked_digest(item_texts(it)))
+        for it in items
+    ]
+
+
+def copy_text(plan: Plan, lead: str, issued: dt.datetime) -> CopyText:
+    name = next((ld.name for ld in plan.leads if ld.code == lead and ld.name), "")
+    who = f"{lead} ({name})" if name else lead
+    codes = ", ".join(f"{r.code} {r.meaning.lower()}" for r in RAG_KEY)
+    return CopyText(
+        heading=f"Copy for {who} - issued {issued.day} {issued:%B %Y}",
+        instructions=(
+            f"For each of your items choose a Status ({codes}) and type what has happened since "
+            "the last update in New update. If the time-scale must change, type the new one in "
+            "Proposed time-scale.",
+            "The other columns are locked. Save the file as .xlsx (keeping its name is fine) and "
+            "send it back to the plan owner; you will get a receipt listing what was taken in.",
+        ),
+        footer=f"{plan.title} - copy for {lead}, issued {issued:%d %b %Y}",
+    )
+
+
+def copy_file_name(lead: str, issued: dt.datetime) -> str:
+    """Whose copy and when it was issued, readable in an email attachment list."""
+    return f"Action plan - {lead} - issued {issued:%Y-%m-%d}.xlsx"
+
+
+# --- Files -------------------------------------------------------------------------------------
+
+
+def issue_copies(
+    master: Path,
+    out_dir: Path,
+    *,
+    leads: Sequence[str] | None = None,
+    when: dt.datetime | None = None,
+) -> IssueRun:
+    """Write a copy per lead into `out_dir` and record each in the master's ledger."""
+    master, out_dir = Path(master), Path(out_dir)
+    when = (when or dt.datetime.now()).replace(microsecond=0)
+    # rich: the copies show each finding's italic narrative as the master does
+    snapshot = read_snapshot(master, also=LEDGER_SHEETS, rich=True)
+    plan = plan_from_sheets(snapshot.sheets)
+    if not plan.plan_id:
+        raise MasterError(
+            f"{master}: the Settings sheet has no 'Plan id', so returns could not be matched to "
+            "this plan; rebuild the master with `actionplan import`"
+        )
+    chosen = choose_leads(plan, leads)
+    if lock := open_lock(master):
+        raise MasterError(
+            f"{master} is open in Excel or LibreOffice ({lock.name} exists); close it and run "
+            "again, so the copies can be recorded in it"
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ActionPlanError(f"--out {out_dir} is a file; give a folder for the copies")
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    ledger = ledger_from_sheets(snapshot.sheets)
+    edit = MasterEdit(snapshot)
+    key = ledger.key
+    if key is None:
+        key = new_key()
+        edit.append(
+            SHEET_SIGNING_KEY,
+            SIGNING_KEY_COLUMNS,
+            [(SIGNING_KEY_SETTING, key)],
+            state="veryHidden",
+        )
+    written: list[IssuedFile] = []
+    copy_rows: list[tuple[object, ...]] = []
+    item_rows: list[tuple[object, ...]] = []
+    try:
+        for lead in chosen:
+            lead_plan = plan_for_lead(plan, lead)
+            issue_id = new_issue_id(lead, when)
+            refs = tuple(it.ref for it in lead_plan.items)
+            identity = CopyIdentity(plan.plan_id, issue_id, lead, when, refs)
+            path = _free_path(out_dir / copy_file_name(lead, when))
+            write_lead_copy(
+                path,
+                lead_plan,
+                copy_text(plan, lead, when),
+                identity_sheet=SHEET_IDENTITY,
+                identity_rows=identity_rows(identity, sign(identity, key)),
+            )
+            written.append(IssuedFile(lead, path, issue_id, refs))
+            copy_row, rows = issued_rows(
+                issue_id, lead, when, path.name, issue_records(lead_plan.items, issue_id)
+            )
+            copy_rows.append(copy_row)
+            item_rows.extend(rows)
+        edit.append(SHEET_ISSUED_COPIES, ISSUED_COPIES_COLUMNS, copy_rows, state="veryHidden")
+        edit.append(SHEET_ISSUED_ITEMS, ISSUED_ITEMS_COLUMNS, item_rows, state="veryHidden")
+        backup = edit.commit(when=when)
+    except BaseException:
+        for f in written:  # a copy the master does not record could never be merged
+            f.path.unlink(missing_ok=True)
+        raise
+    return IssueRun(master, tuple(written), backup)
+
+
+def _free_path(path: Path) -> Path:
+    """`path`, or `name (2).xlsx`... when a copy of that name was already issued today."""
+    candidate, n = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        n += 1
+    return candidate

@@ -1,0 +1,251 @@
+"""The master's bookkeeping of the update cycle: which copies were issued, with what values, and
+which returns were merged - the base of the three-way merge is what the owner sent, never what a
+copy claims.
+
+The hidden sheets are veryHidden (Excel's Unhide does not offer them, so nobody edits them by
+accident); `Conflicts` and `Proposals` are for the owner to read and act on. Everything here is
+pure: sheets come in as grids of cell values, rows go out as tuples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from workbook.master_read import Grid, records, sheet
+
+SHEET_ISSUED_COPIES = "IssuedCopies"
+ISSUED_COPIES_COLUMNS = ("Issue id", "Lead", "Issued", "File", "Items")
+SHEET_ISSUED_ITEMS = "IssuedItems"
+ISSUED_ITEMS_COLUMNS = ("Issue id", "Ref", "Status", "Time-scale", "Locked digest")
+SHEET_MERGED_RETURNS = "MergedReturns"
+MERGED_RETURNS_COLUMNS = (
+    "Merged",
+    "File",
+    "SHA-256",
+    "Issue id",
+    "Lead",
+    "Applied",
+    "Conflicts",
+    "Proposed",
+    "Rejected",
+    "Ignored",
+)
+SHEET_SIGNING_KEY = "SigningKey"
+SIGNING_KEY_COLUMNS = ("Setting", "Value")
+SIGNING_KEY_SETTING = "Signing key"
+
+SHEET_CONFLICTS = "Conflicts"
+CONFLICTS_COLUMNS = (
+    "Received",
+    "Ref",
+    "Field",
+    "Lead",
+    "Issued value",
+    "Master value",
+    "Lead's value",
+    "Return file",
+    "Issue id",
+    "Resolved",
+)
+SHEET_PROPOSALS = "Proposals"
+PROPOSALS_COLUMNS = (
+    "Received",
+    "Ref",
+    "Lead",
+    "Time-scale now",
+    "Proposed time-scale",
+    "Proposed due",
+    "Return file",
+    "Issue id",
+    "Decision",
+)
+
+#: Every sheet this module keeps, and whether the owner sees it.
+HIDDEN_SHEETS = (SHEET_ISSUED_COPIES, SHEET_ISSUED_ITEMS, SHEET_MERGED_RETURNS, SHEET_SIGNING_KEY)
+OWNER_SHEETS = (SHEET_CONFLICTS, SHEET_PROPOSALS)
+SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
+    SHEET_ISSUED_COPIES: ISSUED_COPIES_COLUMNS,
+    SHEET_ISSUED_ITEMS: ISSUED_ITEMS_COLUMNS,
+    SHEET_MERGED_RETURNS: MERGED_RETURNS_COLUMNS,
+    SHEET_SIGNING_KEY: SIGNING_KEY_COLUMNS,
+    SHEET_CONFLICTS: CONFLICTS_COLUMNS,
+    SHEET_PROPOSALS: PROPOSALS_COLUMNS,
+}
+LEDGER_SHEETS = (*HIDDEN_SHEETS, *OWNER_SHEETS)
+
+#: The plan columns a lead's copy shows but locks: an edit to one of these is reported, not read.
+LOCKED_FIELDS = ("finding", "actions", "lead", "timescale", "updates")
+
+
+# --- Locked cells, as issued ------------------------------------------------------------------
+
+
+def locked_digest(texts: Mapping[str, str]) -> str:
+    """A short digest of each locked field as issued ("finding=1a2b3c4d actions=..."), so a return
+    can be checked for edits outside its editable columns without storing every text again.
+    Whitespace is compared loosely: a spreadsheet program may re-wrap or re-space text."""
+    return " ".join(f"{key}={_digest(texts.get(key, ''))}" for key in LOCKED_FIELDS)
+
+
+def changed_locked_fields(issued_digest: str, texts: Mapping[str, str]) -> tuple[str, ...]:
+    """The locked fields whose returned text differs from what was issued."""
+    issued = dict(part.split("=", 1) for part in issued_digest.split() if "=" in part)
+    return tuple(
+        key for key in LOCKED_FIELDS if key in issued and issued[key] != _digest(texts.get(key, ""))
+    )
+
+
+def _digest(text: str) -> str:
+    loose = " ".join(text.split())
+    return hashlib.sha256(loose.encode("utf-8")).hexdigest()[:8]
+
+
+# --- Reading the ledger -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedItem:
+    """An item's values as the owner issued them in one copy."""
+
+    issue_id: str
+    ref: str
+    status: str
+    timescale: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class IssuedCopy:
+    """One copy issued to a lead."""
+
+    issue_id: str
+    lead: str
+    issued: dt.datetime | None
+    file: str
+    refs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MergedReturn:
+    """A return already merged, known by the SHA-256 of its file."""
+
+    merged: dt.datetime | None
+    file: str
+    sha256: str
+    issue_id: str
+    lead: str
+
+
+@dataclass(frozen=True)
+class Ledger:
+    key: str | None
+    copies: Mapping[str, IssuedCopy] = field(default_factory=dict)
+    items: Mapping[tuple[str, str], IssuedItem] = field(default_factory=dict)
+    merged: Mapping[str, MergedReturn] = field(default_factory=dict)
+    #: (issue id, ref, proposed time-scale) already on the Proposals sheet
+    proposals: frozenset[tuple[str, str, str]] = frozenset()
+    #: (issue id, ref, field, lead's value) already on the Conflicts sheet
+    conflicts: frozenset[tuple[str, str, str, str]] = frozenset()
+
+
+def ledger_from_sheets(sheets: Mapping[str, Grid]) -> Ledger:
+    """The ledger in a master's sheets; missing sheets read as empty."""
+    items: dict[tuple[str, str], IssuedItem] = {}
+    refs: dict[str, list[str]] = {}
+    for rec in _records(sheets, SHEET_ISSUED_ITEMS):
+        issue_id, ref = _str(rec["issue id"]), _str(rec["ref"])
+        if not issue_id or not ref:
+            continue
+        items[(issue_id, ref)] = IssuedItem(
+            issue_id, ref, _str(rec["status"]), _str(rec["time-scale"]), _str(rec["locked digest"])
+        )
+        refs.setdefault(issue_id, []).append(ref)
+    copies = {}
+    for rec in _records(sheets, SHEET_ISSUED_COPIES):
+        issue_id = _str(rec["issue id"])
+        if issue_id:
+            copies[issue_id] = IssuedCopy(
+                issue_id,
+                _str(rec["lead"]),
+                _datetime(rec["issued"]),
+                _str(rec["file"]),
+                tuple(refs.get(issue_id, ())),
+            )
+    merged = {}
+    for rec in _records(sheets, SHEET_MERGED_RETURNS):
+        sha = _str(rec["sha-256"]).lower()
+        if sha:
+            merged.setdefault(
+                sha,
+                MergedReturn(
+                    _datetime(rec["merged"]),
+                    _str(rec["file"]),
+                    sha,
+                    _str(rec["issue id"]),
+                    _str(rec["lead"]),
+                ),
+            )
+    proposals = frozenset(
+        (_str(r["issue id"]), _str(r["ref"]), _str(r["proposed time-scale"]))
+        for r in _records(sheets, SHEET_PROPOSALS)
+    )
+    conflicts = frozenset(
+        (_str(r["issue id"]), _str(r["ref"]), _str(r["field"]), _str(r["lead's value"]))
+        for r in _records(sheets, SHEET_CONFLICTS)
+    )
+    return Ledger(
+        key=_signing_key(sheets),
+        copies=copies,
+        items=items,
+        merged=merged,
+        proposals=proposals,
+        conflicts=conflicts,
+    )
+
+
+def _signing_key(sheets: Mapping[str, Grid]) -> str | None:
+    for rec in _records(sheets, SHEET_SIGNING_KEY):
+        if _str(rec["setting"]) == SIGNING_KEY_SETTING and _str(rec["value"]):
+            return _str(rec["value"])
+    return None
+
+
+def _records(sheets: Mapping[str, Grid], name: str) -> list[dict[str, object]]:
+    grid = sheet(sheets, name)
+    return records(grid, SHEET_COLUMNS[name]) if grid else []
+
+
+def _str(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _datetime(value: object) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+# --- Rows to record ---------------------------------------------------------------------------
+
+
+def issued_rows(
+    issue_id: str, lead: str, issued: dt.datetime, file: str, items: Sequence[IssuedItem]
+) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
+    """The IssuedCopies row and IssuedItems rows recording one copy."""
+    copy_row = (issue_id, lead, issued, file, len(items))
+    item_rows = [(i.issue_id, i.ref, i.status, i.timescale, i.digest) for i in items]
+    return copy_row, item_rows

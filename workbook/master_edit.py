@@ -1,0 +1,258 @@
+"""Change-only edits of a master workbook on disk: read it once, change the cells that changed, add
+rows to its list sheets, and replace it atomically after a backup.
+
+The master is the owner's record of a statutory plan, and they work on it in Excel: loading and
+re-saving it whole (openpyxl) is slow for a big plan and drops what openpyxl does not understand
+(rules Excel keeps in extLst, images, slicers). `MasterEdit` rewrites only the sheets it touches,
+through `workbook.xlsx_patch`, and every other part of the file stays byte for byte as it was.
+
+The snapshot is read from one set of bytes, and the edit refuses to replace the file if it changed
+on disk since then, so a merge never overwrites work saved meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbook import layout
+from workbook.errors import MasterError
+from workbook.master_read import (
+    PLAN_SHEETS,
+    check_master_file,
+    openpyxl_sheets,
+    require_plan_sheet,
+    sheet_name,
+)
+from workbook.master_write import open_lock, write_atomically
+from workbook.model import SHEET_PLAN
+from workbook.xlsx_patch import CellStyle, XlsxPatch
+
+BACKUP_FOLDER = "backups"
+
+_TEXT = CellStyle(vertical="top", horizontal="left")
+_WRAPPED = CellStyle(wrap=True, vertical="top", horizontal="left")
+_DATE = CellStyle(number_format=layout.DATE_FORMAT, vertical="top", horizontal="left")
+_TIMESTAMP = CellStyle(number_format=layout.TIMESTAMP_FORMAT, vertical="top", horizontal="left")
+#: Text longer than this wraps in a list sheet (it would run far past its column otherwise).
+_WRAP_AFTER = 40
+#: Width of a list-sheet column added by an edit, by how long its title is.
+_MIN_WIDTH, _MAX_WIDTH = 10.0, 60.0
+
+
+@dataclass(frozen=True)
+class MasterSnapshot:
+    """The master as read at one moment: its bytes, their SHA-256, and its sheets as grids."""
+
+    path: Path
+    data: bytes
+    sha256: str
+    sheets: Mapping[str, list[list[object]]]
+    sheet_names: tuple[str, ...] = field(default=())
+
+
+def read_snapshot(path: Path, *, also: Sequence[str] = (), rich: bool = False) -> MasterSnapshot:
+    """Read the master at `path` once: the plan's sheets and the `also` sheets (bookkeeping), with
+    python-calamine, from the same bytes a later edit will patch. `rich` also reads the `Action
+    Plan` sheet with openpyxl, keeping the findings' italics (slower)."""
+    path = Path(path)
+    check_master_file(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise MasterError(f"cannot read {path}: {e.strerror}; check it is not locked") from e
+    wanted = {n.casefold() for n in (*PLAN_SHEETS, *also)}
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = tuple(wb.sheet_names)
+        require_plan_sheet(list(names))
+        sheets = {
+            name: [
+                [None if v == "" else v for v in row]
+                for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            ]
+            for name in names
+            if name.strip().casefold() in wanted
+        }
+        if rich:
+            plan_name = sheet_name(names, SHEET_PLAN) or SHEET_PLAN
+            sheets.update(openpyxl_sheets(io.BytesIO(data), (plan_name,)))
+    except MasterError as e:
+        raise MasterError(f"{path}: {e}") from e
+    except Exception as e:  # any failure inside the reader means the file is not a usable xlsx
+        raise MasterError(
+            f"{path} could not be read as an Excel workbook ({type(e).__name__}: {e}); "
+            "open it in Excel and save it again as .xlsx"
+        ) from e
+    return MasterSnapshot(path, data, hashlib.sha256(data).hexdigest(), sheets, names)
+
+
+class MasterEdit:
+    """Edits to one snapshot of the master, applied to the file by `commit`."""
+
+    def __init__(self, snapshot: MasterSnapshot) -> None:
+        self.snapshot = snapshot
+        self._patch = XlsxPatch(snapshot.data)
+        self._touched = False
+        self._plan_sheet = sheet_name(self._patch.sheet_names, SHEET_PLAN) or SHEET_PLAN
+
+    @property
+    def touched(self) -> bool:
+        return self._touched
+
+    def set_plan_text(
+        self, row: int, column: int, text: str, *, row_texts: Mapping[str, str] | None = None
+    ) -> None:
+        """Write `text` into the `Action Plan` cell at Excel row `row`, 0-based `column`, keeping
+        its look; with `row_texts` (the row's texts by plan column key, after the edit) the row's
+        height is refitted so the whole text shows."""
+        self._patch.set_cell(self._plan_sheet, row, column + 1, text)
+        if row_texts is not None:
+            self._patch.set_row_height(self._plan_sheet, row, layout.row_height(dict(row_texts)))
+        self._touched = True
+
+    def append(
+        self,
+        sheet: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        *,
+        state: str = "visible",
+        widths: Sequence[float] | None = None,
+    ) -> None:
+        """Add `rows` (values in `columns` order) under the list sheet `sheet`, matching its
+        columns by title so an owner's reordering does not matter; the sheet is created (with
+        `state`, e.g. "veryHidden") when missing, and a missing column gets its title added."""
+        if not rows:
+            return
+        self._touched = True
+        existing = sheet_name(self._patch.sheet_names, sheet)
+        styles = [_style_for([r[i] for r in rows]) for i in range(len(columns))]
+        heights = [_height(row, widths) for row in rows] if widths else None
+        if existing is None:
+            widths = widths or [_width(c) for c in columns]
+            self._patch.add_sheet(
+                sheet,
+                [list(columns), *[list(r) for r in rows]],
+                state=state,
+                widths=widths,
+                styles=styles,
+            )
+            return
+        header = _header(self.snapshot.sheets, existing)
+        positions = _positions(header, columns)
+        for title, pos in zip(columns, positions, strict=True):
+            if pos >= len(header):
+                self._patch.set_cell(existing, 1, pos + 1, title, style=CellStyle(bold=True))
+        width = max(positions) + 1
+        placed = []
+        for row in rows:
+            out: list[object] = [None] * width
+            for value, pos in zip(row, positions, strict=True):
+                out[pos] = value
+            placed.append(out)
+        placed_styles: list[CellStyle | None] = [None] * width
+        for style, pos in zip(styles, positions, strict=True):
+            placed_styles[pos] = style
+        self._patch.append_rows(existing, placed, styles=placed_styles, heights=heights)
+
+    def commit(self, *, when: dt.datetime | None = None) -> Path | None:
+        """Back up the master as read, then replace it with the edited workbook in one step.
+
+        Refuses, writing nothing, when Excel or LibreOffice has the master open, or when the file
+        changed on disk since it was read. Returns the backup's path (None if nothing changed).
+        """
+        if not self._touched:
+            return None
+        path = self.snapshot.path
+        if lock := open_lock(path):
+            raise MasterError(
+                f"{path} is open in Excel or LibreOffice ({lock.name} exists); close it and run "
+                "again - their next save would overwrite the merge"
+            )
+        data = self._patch.to_bytes()  # everything that can fail is done before the file is touched
+        try:
+            current = path.read_bytes()
+        except OSError as e:
+            raise MasterError(f"cannot read {path}: {e.strerror}; nothing was written") from e
+        if hashlib.sha256(current).hexdigest() != self.snapshot.sha256:
+            raise MasterError(
+                f"{path} changed on disk while this ran (saved by someone else?); nothing was "
+                "written - run again"
+            )
+        backup = backup_path(path, when or dt.datetime.now())
+        try:
+            backup.parent.mkdir(exist_ok=True)
+            write_atomically(backup, lambda fh: fh.write(self.snapshot.data))
+            write_atomically(path, lambda fh: fh.write(data))
+        except PermissionError as e:
+            raise MasterError(
+                f"cannot write {e.filename or path} ({e.strerror}); close the master in Excel or "
+                "check you may change it - nothing was merged"
+            ) from e
+        return backup
+
+
+def backup_path(master: Path, when: dt.datetime) -> Path:
+    """Where the copy of the master taken before an edit goes: `backups/` beside it, named by
+    time so backups sort in order; never overwrites an earlier one."""
+    folder = master.parent / BACKUP_FOLDER
+    stem = f"{master.stem} {when:%Y-%m-%d %H%M%S}"
+    candidate = folder / f"{stem}{master.suffix}"
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem} ({n}){master.suffix}"
+        n += 1
+    return candidate
+
+
+def _header(sheets: Mapping[str, list[list[object]]], name: str) -> list[str]:
+    grid = next((g for n, g in sheets.items() if n.casefold() == name.casefold()), None)
+    if not grid:
+        return []
+    return ["" if v is None else str(v) for v in grid[0]]
+
+
+def _positions(header: list[str], columns: Sequence[str]) -> list[int]:
+    """0-based position of each column by title; missing titles go after the last column."""
+    found = {" ".join(t.split()).casefold(): i for i, t in enumerate(header) if t.strip()}
+    next_free = len(header)
+    out = []
+    for title in columns:
+        pos = found.get(title.casefold())
+        if pos is None:
+            pos, next_free = next_free, next_free + 1
+        out.append(pos)
+    return out
+
+
+def _style_for(values: Sequence[object]) -> CellStyle:
+    if any(isinstance(v, dt.datetime) for v in values):
+        return _TIMESTAMP
+    if any(isinstance(v, dt.date) for v in values):
+        return _DATE
+    if any(isinstance(v, str) and (len(v) > _WRAP_AFTER or "\n" in v) for v in values):
+        return _WRAPPED
+    return _TEXT
+
+
+def _height(row: Sequence[object], widths: Sequence[float]) -> float | None:
+    lines = max(
+        (
+            layout.wrapped_lines(v, w)
+            for v, w in zip(row, widths, strict=False)
+            if isinstance(v, str) and (len(v) > _WRAP_AFTER or "\n" in v)
+        ),
+        default=0,
+    )
+    return layout.height_for_lines(lines) if lines > 1 else None
+
+
+def _width(title: str) -> float:
+    return min(_MAX_WIDTH, max(_MIN_WIDTH, len(title) + 4.0))
