@@ -15,6 +15,9 @@ import click
 
 DEFAULT_DEMO_DIR = "actionplan-demo"
 DEMO_AS_OF = (2023, 5, 31)  # the end of the March 2023 plan's first update cycle
+# The demo's simulated cycle: copies out mid-May, returns merged at the end of the month.
+DEMO_ISSUED = (2023, 5, 15, 9, 0)
+DEMO_MERGED = (2023, 5, 31, 17, 0)
 
 
 class _Cli(click.Group):
@@ -116,13 +119,19 @@ def import_cmd(source: Path, out: Path, force: bool) -> None:
     help="Folder for the demo's files (created if missing; its demo files are replaced).",
 )
 def demo(out: Path) -> None:
-    """Run the cycle on the embedded March 2023 Ofsted action plan: master, validation, board pack.
+    """Run the whole cycle on the embedded March 2023 Ofsted action plan: master, lead copies,
+    simulated returns, merge, validation, board pack.
 
-    The demo judges the plan as at 31 May 2023, the end of its first update cycle.
+    The returns are simulated (every update says so) and the plan is judged as at 31 May 2023,
+    the end of its first update cycle. One lead's return is left outstanding.
     """
     import dataclasses
     import datetime as dt
+    import shutil
 
+    from sync.copies import issue_copies
+    from sync.merge_files import merge_returns
+    from sync.simulate import fill_copy, simulated_answers
     from validation.run import validate_master
     from workbook.board_packs import make_board_pack
     from workbook.importing import new_plan_id
@@ -131,10 +140,33 @@ def demo(out: Path) -> None:
     from workbook.seed import seed_plan
 
     out.mkdir(parents=True, exist_ok=True)
+    for folder in ("copies", "returns", "receipts", "backups"):
+        shutil.rmtree(out / folder, ignore_errors=True)
     plan = dataclasses.replace(seed_plan(), plan_id=new_plan_id())
     master = out / "master.xlsx"
     write_master(plan, master, settings={"As-of date": dt.date(*DEMO_AS_OF)})
     _report_import(plan, master)
+
+    issued = issue_copies(master, out / "copies", when=dt.datetime(*DEMO_ISSUED))
+    click.echo(f"Issued {len(issued.copies)} lead copies: {out / 'copies'}")
+    returns_dir = out / "returns"
+    returns_dir.mkdir()
+    replied = issued.copies[:-1]  # the last lead has not replied yet
+    answers = simulated_answers([(c.lead, c.refs) for c in replied])
+    returned = []
+    for copy in replied:
+        path = returns_dir / f"SIMULATED return - {copy.lead}.xlsx"
+        fill_copy(copy.path, path, answers[copy.lead])
+        returned.append(path)
+    click.echo(
+        f"Simulated {len(returned)} returns (every update labelled [Simulated]); "
+        f"{issued.copies[-1].lead} has not replied: {returns_dir}"
+    )
+    run = merge_returns(
+        master, returned, receipts_dir=out / "receipts", when=dt.datetime(*DEMO_MERGED)
+    )
+    _print_merge(run)
+
     report = validate_master(master)
     click.echo(
         f"Validation: {len(report.errors)} errors, {len(report.warnings)} warnings "
@@ -143,8 +175,8 @@ def demo(out: Path) -> None:
     for f in report.errors:
         click.echo(f"  {f.cell:5} {f.message}")
     soffice = find_soffice()
-    run = make_board_pack(master, out / "board.xlsx", pdf=soffice is not None, soffice=soffice)
-    _report_board(run, master)
+    board = make_board_pack(master, out / "board.xlsx", pdf=soffice is not None, soffice=soffice)
+    _report_board(board, master)
     if soffice is None:
         click.echo("  (no PDF: install LibreOffice to print the board pack)")
 
@@ -297,6 +329,124 @@ def rag(master: Path) -> None:
     from workbook.rag_format import rag_master
 
     click.echo(rag_master(master).summary())
+
+
+@cli.command("issue")
+@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the copies (created if missing).",
+)
+@click.option(
+    "--lead",
+    "leads",
+    multiple=True,
+    metavar="CODE",
+    help="Only this lead's copy (repeat for several); default: every lead with items.",
+)
+def issue_cmd(master: Path, out: Path, leads: tuple[str, ...]) -> None:
+    """Write a plain .xlsx copy for each lead with only their items, and record it in MASTER.
+
+    Leads fill in Status, New update and Proposed time-scale and send the copy back; merge it
+    with `actionplan merge`.
+    """
+    from sync.copies import issue_copies
+
+    run = issue_copies(master, out, leads=leads or None)
+    for f in run.copies:
+        click.echo(f"  {f.lead:6} {len(f.refs):3} items  {f.path}")
+    click.echo(f"Issued {len(run.copies)} copies; recorded in {master}")
+    if run.backup:
+        click.echo(f"Backup of the master as it was: {run.backup}")
+
+
+@cli.command("merge")
+@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("returns", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--returns",
+    "returns_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Merge every file in this folder.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the change set as JSON for tools.")
+@click.option(
+    "--receipts",
+    "receipts_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the receipts, one per return (default: receipts/ beside the master).",
+)
+def merge_cmd(
+    master: Path,
+    returns: tuple[Path, ...],
+    returns_dir: Path | None,
+    dry_run: bool,
+    as_json: bool,
+    receipts_dir: Path | None,
+) -> None:
+    """Merge returned lead copies into MASTER: exit 0 all merged, 1 something rejected or in
+    conflict (the rest merged), 2 nothing written."""
+    from sync.merge_files import find_returns, merge_returns
+    from workbook.errors import ActionPlanError
+
+    files = list(returns)
+    if returns_dir is not None:
+        files.extend(find_returns(returns_dir, master=master))
+    if not files:
+        where = f" in {returns_dir}" if returns_dir is not None else ""
+        raise ActionPlanError(
+            f"no returns to merge{where}; give the returned files, or --returns FOLDER"
+        )
+    run = merge_returns(master, files, dry_run=dry_run, receipts_dir=receipts_dir)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(run.changes.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_merge(run)
+    sys.exit(run.changes.exit_code)
+
+
+def _print_merge(run: Any) -> None:
+    from sync.merge import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
+
+    changes = run.changes
+    for r in changes.results:
+        if r.outcome != "merged":
+            click.echo(f"{r.outcome.upper():8} {r.name}: {r.reason}")
+            continue
+        counts = ", ".join(
+            f"{r.count(o)} {label}"
+            for o, label in (
+                (APPLIED, "status changes"),
+                (ADDED, "updates"),
+                (PROPOSED, "time-scales proposed"),
+                (CONFLICT, "conflicts"),
+                (REJECTED, "rejected"),
+                (IGNORED, "ignored"),
+            )
+            if r.count(o)
+        )
+        click.echo(f"MERGED   {r.name} ({r.lead}): {counts or 'nothing new'}")
+        for line in r.lines:
+            if line.outcome in (CONFLICT, REJECTED, IGNORED):
+                click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {line.note}")
+    verb = "Would change" if run.dry_run else "Changed"
+    click.echo(
+        f"{verb} {len(changes.writes)} cells; {len(changes.updates_rows)} updates, "
+        f"{len(changes.conflicts_rows)} conflicts, {len(changes.proposals_rows)} proposals"
+    )
+    if run.dry_run:
+        click.echo("Dry run: nothing was written")
+        return
+    if run.backup:
+        click.echo(f"Master: {run.master} (backup of it before: {run.backup})")
+    if run.receipts:
+        click.echo(f"Receipts: {run.receipts[0].parent}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -108,16 +108,36 @@ def test_import_missing_source_and_bad_out(
 
 
 def test_demo_runs_the_cycle(runner: CliRunner, tmp_path: Path, seed) -> None:
-    result = runner.invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
+    out = tmp_path / "demo"
+    result = runner.invoke(cli, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    master = tmp_path / "demo" / "master.xlsx"
+    master = out / "master.xlsx"
     assert f"Master workbook: {master}" in result.output
-    assert read_master(master).items == seed.items
-    assert "Validation: 2 errors, 30 warnings" in result.output
+    assert "Issued 13 lead copies" in result.output
+    assert "Simulated 12 returns (every update labelled [Simulated]); DoP has not replied" in (
+        result.output
+    )
+    assert len(list((out / "copies").iterdir())) == 13
+    assert len(list((out / "receipts").iterdir())) == 12
+    # the merge changed statuses and added updates, and nothing else of the plan
+    plan = read_master(master)
+    for got, want in zip(plan.items, seed.items, strict=True):
+        assert (got.ref, got.finding, got.actions, got.lead, got.timescale) == (
+            want.ref, want.finding, want.actions, want.lead, want.timescale
+        )  # fmt: skip
+        new = got.updates[: len(got.updates) - len(want.updates)]
+        assert got.updates[len(new) :] == want.updates
+        assert all(u.text.startswith("[Simulated] ") for u in new)
+    assert (
+        sum(len(g.updates) - len(w.updates) for g, w in zip(plan.items, seed.items, strict=True))
+        > 20
+    )
+    assert "conflict" in result.output and "'Yellow' is not a RAG status" in result.output
     assert "Board pack as at 31 May 2023: 27 items" in result.output
-    assert (tmp_path / "demo" / "board.xlsx").exists()
+    assert (out / "board.xlsx").exists()
     # run again into the same folder: the demo replaces its own files
-    assert runner.invoke(cli, ["demo", "--out", str(tmp_path / "demo")]).exit_code == 0
+    assert runner.invoke(cli, ["demo", "--out", str(out)]).exit_code == 0
+    assert len(list((out / "copies").iterdir())) == 13
 
 
 def test_debug_shows_traceback(runner: CliRunner, tmp_path: Path) -> None:
@@ -134,7 +154,7 @@ def test_help_imports_nothing_heavy() -> None:
         "import sys; from sync.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = {'openpyxl', 'pandas', 'pandera', 'xlwings', 'docx', 'python_calamine',"
-        " 'watchdog'}\n"
+        " 'watchdog', 'lxml'}\n"
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

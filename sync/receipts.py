@@ -1,0 +1,80 @@
+"""Receipts: for each return, what was taken into the plan, what the owner will decide, and what
+was not accepted and why - plain text the owner can paste into a reply to the lead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sync.merge import (
+    ADDED,
+    ALREADY,
+    APPLIED,
+    CONFLICT,
+    IGNORED,
+    PROPOSED,
+    REJECTED,
+    ReceiptLine,
+    ReturnResult,
+)
+
+_HEADINGS = (
+    ((APPLIED, ADDED), "Taken into the plan"),
+    ((PROPOSED,), "Recorded for the plan owner to decide"),
+    ((CONFLICT,), "Not taken in yet: for the plan owner to settle with you"),
+    ((REJECTED,), "Not taken in"),
+    ((IGNORED,), "Ignored"),
+    ((ALREADY,), "Already in the plan"),
+)  # fmt: skip
+
+
+def receipt_text(result: ReturnResult, *, plan_title: str, when: dt.datetime) -> str:
+    """The receipt for one return."""
+    lines = [f"Receipt: {result.name}", f"Plan: {plan_title}"]
+    if result.lead:
+        issued = f", issued {result.issued:%d %b %Y}" if result.issued else ""
+        lines.append(f"Copy for {result.lead}{issued} (issue {result.issue_id})")
+    lines.append(f"Merged: {when:%d %b %Y %H:%M}")
+    lines.append("")
+    if result.outcome != "merged":
+        lines.append(f"Nothing was taken in: {result.reason}")
+        return "\n".join(lines) + "\n"
+    if not result.lines:
+        lines.append("Nothing to take in: no status, update or time-scale was changed.")
+    for outcomes, heading in _HEADINGS:
+        chosen = sorted(
+            (ln for ln in result.lines if ln.outcome in outcomes), key=lambda ln: ln.ref
+        )
+        if not chosen:
+            continue
+        lines.append(f"{heading}:")
+        lines.extend(f"  - {_line(ln)}" for ln in chosen)
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _line(line: ReceiptLine) -> str:
+    where = f"{line.ref} " if line.ref else ""
+    if line.outcome == APPLIED:
+        return f"{where}{line.field}: {line.old or 'blank'} -> {line.new}"
+    if line.outcome == ADDED:
+        return f"{where}update added: {_short(line.new)}"
+    if line.outcome == PROPOSED:
+        return f"{where}{line.field}: {line.new!r} (now {line.old or 'blank'})"
+    if line.outcome == CONFLICT:
+        return f"{where}{line.field} {line.new}: {line.note}"
+    if line.outcome == ALREADY:
+        return f"{where}{line.field}: {_short(line.new)}"
+    detail = f" {_short(line.new)!r}" if line.new else ""
+    return f"{where}{line.field}{detail}: {line.note}"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def receipt_file_name(result: ReturnResult) -> str:
+    """`<return name> - receipt.txt`, safe on every file system."""
+    stem = re.sub(r"[\\/:*?\"<>|]+", "_", result.name.rsplit(".", 1)[0])
+    return f"{stem} - receipt.txt"

@@ -1,0 +1,257 @@
+"""Reading a returned copy: its claimed identity and, per ref, what the lead typed.
+
+Returns are read with python-calamine (values only, never evaluated, never re-saved). Rows are found
+by ref and columns by title, so a lead who sorted, filtered, inserted rows or added columns still
+returns a readable copy. `returned_copy` is the pure core; `read_return` checks the file first and
+turns every way it can be unreadable into one line a person can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync.identity import SHEET_IDENTITY, ClaimedIdentity, identity_from_rows
+from workbook.errors import ActionPlanError
+from workbook.lead_copy import COPY_COLUMNS
+from workbook.master_read import Grid, sheet
+from workbook.model import SHEET_PLAN
+
+#: Larger than any copy we issue by far; a bigger file is not a return (or is a zip bomb).
+MAX_RETURN_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 500 * 1024 * 1024
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+class ReturnError(ActionPlanError):
+    """A returned file that cannot be read as one of our copies; rejected whole."""
+
+
+@dataclass(frozen=True)
+class ReturnedRow:
+    """What a returned copy holds for one ref."""
+
+    ref: str
+    excel_row: int
+    status: str  # as typed, not yet normalised
+    new_update: str
+    proposed_timescale: str
+    locked: Mapping[str, str]  # the locked plan columns' texts, to spot edits to them
+
+
+@dataclass(frozen=True)
+class ReturnedCopy:
+    """A return as read, its identity not yet checked."""
+
+    name: str  # the file name, as the lead sent it
+    sha256: str
+    claimed: ClaimedIdentity
+    rows: tuple[ReturnedRow, ...]
+    #: refs that appear on more than one row: which one the lead meant cannot be known
+    duplicate_refs: tuple[str, ...] = ()
+    #: rows with something typed in an editable column but no ref to tell whose item it is
+    rows_without_ref: tuple[int, ...] = ()
+
+
+def read_return(path: Path) -> ReturnedCopy:
+    """Read a returned copy, or raise ReturnError saying in one line why it cannot be."""
+    path = Path(path)
+    data = _read_bytes(path)
+    _check_container(path, data)
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = wb.sheet_names
+        sheets = {
+            name: [
+                [None if v == "" else v for v in row]
+                for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            ]
+            for name in names
+            if name.strip().casefold() in (SHEET_PLAN.casefold(), SHEET_IDENTITY.casefold())
+        }
+    except Exception as e:  # anything the reader cannot parse is a damaged file
+        raise ReturnError(
+            f"{path.name}: damaged or not a workbook ({type(e).__name__}); ask the lead to open "
+            "it in Excel, save it again as .xlsx and resend it"
+        ) from e
+    return returned_copy(sheets, name=path.name, sha256=hashlib.sha256(data).hexdigest())
+
+
+def returned_copy(sheets: Mapping[str, Grid], *, name: str, sha256: str) -> ReturnedCopy:
+    """The pure reading of a return's sheets (grids of cell values)."""
+    identity_grid = sheet(sheets, SHEET_IDENTITY)
+    if identity_grid is None:
+        raise ReturnError(
+            f"{name}: not an actionplan copy (it has no identity); only the copies made by "
+            "`actionplan issue` can be merged - ask the lead to fill in the copy they were sent"
+        )
+    grid = sheet(sheets, SHEET_PLAN)
+    if grid is None:
+        raise ReturnError(
+            f"{name}: has no '{SHEET_PLAN}' sheet; ask the lead to rename the sheet back to "
+            f"'{SHEET_PLAN}' and resend it"
+        )
+    header = _find_header(grid)
+    if header is None:
+        raise ReturnError(
+            f"{name}: the '{SHEET_PLAN}' sheet has lost its header row ('Ref' ... 'Action'); ask "
+            "the lead to fill in a fresh copy"
+        )
+    columns = _columns(grid[header])
+    missing = [c.title for c in COPY_COLUMNS if c.key not in columns]
+    if missing:
+        raise ReturnError(
+            f"{name}: the '{SHEET_PLAN}' sheet has no column titled "
+            f"{', '.join(repr(m) for m in missing)}; ask the lead to restore the column titles "
+            "or fill in a fresh copy"
+        )
+    rows: list[ReturnedRow] = []
+    seen: dict[str, int] = {}
+    duplicates: list[str] = []
+    without_ref: list[int] = []
+    for r in range(header + 1, len(grid)):
+        cells = {key: _text(_at(grid[r], i)) for key, i in columns.items()}
+        ref = cells["ref"].strip()
+        typed = any(cells[k].strip() for k in ("new_update", "proposed_timescale"))
+        if not ref:
+            if typed:
+                without_ref.append(r + 1)
+            continue
+        if not any(v.strip() for k, v in cells.items() if k != "ref"):
+            continue  # a section row
+        if ref in seen:
+            if ref not in duplicates:
+                duplicates.append(ref)
+            continue
+        seen[ref] = r + 1
+        rows.append(
+            ReturnedRow(
+                ref=ref,
+                excel_row=r + 1,
+                status=cells["status"],
+                new_update=cells["new_update"],
+                proposed_timescale=cells["proposed_timescale"],
+                locked={
+                    k: cells[k] for k in ("finding", "actions", "lead", "timescale", "updates")
+                },
+            )
+        )
+    return ReturnedCopy(
+        name=name,
+        sha256=sha256,
+        claimed=identity_from_rows(identity_grid),
+        rows=tuple(r for r in rows if r.ref not in duplicates),
+        duplicate_refs=tuple(duplicates),
+        rows_without_ref=tuple(without_ref),
+    )
+
+
+def _find_header(grid: Grid) -> int | None:
+    """0-based index of the copy's header row: the first row with the titles of Ref, Action,
+    Status and New update in any columns (a lead may have inserted columns before them)."""
+    wanted = {c.title.casefold() for c in COPY_COLUMNS if c.key in _HEADER_KEYS}
+    for r, row in enumerate(grid):
+        titles = {" ".join(_text(v).split()).casefold() for v in row}
+        if wanted <= titles:
+            return r
+    return None
+
+
+_HEADER_KEYS = ("ref", "actions", "status", "new_update")
+
+
+def _columns(header_row: Sequence[object]) -> dict[str, int]:
+    """Each copy column by its title (the first column with that title wins)."""
+    found: dict[str, int] = {}
+    for i, value in enumerate(header_row):
+        key = " ".join(_text(value).split()).casefold()
+        if key and key not in found:
+            found[key] = i
+    out = {}
+    for column in COPY_COLUMNS:
+        i = found.get(column.title.casefold())
+        if i is not None:
+            out[column.key] = i
+    return out
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise ReturnError(f"{path}: no such file; check the path")
+    if not path.is_file():
+        raise ReturnError(f"{path}: is a folder; give the returned .xlsx files, or --returns DIR")
+    size = path.stat().st_size
+    if size == 0:
+        raise ReturnError(f"{path.name}: the file is empty; ask the lead to send it again")
+    if size > MAX_RETURN_BYTES:
+        raise ReturnError(
+            f"{path.name}: {size // (1024 * 1024)} MB is far larger than any copy; it is not a "
+            "returned copy - ask the lead to send the copy they were given"
+        )
+    return path.read_bytes()
+
+
+def _check_container(path: Path, data: bytes) -> None:
+    if data.startswith(_OLE_MAGIC):
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            raise ReturnError(
+                f"{path.name}: the file is password-protected; ask the lead to remove the "
+                "password (File > Info > Protect Workbook) and resend it"
+            )
+        raise ReturnError(
+            f"{path.name}: an old-style .xls workbook; ask the lead to save it as "
+            "'Excel Workbook (*.xlsx)' and resend it"
+        )
+    if not data.startswith(_ZIP_MAGIC):
+        raise ReturnError(
+            f"{path.name}: not an .xlsx workbook; ask the lead to save it as "
+            "'Excel Workbook (*.xlsx)' and resend it"
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            unpacked = sum(i.file_size for i in z.infolist())
+    except zipfile.BadZipFile:
+        raise ReturnError(
+            f"{path.name}: the file is incomplete or damaged (cut short in transfer?); ask the "
+            "lead to send it again"
+        ) from None
+    if "xl/workbook.xml" not in names:
+        kind = "an OpenDocument (.ods) file" if "content.xml" in names else "not an .xlsx workbook"
+        raise ReturnError(
+            f"{path.name}: {kind}; ask the lead to save it as 'Excel Workbook (*.xlsx)' and "
+            "resend it"
+        )
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ReturnError(
+            f"{path.name}: unpacks to {unpacked // (1024 * 1024)} MB, far more than any copy; "
+            "it is not a returned copy"
+        )
+
+
+def _at(row: Sequence[object], i: int) -> object:
+    return row[i] if i < len(row) else None
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime | dt.date):
+        # Excel turns a typed "Jun 2024" or "30/06/24" into a date; give it back as a person
+        # would write a time-scale, without inventing a day they did not type
+        day = value.day if value.day != 1 else None
+        return f"{day} {value:%b %Y}" if day else f"{value:%b %Y}"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
