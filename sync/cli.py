@@ -435,6 +435,11 @@ def _print_merge(run: Any) -> None:
         for line in r.lines:
             if line.outcome in (CONFLICT, REJECTED, IGNORED):
                 click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {line.note}")
+            elif run.dry_run and line.outcome in (APPLIED, ADDED, PROPOSED):
+                change = (
+                    f"{line.old or 'blank'} -> {line.new}" if line.outcome != ADDED else line.new
+                )
+                click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {_one_line(change)}")
     verb = "Would change" if run.dry_run else "Changed"
     click.echo(
         f"{verb} {len(changes.writes)} cells; {len(changes.updates_rows)} updates, "
@@ -447,6 +452,11 @@ def _print_merge(run: Any) -> None:
         click.echo(f"Master: {run.master} (backup of it before: {run.backup})")
     if run.receipts:
         click.echo(f"Receipts: {run.receipts[0].parent}")
+
+
+def _one_line(text: str, limit: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,9 +38,9 @@ from sync.ledger import (
 )
 from workbook.errors import ActionPlanError, MasterError
 from workbook.lead_copy import CopyText, write_lead_copy
-from workbook.master_edit import MasterEdit, read_snapshot
+from workbook.master_edit import MasterEdit, check_not_open, read_snapshot
 from workbook.master_read import plan_from_sheets
-from workbook.master_write import item_texts, open_lock
+from workbook.master_write import item_texts
 from workbook.model import RAG_KEY, Item, Plan
 
 
@@ -155,11 +155,7 @@ def issue_copies(
             "this plan; rebuild the master with `actionplan import`"
         )
     chosen = choose_leads(plan, leads)
-    if lock := open_lock(master):
-        raise MasterError(
-            f"{master} is open in Excel or LibreOffice ({lock.name} exists); close it and run "
-            "again, so the copies can be recorded in it"
-        )
+    check_not_open(master)
     if out_dir.exists() and not out_dir.is_dir():
         raise ActionPlanError(f"--out {out_dir} is a file; give a folder for the copies")
     out_dir.mkdir(parents=True, exist_ok=True)

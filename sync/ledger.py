@@ -46,6 +46,7 @@ CONFLICTS_COLUMNS = (
     "Issued value",
     "Master value",
     "Lead's value",
+    "Why",
     "Return file",
     "Issue id",
     "Resolved",

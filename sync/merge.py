@@ -630,6 +630,7 @@ def _conflict(
                 claim.base,
                 current,
                 claim.value,
+                note,
                 ret.copy.name,
                 ret.issued.issue_id,
                 "",

@@ -25,7 +25,7 @@ from sync.ledger import (
 from sync.merge import ChangeSet, MasterState, RejectedFile, master_state, merge
 from sync.receipts import receipt_file_name, receipt_text
 from sync.returns import ReturnedCopy, ReturnError, read_return
-from workbook.master_edit import MasterEdit, read_snapshot
+from workbook.master_edit import MasterEdit, check_not_open, read_snapshot
 from workbook.master_read import settings_from_sheets
 from workbook.master_write import (
     CHANGES_WIDTHS,
@@ -37,7 +37,7 @@ from workbook.model import CHANGES_COLUMNS, SHEET_CHANGES, SHEET_UPDATES, UPDATE
 
 RECEIPTS_FOLDER = "receipts"
 
-_CONFLICTS_WIDTHS = (17, 9, 10, 8, 12, 12, 12, 36, 22, 12)
+_CONFLICTS_WIDTHS = (17, 9, 10, 8, 12, 12, 12, 50, 30, 22, 10)
 _PROPOSALS_WIDTHS = (17, 9, 8, 14, 16, 11, 36, 22, 12)
 _MERGED_WIDTHS = (17, 36, 20, 22, 8, 8, 8, 8, 8, 8)
 
@@ -96,13 +96,17 @@ def merge_returns(
     changes = merge(state, read_returns(returns), when=when)
     if dry_run:
         return MergeRun(master, changes, None, (), True)
+    check_not_open(master)
+    folder = receipts_dir or master.parent / RECEIPTS_FOLDER
+    # made before the master is written: a receipts folder that cannot be made stops the merge
+    # with nothing written, rather than after the master has changed
+    folder.mkdir(parents=True, exist_ok=True)
     backup = None
     if changes.changes_master:
         edit = MasterEdit(snapshot)
         apply_change_set(edit, state, changes)
         backup = edit.commit(when=when)
     title = str(settings_from_sheets(snapshot.sheets).get(SETTING_TITLE) or master.stem)
-    folder = receipts_dir or master.parent / RECEIPTS_FOLDER
     receipts = write_receipts(changes, folder, plan_title=title)
     return MergeRun(master, changes, backup, receipts, False)
 

@@ -4,6 +4,7 @@ reads the master back with python-calamine and openpyxl."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -21,6 +22,7 @@ from sync.simulate import Answer
 from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
 from workbook.master_read import read_master
 from workbook.model import SHEET_PLAN, Plan
+from workbook.updates import new_entry_label
 
 # WNI-01 is led by GT alone; WNI-02 by LH / JoR / GT / LJ; EHP-04 by GT alone.
 SOLO, SHARED = "WNI-01", "WNI-02"
@@ -86,9 +88,11 @@ def test_master_changed_since_issue_is_a_conflict_and_the_master_keeps_its_value
     grid = sheets(cycle.master)
     assert cell(grid[SHEET_PLAN], SOLO, "Status") == "RED"
     conflicts = grid["Conflicts"]
-    assert conflicts[1][1:9] == [
+    assert conflicts[0][7] == "Why"
+    assert conflicts[1][1:7] + conflicts[1][8:10] == [
         SOLO, "Status", "GT", "", "RED", "GREEN", "GT return.xlsx", cycle.copies["GT"].issue_id
     ]  # fmt: skip
+    assert "since changed in the master to RED" in conflicts[1][7]
     # the update is not part of the conflict: it lands
     assert cell(grid[SHEET_PLAN], SOLO, "Update").startswith("Update 31 May 23 (GT): On track.")
 
@@ -414,6 +418,9 @@ def test_cli_dry_run_prints_the_change_set_and_writes_nothing(cycle: Cycle):
     result = CliRunner().invoke(cli, ["merge", str(cycle.master), str(ret), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "MERGED   GT return.xlsx (GT): 1 status changes, 1 updates" in result.output
+    assert "  applied   WNI-01   Status: blank -> GREEN\n" in result.output
+    label = new_entry_label(dt.date.today(), "GT")  # the CLI merges as of now
+    assert f"  added     WNI-01   Update: {label}: words\n" in result.output
     assert "Dry run: nothing was written" in result.output
     assert cycle.master.read_bytes() == before
     assert not (cycle.folder / "receipts").exists()

@@ -22,9 +22,7 @@ from workbook.master_read import (
     records,
     settings_as_of,
     sheet,
-    sheet_name,
 )
-from workbook.master_write import save_atomically
 from workbook.model import Plan
 
 SHEET_BOARD_PACKS = "BoardPacks"
@@ -81,52 +79,26 @@ def read_board_packs(master: Path) -> list[BoardPack]:
 
 def record_board_pack(master: Path, plan: Plan, *, as_of: dt.date, made: dt.datetime) -> int:
     """Append `plan`'s statuses as a new board pack to the master's veryHidden `BoardPacks` sheet
-    (created when missing), saving the master atomically; return the new pack's number.
+    (created when missing); return the new pack's number.
 
-    Everything else in the master stays as it was: the file is loaded whole, rich text included,
-    and only that sheet is touched.
+    A change-only edit: only that sheet is written, everything else in the file stays byte for
+    byte as it was, and the master is backed up first and replaced atomically.
     """
-    from openpyxl import load_workbook
-
-    from workbook import layout
+    from workbook.master_edit import MasterEdit, read_snapshot
 
     check_not_open(master)
-    try:
-        wb = load_workbook(master, rich_text=True)
-    except Exception as e:  # any failure inside openpyxl means the file is not a usable xlsx
-        raise MasterError(
-            f"{master} could not be read as an Excel workbook ({type(e).__name__}: {e}); "
-            "open it in Excel and save it again as .xlsx"
-        ) from e
-    name = sheet_name(wb.sheetnames, SHEET_BOARD_PACKS)
-    if name is None:
-        ws = wb.create_sheet(SHEET_BOARD_PACKS)
-        for i, title in enumerate(BOARD_PACKS_COLUMNS, 1):
-            ws.cell(1, i, title).font = layout.BOLD_FONT
-    else:
-        ws = wb[name]
+    snapshot = read_snapshot(master, also=(SHEET_BOARD_PACKS,))
+    grid = sheet(snapshot.sheets, SHEET_BOARD_PACKS)
+    number = max((p.number for p in packs_from_grid(grid or [])), default=0) + 1
+    edit = MasterEdit(snapshot)
     # veryHidden: not offered by Excel's Unhide, so the record is not edited by accident
-    ws.sheet_state = "veryHidden"
-    grid = [list(row) for row in ws.iter_rows(values_only=True)]
-    number = max((p.number for p in packs_from_grid(grid)), default=0) + 1
-    row = ws.max_row + 1
-    for values in pack_rows(plan, number=number, made=made, as_of=as_of):
-        for column, value in enumerate(values, 1):
-            cell = ws.cell(row, column, value)
-            if isinstance(value, dt.datetime):
-                cell.number_format = layout.TIMESTAMP_FORMAT
-            elif isinstance(value, dt.date):
-                cell.number_format = layout.DATE_FORMAT
-            elif isinstance(value, str) and value:
-                cell.data_type = "s"  # a status typed as "=..." stays text
-        row += 1
-    try:
-        save_atomically(wb, master)
-    except PermissionError as e:
-        raise MasterError(
-            f"cannot write {master} ({e.strerror}); close it in Excel or check you may change it, "
-            "or add --no-record"
-        ) from e
+    edit.append(
+        SHEET_BOARD_PACKS,
+        BOARD_PACKS_COLUMNS,
+        pack_rows(plan, number=number, made=made, as_of=as_of),
+        state="veryHidden",
+    )
+    edit.commit(when=made)
     return number
 
 

@@ -171,11 +171,7 @@ class MasterEdit:
         if not self._touched:
             return None
         path = self.snapshot.path
-        if lock := open_lock(path):
-            raise MasterError(
-                f"{path} is open in Excel or LibreOffice ({lock.name} exists); close it and run "
-                "again - their next save would overwrite the merge"
-            )
+        check_not_open(path)
         data = self._patch.to_bytes()  # everything that can fail is done before the file is touched
         try:
             current = path.read_bytes()
@@ -197,6 +193,16 @@ class MasterEdit:
                 "check you may change it - nothing was merged"
             ) from e
         return backup
+
+
+def check_not_open(path: Path) -> None:
+    """Refuse to change a master that Excel or LibreOffice has open: their next save would
+    overwrite the change (and Windows would not let us replace the file)."""
+    if lock := open_lock(path):
+        raise MasterError(
+            f"{path} is open in Excel or LibreOffice ({lock.name} exists); close it and run "
+            "again - nothing was written"
+        )
 
 
 def backup_path(master: Path, when: dt.datetime) -> Path:

@@ -582,7 +582,9 @@ class XlsxPatch:
         )
         self._dirty.add(self._content_types_part())
 
-        root = _new_worksheet(frozen=state == "visible" and len(rows) > 0, widths=widths or ())
+        root = _new_worksheet(
+            frozen=state == "visible" and len(rows) > 0, widths=widths or (), rows=len(rows)
+        )
         self._parsed[part] = root
         self._names[part.casefold()] = part
         self._new.append(part)
@@ -913,9 +915,12 @@ def _check_sheet_name(name: str) -> None:
         )
 
 
-def _new_worksheet(*, frozen: bool, widths: Sequence[float]) -> etree._Element:
+def _new_worksheet(*, frozen: bool, widths: Sequence[float], rows: int) -> etree._Element:
     """An empty worksheet part like the ones Excel writes."""
     root = etree.Element(_q("worksheet"), nsmap={None: MAIN_NS, "r": _DOC_REL_NS})
+    if frozen:  # a sheet for people: print it one page wide
+        props = etree.SubElement(root, _q("sheetPr"))
+        etree.SubElement(props, _q("pageSetUpPr"), {"fitToPage": "1"})
     etree.SubElement(root, _q("dimension"), {"ref": "A1"})
     view = etree.SubElement(etree.SubElement(root, _q("sheetViews")), _q("sheetView"))
     view.set("workbookViewId", "0")
@@ -938,10 +943,19 @@ def _new_worksheet(*, frozen: bool, widths: Sequence[float]) -> etree._Element:
                 {"min": str(i), "max": str(i), "width": _number(width), "customWidth": "1"},
             )
     etree.SubElement(root, _q("sheetData"))
+    if frozen and widths:
+        last = get_column_letter(len(widths))
+        etree.SubElement(root, _q("autoFilter"), {"ref": f"A1:{last}{max(rows, 1)}"})
     etree.SubElement(
         root,
         _q("pageMargins"),
-        {"left": "0.7", "right": "0.7", "top": "0.75", "bottom": "0.75", "header": "0.3",
+        {"left": "0.25", "right": "0.25", "top": "0.75", "bottom": "0.75", "header": "0.3",
          "footer": "0.3"},
     )  # fmt: skip
+    if frozen:
+        etree.SubElement(
+            root,
+            _q("pageSetup"),
+            {"paperSize": "9", "orientation": "landscape", "fitToWidth": "1", "fitToHeight": "0"},
+        )
     return root
