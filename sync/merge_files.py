@@ -22,7 +22,7 @@ from sync.ledger import (
     SHEET_MERGED_RETURNS,
     SHEET_PROPOSALS,
 )
-from sync.merge import ChangeSet, MasterState, RejectedFile, master_state, merge
+from sync.merge import ChangeSet, RejectedFile, master_state, merge
 from sync.receipts import receipt_file_name, receipt_text
 from sync.returns import ReturnedCopy, ReturnError, read_return
 from workbook.master_edit import MasterEdit, check_not_open, read_snapshot
@@ -104,25 +104,30 @@ def merge_returns(
     backup = None
     if changes.changes_master:
         edit = MasterEdit(snapshot)
-        apply_change_set(edit, state, changes)
+        apply_change_set(edit, changes)
         backup = edit.commit(when=when)
     title = str(settings_from_sheets(snapshot.sheets).get(SETTING_TITLE) or master.stem)
     receipts = write_receipts(changes, folder, plan_title=title)
     return MergeRun(master, changes, backup, receipts, False)
 
 
-def apply_change_set(edit: MasterEdit, state: MasterState, changes: ChangeSet) -> None:
-    """Put a change set into the master through `edit`: the plan cells (rows refitted to their
+def apply_change_set(edit: MasterEdit, changes: ChangeSet) -> None:
+    """Put a change set into the master through `edit`: the plan cells (rows grown to fit their
     new text), then the rows for Updates, Changes, Conflicts, Proposals and the ledger."""
-    after: dict[str, dict[str, str]] = {}
     for w in changes.writes:
-        after.setdefault(w.ref, dict(state.rows[w.ref].texts))[w.field] = w.new
-    for w in changes.writes:
-        edit.set_plan_text(w.row, w.column, w.new, row_texts=after[w.ref])
-    edit.append(SHEET_UPDATES, UPDATES_COLUMNS, changes.updates_rows, widths=UPDATES_WIDTHS)
-    edit.append(SHEET_CHANGES, CHANGES_COLUMNS, changes.changes_rows, widths=CHANGES_WIDTHS)
+        edit.set_plan_text(w.row, w.column, w.new, key=w.field)
     edit.append(
-        SHEET_CONFLICTS, CONFLICTS_COLUMNS, changes.conflicts_rows, widths=_CONFLICTS_WIDTHS
+        SHEET_UPDATES, UPDATES_COLUMNS, changes.updates_rows, widths=UPDATES_WIDTHS, wrap="Update"
+    )
+    edit.append(
+        SHEET_CHANGES, CHANGES_COLUMNS, changes.changes_rows, widths=CHANGES_WIDTHS, wrap="Note"
+    )
+    edit.append(
+        SHEET_CONFLICTS,
+        CONFLICTS_COLUMNS,
+        changes.conflicts_rows,
+        widths=_CONFLICTS_WIDTHS,
+        wrap="Why",
     )
     edit.append(
         SHEET_PROPOSALS, PROPOSALS_COLUMNS, changes.proposals_rows, widths=_PROPOSALS_WIDTHS

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbook.layout import set_text
 from workbook.lead_copy import COPY_COLUMNS
 from workbook.model import RAG_CODES, SHEET_PLAN
 
@@ -99,10 +100,15 @@ def fill_copy(copy: Path, out: Path, answers: dict[str, Answer]) -> int:
             ("proposed_timescale", answer.proposed_timescale),
         ):
             if value:
-                cell = ws.cell(row, cols[key])
-                cell.value = value
-                cell.data_type = "s"
+                set_text(ws.cell(row, cols[key]), value)
         filled += 1
+    # openpyxl decodes Excel's _xHHHH_ escapes on reading but does not encode them on saving;
+    # Excel keeps them, so re-escape what the copy holds to save it as Excel would
+    for sheet in wb.worksheets:
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str) and "_x" in cell.value:
+                    set_text(cell, cell.value)
     wb.save(out)
     return filled
 

@@ -464,3 +464,24 @@ def test_real_seed_plan_round_trips(seed: Plan, tmp_path: Path) -> None:
     write_master(seed, path)
     assert read_master(path) == seed
     assert read_master(path, rich=False) == flattened(seed)
+
+
+def test_text_that_looks_like_an_excel_escape_reads_back_literally(tmp_path: Path, seed) -> None:
+    """Excel and calamine read "_x0041_" in a cell as "A": the writers escape it, the openpyxl
+    reader decodes it, so every reader gets the text that was written."""
+    from workbook.model import Run
+
+    first = seed.items[0]
+    item = replace(
+        first,
+        finding=(Run("Plain _x0041_ "), Run("italic _x0042_", italic=True)),
+        actions=("Rename file_x0041_.docx",),
+    )
+    plan = replace(seed, items=(item, *seed.items[1:]))
+    path = tmp_path / "m.xlsx"
+    write_master(plan, path)
+    for rich in (True, False):
+        got = read_master(path, rich=rich).item(first.ref)
+        assert got.actions == item.actions
+        assert got.finding_text == "Plain _x0041_ italic _x0042_"
+    assert read_master(path, rich=True).item(first.ref).finding == item.finding

@@ -527,3 +527,111 @@ def test_write_atomically_leaves_the_target_when_writing_fails(tmp_path: Path) -
         write_atomically(target, fail_halfway)
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsx"]
+
+
+# --- the text path for appended rows ------------------------------------------------------------
+
+ROWS = [
+    ["plain", 3, 2.5, True, dt.date(2023, 5, 31), dt.datetime(2023, 5, 31, 17, 0), None],
+    ["a < b & c > d\r\nline two", -1, 0.0, False, None, None, "=SUM(A1)"],
+    ["\x01bell removed", None, None, None, None, None, "_x0041_ stays literal"],
+]
+STYLES = [
+    CellStyle(wrap=True),
+    None,
+    CellStyle(number_format="0.00"),
+    None,
+    CellStyle(horizontal="left"),
+    None,
+    None,
+]
+
+
+def _padded(data: bytes, sheet: str) -> list[list[object]]:
+    return [row + [""] * (7 - len(row)) for row in calamine(data, sheet)]
+
+
+def test_rows_appended_as_text_read_back_like_rows_built_as_elements() -> None:
+    """Below the data the rows are written as XML text; over formatted empty rows, as elements.
+    Both give the same cells in both readers."""
+    fast = XlsxPatch(master_bytes())
+    first = fast.append_rows(SHEET_CHANGES, ROWS, styles=STYLES, heights=[None, 40.0, None])
+    fast_bytes = fast.to_bytes()
+
+    def formatted_empty_rows(parts: dict[str, bytes]) -> None:
+        # an owner formatted rows below the data: <row> elements with no values
+        empty = "".join(f'<row r="{first + i}" ht="20" customHeight="1"/>' for i in range(5))
+        parts[CHANGES_PART] = parts[CHANGES_PART].replace(
+            b"</sheetData>", empty.encode() + b"</sheetData>"
+        )
+
+    slow = XlsxPatch(with_members(master_bytes(), formatted_empty_rows))
+    assert slow.append_rows(SHEET_CHANGES, ROWS, styles=STYLES, heights=[None, 40.0, None]) == first
+    slow_bytes = slow.to_bytes()
+    assert _padded(fast_bytes, SHEET_CHANGES) == _padded(slow_bytes, SHEET_CHANGES)
+    got = _padded(fast_bytes, SHEET_CHANGES)[first - 1 :]
+    assert got[0][:6] == ["plain", 3, 2.5, True, dt.date(2023, 5, 31), dt.datetime(2023, 5, 31, 17)]
+    assert got[1][0] == "a < b & c > d\r\nline two" and got[1][6] == "=SUM(A1)"
+    assert got[2][0] == "bell removed" and got[2][6] == "_x0041_ stays literal"
+    assert_in_order(fast_bytes, CHANGES_PART)
+    for data in (fast_bytes, slow_bytes):
+        ws = load_workbook(io.BytesIO(data))[SHEET_CHANGES]
+        assert ws.cell(first, 3).number_format == "0.00"
+        assert ws.cell(first, 5).number_format == "dd-mmm-yy"
+        assert ws.cell(first, 1).alignment.wrap_text
+        assert ws.row_dimensions[first + 1].height == 40
+        assert ws.cell(first + 1, 7).data_type == "s"
+        assert ws.auto_filter.ref == f"A1:{LAST_CHANGES_COL}{first + 2}"
+
+
+def test_appending_twice_and_then_editing_an_appended_row() -> None:
+    patch = XlsxPatch(master_bytes())
+    a = patch.append_rows(SHEET_UPDATES, [["X-1", None, "GT", "", "one", "s"]])
+    b = patch.append_rows(SHEET_UPDATES, [["X-2", None, "LH", "", "two", "s"]])
+    assert b == a + 1 and patch.last_row(SHEET_UPDATES) == b
+    patch.set_cell(SHEET_UPDATES, a, 5, "one, corrected")  # the pending rows become elements
+    c = patch.append_rows(SHEET_UPDATES, [["X-3", None, "JoR", "", "three", "s"]])
+    assert c == b + 1
+    data = patch.to_bytes()
+    grid = calamine(data, SHEET_UPDATES)
+    assert [row[4] for row in grid[a - 1 :]] == ["one, corrected", "two", "three"]
+    assert_in_order(data, UPDATES_PART)
+
+
+def test_a_sheet_written_with_a_namespace_prefix_gets_prefixed_rows() -> None:
+    """Some generators write <x:worksheet xmlns:x=...>: new rows must be in the same namespace."""
+
+    def prefixed(parts: dict[str, bytes]) -> None:
+        root = etree.fromstring(parts[CHANGES_PART])
+        xml = etree.tostring(root).decode()
+        xml = re.sub(r"<(/?)(?!\?)([A-Za-z]+)", r"<\1x:\2", xml)
+        xml = xml.replace(f'xmlns="{MAIN}"', f'xmlns:x="{MAIN}"', 1)
+        xml = xml.replace("<x:x:", "<x:").replace("</x:x:", "</x:")
+        parts[CHANGES_PART] = xml.encode()
+
+    patch = XlsxPatch(with_members(master_bytes(), prefixed))
+    first = patch.append_rows(SHEET_CHANGES, [["prefixed", 1]])
+    data = patch.to_bytes()
+    assert b'<x:row r="2"' in members(data)[CHANGES_PART]
+    assert calamine(data, SHEET_CHANGES)[first - 1][:2] == ["prefixed", 1]
+
+
+def test_untouched_members_are_copied_compressed_as_they_were() -> None:
+    """Unchanged parts are not recompressed: their compressed bytes and CRC carry over, and the
+    new file passes zipfile's own integrity check."""
+    patch = XlsxPatch(master_bytes())
+    patch.set_cell(SHEET_PLAN, FIRST_ITEM_ROW, STATUS_COL, "AMBER")
+    data = patch.to_bytes()
+    with (
+        zipfile.ZipFile(io.BytesIO(master_bytes())) as old,
+        zipfile.ZipFile(io.BytesIO(data)) as new,
+    ):
+        assert new.testzip() is None
+        assert [i.filename for i in new.infolist()] == [i.filename for i in old.infolist()]
+        for info in old.infolist():
+            if info.filename == PLAN_PART:
+                continue
+            copied = new.getinfo(info.filename)
+            assert (copied.CRC, copied.compress_size, copied.compress_type) == (
+                info.CRC, info.compress_size, info.compress_type
+            )  # fmt: skip

@@ -8,6 +8,7 @@ the estimate errs towards a little spare space.
 from __future__ import annotations
 
 import math
+import re
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -92,16 +93,18 @@ def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
 
 
 def _wrap_count(line: str, limit: int) -> int:
+    if len(line) <= limit:
+        return 1
     lines, used = 1, 0
-    for word in line.split(" "):
-        need = len(word) if used == 0 else used + 1 + len(word)
+    for size in map(len, line.split(" ")):
+        need = size if used == 0 else used + 1 + size
         if need <= limit:
             used = need
             continue
         if used:  # the word moves to a fresh line
             lines += 1
         # a word longer than a line is broken across as many lines as it takes
-        extra, used = divmod(len(word), limit)
+        extra, used = divmod(size, limit)
         if used == 0 and extra:
             extra, used = extra - 1, limit
         lines += extra
@@ -143,9 +146,20 @@ def use_body_font_as_default(wb: Workbook) -> None:
 # --- Cells ----------------------------------------------------------------------------------
 
 
+# Excel reads "_x0041_" in a cell's text as an escaped "A" (so do python-calamine and openpyxl's
+# rich-text reader); text that holds such a pattern literally is stored with its underscore
+# escaped, "_x005F_x0041_". openpyxl's writer does not escape, so our writers do.
+_ESCAPE_LIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+
+
+def excel_escape(text: str) -> str:
+    """`text` as stored in a cell, so that Excel shows it exactly."""
+    return _ESCAPE_LIKE.sub(r"_x005F_\1", text) if "_x" in text else text
+
+
 def set_text(cell: Cell, value: str) -> None:
     """Store user text so it stays text: openpyxl would make "=SUM(A1)" a formula and "#N/A" an
-    error value, which Excel would then evaluate."""
-    cell.value = value
+    error value, which Excel would then evaluate; "_x0041_" is escaped so it is not read as "A"."""
+    cell.value = excel_escape(value) if value else value
     if value:
         cell.data_type = "s"

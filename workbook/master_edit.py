@@ -38,8 +38,6 @@ _TEXT = CellStyle(vertical="top", horizontal="left")
 _WRAPPED = CellStyle(wrap=True, vertical="top", horizontal="left")
 _DATE = CellStyle(number_format=layout.DATE_FORMAT, vertical="top", horizontal="left")
 _TIMESTAMP = CellStyle(number_format=layout.TIMESTAMP_FORMAT, vertical="top", horizontal="left")
-#: Text longer than this wraps in a list sheet (it would run far past its column otherwise).
-_WRAP_AFTER = 40
 #: Width of a list-sheet column added by an edit, by how long its title is.
 _MIN_WIDTH, _MAX_WIDTH = 10.0, 60.0
 
@@ -106,15 +104,17 @@ class MasterEdit:
     def touched(self) -> bool:
         return self._touched
 
-    def set_plan_text(
-        self, row: int, column: int, text: str, *, row_texts: Mapping[str, str] | None = None
-    ) -> None:
+    def set_plan_text(self, row: int, column: int, text: str, *, key: str | None = None) -> None:
         """Write `text` into the `Action Plan` cell at Excel row `row`, 0-based `column`, keeping
-        its look; with `row_texts` (the row's texts by plan column key, after the edit) the row's
-        height is refitted so the whole text shows."""
+        its look. With `key` (the plan column it is, e.g. "updates") the row grows when the new
+        text needs more room; it never shrinks, since another cell of the row may need the room
+        (and only the changed cell's text has to be measured)."""
         self._patch.set_cell(self._plan_sheet, row, column + 1, text)
-        if row_texts is not None:
-            self._patch.set_row_height(self._plan_sheet, row, layout.row_height(dict(row_texts)))
+        if key is not None:
+            needed = layout.row_height({key: text})
+            current = self._patch.row_height(self._plan_sheet, row)
+            if current is None or needed > current:
+                self._patch.set_row_height(self._plan_sheet, row, needed)
         self._touched = True
 
     def append(
@@ -125,27 +125,36 @@ class MasterEdit:
         *,
         state: str = "visible",
         widths: Sequence[float] | None = None,
+        wrap: str | None = None,
     ) -> None:
         """Add `rows` (values in `columns` order) under the list sheet `sheet`, matching its
         columns by title so an owner's reordering does not matter; the sheet is created (with
-        `state`, e.g. "veryHidden") when missing, and a missing column gets its title added."""
+        `state`, e.g. "veryHidden", and `widths`) when missing, and a missing column gets its
+        title added. The `wrap` column's text wraps, and each row is made tall enough for it."""
         if not rows:
             return
         self._touched = True
         existing = sheet_name(self._patch.sheet_names, sheet)
-        styles = [_style_for([r[i] for r in rows]) for i in range(len(columns))]
-        heights = [_height(row, widths) for row in rows] if widths else None
+        wrap_at = columns.index(wrap) if wrap is not None else None
+        styles = [
+            _WRAPPED if i == wrap_at else _style_for([r[i] for r in rows])
+            for i in range(len(columns))
+        ]
+        heights = None
+        if wrap_at is not None:
+            width = widths[wrap_at] if widths else _width(columns[wrap_at])
+            heights = [_height(r[wrap_at], width) for r in rows]
         if existing is None:
-            widths = widths or [_width(c) for c in columns]
             self._patch.add_sheet(
                 sheet,
-                [list(columns), *[list(r) for r in rows]],
+                [list(columns)],
                 state=state,
-                widths=widths,
-                styles=styles,
+                widths=widths or [_width(c) for c in columns],
             )
-            return
-        header = _header(self.snapshot.sheets, existing)
+            existing = sheet
+            header = list(columns)
+        else:
+            header = _header(self.snapshot.sheets, existing)
         positions = _positions(header, columns)
         for title, pos in zip(columns, positions, strict=True):
             if pos >= len(header):
@@ -243,20 +252,14 @@ def _style_for(values: Sequence[object]) -> CellStyle:
         return _TIMESTAMP
     if any(isinstance(v, dt.date) for v in values):
         return _DATE
-    if any(isinstance(v, str) and (len(v) > _WRAP_AFTER or "\n" in v) for v in values):
-        return _WRAPPED
     return _TEXT
 
 
-def _height(row: Sequence[object], widths: Sequence[float]) -> float | None:
-    lines = max(
-        (
-            layout.wrapped_lines(v, w)
-            for v, w in zip(row, widths, strict=False)
-            if isinstance(v, str) and (len(v) > _WRAP_AFTER or "\n" in v)
-        ),
-        default=0,
-    )
+def _height(value: object, width: float) -> float | None:
+    """A list-sheet row's height for its wrapped text; None (the default) for one line."""
+    if not isinstance(value, str) or not value:
+        return None
+    lines = layout.wrapped_lines(value, width)
     return layout.height_for_lines(lines) if lines > 1 else None
 
 

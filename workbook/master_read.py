@@ -463,6 +463,7 @@ def openpyxl_sheets(
     from openpyxl import load_workbook
     from openpyxl.cell.rich_text import CellRichText
 
+    # with rich_text=True openpyxl decodes Excel's _xHHHH_ escapes itself (plain and rich)
     def value(v: object) -> object:
         return _runs_from_rich(v) if isinstance(v, CellRichText) else v
 

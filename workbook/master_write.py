@@ -274,7 +274,10 @@ def finding_value(runs: tuple[Run, ...]) -> str | CellRichText:
         return "".join(r.text for r in runs)
     return CellRichText(
         [
-            TextBlock(InlineFont(rFont=layout.FONT_NAME, sz=layout.FONT_SIZE, i=r.italic), r.text)
+            TextBlock(
+                InlineFont(rFont=layout.FONT_NAME, sz=layout.FONT_SIZE, i=r.italic),
+                layout.excel_escape(r.text),
+            )
             for r in runs
             if r.text
         ]

@@ -31,7 +31,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
 from workbook.errors import MasterError
-from workbook.layout import DATE_FORMAT, TIMESTAMP_FORMAT
+from workbook.layout import DATE_FORMAT, TIMESTAMP_FORMAT, excel_escape
 
 Value = str | int | float | bool | dt.date | dt.datetime | None
 
@@ -69,8 +69,6 @@ _EPOCH_1904 = dt.datetime(1904, 1, 1)
 
 # XML 1.0 cannot carry these at all; lxml would refuse the whole string.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Excel reads "_x0041_" in cell text as an escaped "A"; a literal "_x" it writes as "_x005F_x".
-_ESCAPE_LIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
 _FILTER_DB = "_xlnm._FilterDatabase"
 _RANGE_END_ROW = re.compile(r"^(.*:\$?[A-Za-z]{1,3}\$?)(\d+)$")
@@ -127,8 +125,52 @@ class _Worksheet:
         self.order = sorted(self.rows)
         self.dirty = False
         self.bounds: tuple[int, int, int, int] | None = None  # min_col, min_row, max_col, max_row
+        # Rows appended below everything else, kept as serialised XML until the part is written:
+        # building tens of thousands of cells as lxml elements costs ~10x the time and memory.
+        self.pending: list[str] = []
+        self.pending_top = 0  # the highest row number in `pending`
+        self.pending_last_value = 0  # the highest row in `pending` holding a value
+
+    @property
+    def top(self) -> int:
+        """The highest row number with a <row>, pending or parsed."""
+        return max(self.order[-1] if self.order else 0, self.pending_top)
+
+    def flush(self) -> None:
+        """Turn pending rows into elements, for an edit that needs the tree."""
+        if not self.pending:
+            return
+        prefix = self.data.prefix
+        ns = " ".join(f'xmlns{":" + k if k else ""}="{v}"' for k, v in self.data.nsmap.items())
+        tag = f"{prefix}:sheetData" if prefix else "sheetData"
+        fragment = etree.fromstring(f"<{tag} {ns}>{''.join(self.pending)}</{tag}>".encode())
+        for row in list(fragment):
+            number = int(row.get("r"))
+            self.data.append(row)
+            self.rows[number] = row
+            self.order.append(number)
+        self.pending.clear()
+        self.pending_top = self.pending_last_value = 0
+
+    def pending_xml(self, serialised: bytes) -> bytes:
+        """`serialised` (this part as lxml wrote it) with the pending rows at the end of
+        sheetData."""
+        if not self.pending:
+            return serialised
+        rows = "".join(self.pending).encode("utf-8")
+        tag = (f"{self.data.prefix}:sheetData" if self.data.prefix else "sheetData").encode()
+        close = b"</" + tag + b">"
+        at = serialised.find(close)
+        if at >= 0:
+            return serialised[:at] + rows + serialised[at:]
+        empty = re.search(rb"<" + re.escape(tag) + rb"(\s[^>]*)?/>", serialised)
+        if empty is None:
+            raise PatchError(f"worksheet part {self.part} lost its sheetData")
+        opened = empty.group(0)[:-2] + b">"
+        return serialised[: empty.start()] + opened + rows + close + serialised[empty.end() :]
 
     def row(self, number: int, *, create: bool) -> etree._Element | None:
+        self.flush()
         row = self.rows.get(number)
         if row is not None or not create:
             return row
@@ -191,6 +233,8 @@ class _Worksheet:
             self.bounds = (min(c0, col), min(r0, row), max(c1, col), max(r1, row))
 
     def last_row(self) -> int:
+        if self.pending_last_value:
+            return self.pending_last_value
         for number in reversed(self.order):
             if any(_has_value(c) for c in self.rows[number].iterchildren(_C)):
                 return number
@@ -267,6 +311,7 @@ class XlsxPatch:
         self._new: list[str] = []
         self._removed: set[str] = set()
         self._worksheets: dict[str, _Worksheet] = {}
+        self._by_name: dict[str, _Worksheet] = {}  # as callers spell the name
         self._xf_cache: dict[CellStyle, int] = {}
         self._calc_chain_dropped = False
 
@@ -360,6 +405,14 @@ class XlsxPatch:
         raise PatchError(f"no sheet {name!r} in the workbook")
 
     def _worksheet(self, name: str) -> _Worksheet:
+        ws = self._by_name.get(name)
+        if ws is not None:
+            return ws
+        ws = self._parse_worksheet(name)
+        self._by_name[name] = ws
+        return ws
+
+    def _parse_worksheet(self, name: str) -> _Worksheet:
         entry = self._entry(name)
         if not entry.is_worksheet or entry.part is None:
             raise PatchError(f"sheet {entry.name!r} is not a worksheet (a chart or dialog sheet)")
@@ -447,6 +500,16 @@ class XlsxPatch:
                 self._removed.add(part)
                 self._remove_override(part)
 
+    def row_height(self, sheet: str, row: int) -> float | None:
+        """The height set on `row` in points, or None when it has the sheet's default."""
+        _check_address(row, 1)
+        row_el = self._worksheet(sheet).row(row, create=False)
+        ht = row_el.get("ht") if row_el is not None else None
+        try:
+            return float(ht) if ht is not None else None
+        except ValueError:
+            return None
+
     def set_row_height(self, sheet: str, row: int, height: float) -> None:
         """Give `row` a fixed height in points."""
         _check_address(row, 1)
@@ -483,7 +546,10 @@ class XlsxPatch:
         first = old_last + 1
         if not rows:
             return first
-        self._write_rows(ws, first, rows, styles, heights)
+        if ws.top < first:
+            self._append_text(ws, first, rows, styles, heights)
+        else:  # formatted empty rows below the data: edit them in place
+            self._write_rows(ws, first, rows, styles, heights)
         new_last = first + len(rows) - 1
         self._grow_autofilter(sheet, ws, old_last, new_last)
         return first
@@ -508,6 +574,62 @@ class XlsxPatch:
             height = heights[i] if i < len(heights) else None
             if height is not None:
                 self._set_height(ws, number, height)
+
+    def _append_text(
+        self,
+        ws: _Worksheet,
+        first: int,
+        rows: Sequence[Sequence[Value]],
+        styles: Sequence[CellStyle | None] | None,
+        heights: Sequence[float | None] | None,
+    ) -> None:
+        """New rows below every existing <row>, written as XML text (see _Worksheet.pending);
+        the same cells `_write_rows` would make."""
+        _check_address(first + len(rows) - 1, max((len(r) for r in rows), default=1) or 1)
+        styles = styles or ()
+        heights = heights or ()
+        prefix = f"{ws.data.prefix}:" if ws.data.prefix else ""
+        width = max(len(r) for r in rows)
+        letters = [get_column_letter(j + 1) for j in range(width)]
+        plain = [self._xf(st) if st is not None else None for st in styles]
+        dated: dict[tuple[int, bool], int] = {}
+        out: list[str] = []
+        last_value = 0
+        max_col = 0
+        for i, values in enumerate(rows):
+            number = first + i
+            height = heights[i] if i < len(heights) else None
+            attrs = ""
+            if height is not None:
+                if not 0 <= height <= MAX_ROW_HEIGHT:
+                    raise ValueError(f"row height {height} is outside 0 to {MAX_ROW_HEIGHT} points")
+                attrs = f' ht="{_number(height)}" customHeight="1"'
+            cells: list[str] = []
+            for j, value in enumerate(values):
+                style = styles[j] if j < len(styles) else None
+                if value is None and style is None:
+                    continue
+                xf = plain[j] if j < len(plain) else None
+                if isinstance(value, dt.date):
+                    key = (j, isinstance(value, dt.datetime))
+                    if key not in dated:
+                        dated[key] = self._xf(_date_style(value, style))
+                    xf = dated[key]
+                s_attr = f' s="{xf}"' if xf else ""
+                ref = f"{letters[j]}{number}"
+                cells.append(_cell_xml(prefix, ref, s_attr, value, self._epoch))
+                max_col = max(max_col, j + 1)
+                if value is not None:
+                    last_value = number
+            if cells or attrs:
+                out.append(f'<{prefix}row r="{number}"{attrs}>{"".join(cells)}</{prefix}row>')
+                ws.pending_top = number
+        ws.pending.append("".join(out))
+        ws.pending_last_value = max(ws.pending_last_value, last_value)
+        if max_col:
+            ws.grow(first, 1)
+            ws.grow(first + len(rows) - 1, max_col)
+        ws.dirty = True
 
     def _grow_autofilter(self, sheet: str, ws: _Worksheet, old_last: int, new_last: int) -> None:
         af = ws.root.find(_q("autoFilter"))
@@ -595,7 +717,8 @@ class XlsxPatch:
         if rows:
             header_style = CellStyle(bold=True) if header_bold else None
             self._write_rows(ws, 1, rows[:1], [header_style] * len(rows[0]), None)
-            self._write_rows(ws, 2, rows[1:], styles, None)
+            if rows[1:]:
+                self._append_text(ws, 2, rows[1:], styles, None)
 
     def _free_sheet_part(self) -> str:
         folder = posixpath.dirname(self._wb_part)
@@ -727,24 +850,64 @@ class XlsxPatch:
                 item.external_attr = info.external_attr
                 if name in changed:
                     item.compress_type = zipfile.ZIP_DEFLATED
-                    dest.writestr(item, self._serialise(name))
+                    dest.writestr(item, self._serialise(name), compresslevel=_LEVEL)
                 else:
-                    item.compress_type = info.compress_type
-                    dest.writestr(item, self._zip.read(info))
+                    _copy_member(dest, self._zip, info)
             for name in self._new:
                 item = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
                 item.compress_type = zipfile.ZIP_DEFLATED
-                dest.writestr(item, self._serialise(name))
+                dest.writestr(item, self._serialise(name), compresslevel=_LEVEL)
         return out.getvalue()
 
     def _serialise(self, part: str) -> bytes:
-        return etree.tostring(
+        xml = etree.tostring(
             self._parsed[part], xml_declaration=True, encoding="UTF-8", standalone=True
         )
+        ws = self._worksheets.get(part)
+        return ws.pending_xml(xml) if ws is not None else xml
 
     def save(self, path: Path) -> None:
         """Write the patched workbook to `path` (callers replace files atomically themselves)."""
         Path(path).write_bytes(self.to_bytes())
+
+
+#: Deflate level for rewritten parts. They are the big ones (the plan sheet, the logs), and level
+#: 6 takes about four times as long for files a few percent smaller; untouched parts keep their
+#: own compression. (A ZipInfo ignores the ZipFile's level, so it is passed to each writestr.)
+_LEVEL = 1
+
+
+def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Copy a member's compressed bytes as they are: decompressing and compressing again every
+    part that did not change (the shared strings, the other sheets) is most of a save's time.
+
+    zipfile has no public call for this; it writes the member's local header and raw data the
+    way ZipFile.write does, with the sizes and CRC known up front (no data descriptor)."""
+    src.fp.seek(info.header_offset)  # type: ignore[union-attr]
+    header = src.fp.read(zipfile.sizeFileHeader)  # type: ignore[union-attr]
+    if header[:4] != zipfile.stringFileHeader:
+        raise PatchError(
+            f"zip member {info.filename} is damaged; open the file in Excel and save it"
+        )
+    name_len, extra_len = (
+        int.from_bytes(header[26:28], "little"),
+        int.from_bytes(header[28:30], "little"),
+    )
+    src.fp.seek(info.header_offset + zipfile.sizeFileHeader + name_len + extra_len)  # type: ignore[union-attr]
+    raw = src.fp.read(info.compress_size)  # type: ignore[union-attr]
+    item = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    item.compress_type = info.compress_type
+    item.external_attr = info.external_attr
+    item.create_system = info.create_system
+    item.flag_bits = info.flag_bits & ~0x08  # sizes go in the local header, not after the data
+    item.CRC, item.compress_size, item.file_size = info.CRC, info.compress_size, info.file_size
+    item.header_offset = dest.fp.tell()  # type: ignore[union-attr]
+    dest.fp.write(item.FileHeader(zip64=item.file_size > zipfile.ZIP64_LIMIT))  # type: ignore[union-attr]
+    dest.fp.write(raw)  # type: ignore[union-attr]
+    dest.start_dir = dest.fp.tell()  # type: ignore[union-attr]
+    dest.filelist.append(item)
+    dest.NameToInfo[item.filename] = item
+    dest._didModify = True  # type: ignore[attr-defined]  # so close() writes the directory
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -756,14 +919,16 @@ def _check_address(row: int, col: int) -> None:
 
 
 def _clean_text(text: str) -> str:
-    text = _XML_ILLEGAL.sub("", text)
+    # most text has nothing to clean: isprintable() answers that in C, far faster than a regex
+    if not text.isprintable():
+        text = _XML_ILLEGAL.sub("", text)
     # Excel counts UTF-16 units, so a character outside the BMP counts twice
     if len(text) > MAX_CELL_CHARS and len(text.encode("utf-16-le")) // 2 > MAX_CELL_CHARS:
         raise PatchError(
             f"text of {len(text):,} characters is longer than the {MAX_CELL_CHARS:,} characters "
             "an Excel cell can hold; shorten it"
         )
-    return _ESCAPE_LIKE.sub(r"_x005F_\1", text)
+    return excel_escape(text)
 
 
 def _date_style(value: dt.date, style: CellStyle | None) -> CellStyle:
@@ -797,6 +962,45 @@ def _write_value(c: etree._Element, value: Value, text: str | None, epoch: dt.da
     else:
         raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
     c.insert(0, v)
+
+
+def _escape_xml_text(text: str) -> str:
+    """Text as XML character data; a carriage return as a reference, since a parser would
+    otherwise read it as a line feed. (Chained replace is several times faster than translate.)"""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _cell_xml(prefix: str, ref: str, s_attr: str, value: Value, epoch: dt.datetime) -> str:
+    """One <c> as XML text, as _write_value would build it."""
+    if value is None:
+        return f'<{prefix}c r="{ref}"{s_attr}/>'
+    if isinstance(value, str):
+        text = _escape_xml_text(_clean_text(value))
+        return (
+            f'<{prefix}c r="{ref}"{s_attr} t="inlineStr"><{prefix}is>'
+            f'<{prefix}t xml:space="preserve">{text}</{prefix}t></{prefix}is></{prefix}c>'
+        )
+    if isinstance(value, bool):
+        return f'<{prefix}c r="{ref}"{s_attr} t="b"><{prefix}v>{int(value)}</{prefix}v></{prefix}c>'
+    if isinstance(value, int):
+        v = str(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} cannot be stored in an Excel cell")
+        v = repr(value)
+    elif isinstance(value, dt.date):
+        v = _number(_serial(value, epoch))
+    else:
+        raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
+    return f'<{prefix}c r="{ref}"{s_attr}><{prefix}v>{v}</{prefix}v></{prefix}c>'
 
 
 def _serial(value: dt.date, epoch: dt.datetime) -> float:
