@@ -411,6 +411,63 @@ def merge_cmd(
     sys.exit(run.changes.exit_code)
 
 
+@cli.command("watch")
+@click.argument("master", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--returns",
+    "returns_dir",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The folder leads' returns land in (created if missing).",
+)
+@click.option(
+    "--poll",
+    is_flag=True,
+    help="Scan the folder on a timer instead of relying on file-system events: for network "
+    "shares and synced (OneDrive, SharePoint) folders, where events are unreliable.",
+)
+@click.option(
+    "--settle",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a file must stay unchanged before it is merged.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --poll, how often the folder is scanned.",
+)
+def watch_cmd(master: Path, returns_dir: Path, poll: bool, settle: float, interval: float) -> None:
+    """Merge returns into MASTER as they land in the returns folder, until Ctrl-C.
+
+    Each return is merged once it has finished arriving, then moved with its receipt to
+    merged/ or rejected/ in the folder. Returns that land together are merged in one batch.
+    """
+    import signal
+    import threading
+
+    from sync.watch import ReturnsWatcher
+
+    stop = threading.Event()
+    watcher = ReturnsWatcher(
+        master, returns_dir, poll=poll, settle=settle, interval=interval, log=click.echo
+    )
+
+    def request_stop(signum: int, frame: object) -> None:
+        # the batch being merged is finished first: the master is never left half-written
+        stop.set()
+        watcher.wake()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    watcher.run(stop)
+
+
 def _print_merge(run: Any) -> None:
     from sync.merge import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
 
@@ -452,6 +509,86 @@ def _print_merge(run: Any) -> None:
         click.echo(f"Master: {run.master} (backup of it before: {run.backup})")
     if run.receipts:
         click.echo(f"Receipts: {run.receipts[0].parent}")
+
+
+@cli.command("status")
+@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--as-of",
+    "as_of_text",
+    metavar="DATE",
+    help="Judge overdue items at this date (YYYY-MM-DD); default: the master's Settings "
+    "'As-of date', else today.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON for tools.")
+def status_cmd(master: Path, as_of_text: str | None, as_json: bool) -> None:
+    """Show who has been sent a copy, who has sent it back, and whose items are overdue.
+
+    Outstanding leads (their latest copy not yet merged back) come first. Nothing is written.
+    """
+    from sync.desk import read_desk, status_table, summary_line
+
+    as_of = _parse_date(as_of_text, "--as-of") if as_of_text else None
+    desk = read_desk(master, as_of=as_of)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(desk.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for line in status_table(desk.leads):
+        click.echo(line)
+    click.echo(summary_line(desk.leads, len(desk.overdue_refs), desk.as_of))
+
+
+@cli.command("chase")
+@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the reminder emails (.eml; created if missing).",
+)
+@click.option(
+    "--as-of",
+    "as_of_text",
+    metavar="DATE",
+    help="Mark items overdue at this date (YYYY-MM-DD); default: the master's Settings "
+    "'As-of date', else today.",
+)
+@click.option(
+    "--copies",
+    "copies_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the issued copies are, if they were moved from where `actionplan issue` wrote "
+    "them (default: there, else copies/ beside the master).",
+)
+@click.option("--force", is_flag=True, help="Replace today's reminders if already written.")
+def chase_cmd(
+    master: Path, out: Path, as_of_text: str | None, copies_dir: Path | None, force: bool
+) -> None:
+    """Write a draft reminder email (.eml, copy attached) to each lead whose copy is outstanding.
+
+    Open each in Outlook (it opens as a draft), check it and send it. Exit 0 all ready to send,
+    1 some need attention (no email address, copy not found), 2 nothing written.
+    """
+    from sync.chase import chase, describe
+
+    as_of = _parse_date(as_of_text, "--as-of") if as_of_text else None
+    run = chase(master, out, as_of=as_of, copies_dir=copies_dir, force=force)
+    for lead in run.not_issued:
+        click.echo(f"note: {lead} has items but was never sent a copy (actionplan issue --lead)")
+    if not run.emails:
+        click.echo("Nothing outstanding: every copy issued has come back; nothing written")
+        sys.exit(0)
+    for e in run.emails:
+        to = e.to or "(no recipient)"
+        attached = e.attached.name if e.attached else "(no attachment)"
+        click.echo(f"  {e.lead:6} {to}  {attached}  -> {e.path.name}")
+        for problem in e.problems:
+            click.echo(f"    {problem}")
+    click.echo(f"{describe(run.emails)}; in {run.out_dir}")
+    sys.exit(run.exit_code)
 
 
 def _one_line(text: str, limit: int = 100) -> str:

@@ -190,7 +190,12 @@ def issue_copies(
             )
             written.append(IssuedFile(lead, path, issue_id, refs))
             copy_row, rows = issued_rows(
-                issue_id, lead, when, path.name, issue_records(lead_plan.items, issue_id)
+                issue_id,
+                lead,
+                when,
+                path.name,
+                issue_records(lead_plan.items, issue_id),
+                folder=str(path.parent.resolve()),
             )
             copy_rows.append(copy_row)
             item_rows.extend(rows)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from workbook.master_read import Grid, records, sheet
 
 SHEET_ISSUED_COPIES = "IssuedCopies"
-ISSUED_COPIES_COLUMNS = ("Issue id", "Lead", "Issued", "File", "Items")
+ISSUED_COPIES_COLUMNS = ("Issue id", "Lead", "Issued", "File", "Items", "Folder")
 SHEET_ISSUED_ITEMS = "IssuedItems"
 ISSUED_ITEMS_COLUMNS = ("Issue id", "Ref", "Status", "Time-scale", "Locked digest")
 SHEET_MERGED_RETURNS = "MergedReturns"
@@ -127,6 +127,7 @@ class IssuedCopy:
     issued: dt.datetime | None
     file: str
     refs: tuple[str, ...] = ()
+    folder: str = ""  # where the copy was written, to attach it to a reminder
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def ledger_from_sheets(sheets: Mapping[str, Grid]) -> Ledger:
                 _datetime(rec["issued"]),
                 _str(rec["file"]),
                 tuple(refs.get(issue_id, ())),
+                _str(rec["folder"]),
             )
     merged = {}
     for rec in _records(sheets, SHEET_MERGED_RETURNS):
@@ -244,9 +246,15 @@ def _datetime(value: object) -> dt.datetime | None:
 
 
 def issued_rows(
-    issue_id: str, lead: str, issued: dt.datetime, file: str, items: Sequence[IssuedItem]
+    issue_id: str,
+    lead: str,
+    issued: dt.datetime,
+    file: str,
+    items: Sequence[IssuedItem],
+    *,
+    folder: str = "",
 ) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
     """The IssuedCopies row and IssuedItems rows recording one copy."""
-    copy_row = (issue_id, lead, issued, file, len(items))
+    copy_row = (issue_id, lead, issued, file, len(items), folder)
     item_rows = [(i.issue_id, i.ref, i.status, i.timescale, i.digest) for i in items]
     return copy_row, item_rows

@@ -1,0 +1,276 @@
+"""The returns desk: watch a folder and merge each return once it has finished arriving.
+
+Real saves are messy: Excel writes a temp file with no extension and renames it over the target,
+OneDrive writes `name.xlsx~RF….TMP`, `~$name.xlsx` exists while a file is open, and copies arrive in
+chunks. So file-system events are only a trigger: after one, the folder is scanned again, and a
+file is merged only once it is stable - the same size and modification time for `settle` seconds,
+a readable zip (or old enough that it never will be), and no lock file beside it.
+
+Returns that are ready together are merged in one batch, with one write of the master. Each
+processed return moves to `merged/` or `rejected/` with its receipt, so nothing is processed twice
+(and the master's ledger would skip it anyway). A bad file never stops the watcher; a master that
+cannot be written (open in Excel) is retried later, with the returns left where they are.
+
+`settle_files` is the pure core; `ReturnsWatcher` does the I/O around it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MERGED_FOLDER = "merged"
+REJECTED_FOLDER = "rejected"
+#: Receipts are written here first, then moved beside their return.
+STAGING_FOLDER = ".actionplan"
+#: A file that is still not a readable zip after this many settle periods is merged anyway (and
+#: so rejected with its reason) rather than waited for forever.
+UNREADABLE_AFTER_SETTLES = 5
+#: With nothing pending, the folder is still rescanned this often: a missed event is never fatal.
+RESCAN_SECONDS = 30.0
+#: A master that could not be written (open in Excel) is tried again after this long.
+RETRY_SECONDS = 10.0
+
+_TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".txt")
+
+
+def is_return_candidate(name: str) -> bool:
+    """Whether a file in the returns folder may be a return, rather than a temp or lock file:
+    Excel's temp files have no extension, OneDrive's end `~RF….TMP`, lock files start `~$` or
+    `.~lock.`, receipts are .txt."""
+    lower = name.lower()
+    if name.startswith((".", "~$")) or lower.endswith(_TEMP_SUFFIXES):
+        return False
+    stem, dot, suffix = name.rpartition(".")
+    return bool(dot and stem and suffix)
+
+
+def lock_files(name: str) -> tuple[str, str]:
+    """The lock files Excel and LibreOffice keep beside `name` while it is open."""
+    return f"~${name}", f".~lock.{name}#"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A file as last scanned: its size and mtime, since when they have not changed."""
+
+    size: int
+    mtime_ns: int
+    since: float
+    first_seen: float
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What one scan decided."""
+
+    seen: Mapping[str, Seen]
+    ready: tuple[str, ...]
+    new: tuple[str, ...]  # candidates seen for the first time
+    waiting: tuple[str, ...]  # candidates not yet ready
+
+
+def settle_files(
+    previous: Mapping[str, Seen],
+    scan: Mapping[str, tuple[int, int]],
+    *,
+    now: float,
+    settle: float,
+    is_zip: Callable[[str], bool],
+) -> Settled:
+    """Decide which files are ready to merge, from the last scan's state and a new scan of the
+    folder (every file name, lock files included, with its size and mtime in ns)."""
+    seen: dict[str, Seen] = {}
+    ready: list[str] = []
+    new: list[str] = []
+    waiting: list[str] = []
+    names = set(scan)
+    for name in sorted(scan, key=str.casefold):
+        if not is_return_candidate(name):
+            continue
+        size, mtime = scan[name]
+        before = previous.get(name)
+        if before is None:
+            new.append(name)
+            state = Seen(size, mtime, now, now)
+        elif (before.size, before.mtime_ns) != (size, mtime):
+            state = Seen(size, mtime, now, before.first_seen)
+        else:
+            state = before
+        seen[name] = state
+        quiet = now - state.since >= settle and before is not None
+        locked = any(lock in names for lock in lock_files(name))
+        if not quiet or locked:
+            waiting.append(name)
+            continue
+        old = now - state.first_seen >= settle * UNREADABLE_AFTER_SETTLES
+        if not old and not is_zip(name):
+            waiting.append(name)  # probably still arriving; a damaged file is merged in time
+            continue
+        ready.append(name)
+    return Settled(seen, tuple(ready), tuple(new), tuple(waiting))
+
+
+# --- The watcher --------------------------------------------------------------------------------
+
+
+def _stamp() -> str:
+    return dt.datetime.now().strftime("%H:%M:%S")
+
+
+@dataclass
+class ReturnsWatcher:
+    """Merges returns into `master` as they land in `folder`."""
+
+    master: Path
+    folder: Path
+    poll: bool = False
+    settle: float = 2.0
+    interval: float = 1.0  # the polling observer's scan interval
+    log: Callable[[str], None] = print
+    _seen: dict[str, Seen] = field(default_factory=dict)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    retry: float = RETRY_SECONDS  # after a master that could not be written
+    _retry_at: float = 0.0
+    batches: int = 0
+
+    def run(self, stop: threading.Event) -> None:
+        """Watch until `stop` is set; the batch being merged then is finished first."""
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+
+        wake = self._wake
+
+        class _Trigger(FileSystemEventHandler):
+            def on_any_event(self, event: object) -> None:
+                wake.set()
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        observer = PollingObserver(timeout=self.interval) if self.poll else Observer()
+        observer.schedule(_Trigger(), str(self.folder), recursive=False)
+        observer.start()
+        how = f"polling every {self.interval:g} s" if self.poll else "native events"
+        self.log(f"{_stamp()} watching {self.folder} for returns to {self.master.name} ({how})")
+        try:
+            while not stop.is_set():
+                pending = self.step()
+                timeout = self.settle / 2 if pending else RESCAN_SECONDS
+                # an event or a stop request ends the wait early; either way: scan again
+                self._wake.wait(timeout)
+                self._wake.clear()
+        finally:
+            # watchdog's inotify emitter logs an error for events still queued as it stops
+            # ("queue_events() called when the thread is inactive"): expected at shutdown
+            logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
+            observer.stop()
+            observer.join(timeout=10)
+            self.log(f"{_stamp()} stopped watching")
+
+    def wake(self) -> None:
+        """Ask for a scan now (a stop request uses this so the watcher need not wait)."""
+        self._wake.set()
+
+    def step(self) -> bool:
+        """Scan once, merge what is ready; return whether anything is still pending."""
+        now = time.monotonic()
+        scan = self._scan()
+        settled = settle_files(
+            self._seen,
+            scan,
+            now=now,
+            settle=self.settle,
+            is_zip=lambda name: zipfile.is_zipfile(self.folder / name),
+        )
+        self._seen = dict(settled.seen)
+        for name in settled.new:
+            self.log(f"{_stamp()} received {name}")
+        if settled.ready and now >= self._retry_at:
+            self._merge([self.folder / name for name in settled.ready])
+        return bool(settled.waiting or settled.ready)
+
+    def _scan(self) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError as e:
+            self.log(f"{_stamp()} cannot read {self.folder}: {e.strerror}; will try again")
+            return out
+        for entry in entries:
+            try:
+                if entry.is_file():
+                    st = entry.stat()
+                    out[entry.name] = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                continue  # gone between listing and stat: a temp file renamed away
+        if self.master.parent.resolve() == self.folder.resolve():
+            out.pop(self.master.name, None)
+        return out
+
+    def _merge(self, paths: list[Path]) -> None:
+        from sync.merge_files import merge_returns
+        from workbook.errors import ActionPlanError
+
+        staging = self.folder / STAGING_FOLDER
+        try:
+            run = merge_returns(self.master, paths, receipts_dir=staging)
+        except ActionPlanError as e:
+            self._retry_at = time.monotonic() + self.retry
+            self.log(f"{_stamp()} waiting: {e} (trying again in {self.retry:g} s)")
+            return
+        self.batches += 1
+        by_name = {p.name: p for p in paths}
+        for result in run.changes.results:
+            path = by_name.get(result.name)
+            if path is None or not path.exists():
+                continue
+            merged = result.outcome in ("merged", "already merged", "duplicate")
+            dest = self.folder / (MERGED_FOLDER if merged else REJECTED_FOLDER)
+            moved = _move(path, dest)
+            from sync.receipts import receipt_file_name
+
+            receipt = staging / receipt_file_name(result)
+            if receipt.exists():
+                _move(receipt, dest, name=moved.stem + " - receipt.txt")
+            self._seen.pop(result.name, None)
+            self.log(f"{_stamp()} {_describe(result)}")
+
+
+def _describe(result: object) -> str:
+    from sync.merge import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED, ReturnResult
+
+    assert isinstance(result, ReturnResult)
+    if result.outcome == "rejected":
+        reason = result.reason.removeprefix(f"{result.name}: ")
+        return f"rejected {result.name}: {reason}"
+    if result.outcome in ("already merged", "duplicate"):
+        return f"{result.name}: {result.reason}; moved to {MERGED_FOLDER}/"
+    changes = result.count(APPLIED) + result.count(ADDED)
+    extra = [
+        f"{result.count(o)} {label}"
+        for o, label in ((PROPOSED, "proposed"), (CONFLICT, "in conflict"),
+                         (REJECTED, "rejected"), (IGNORED, "ignored"))
+        if result.count(o)
+    ]  # fmt: skip
+    more = f" ({', '.join(extra)})" if extra else ""
+    return f"merged {changes} changes from {result.lead} ({result.name}){more}"
+
+
+def _move(path: Path, folder: Path, *, name: str | None = None) -> Path:
+    """Move `path` into `folder`, never over an earlier file of the same name."""
+    folder.mkdir(exist_ok=True)
+    target = folder / (name or path.name)
+    n = 2
+    while target.exists():
+        base = Path(name or path.name)
+        target = folder / f"{base.stem} ({n}){base.suffix}"
+        n += 1
+    os.replace(path, target)
+    return target
