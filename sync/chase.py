@@ -1,0 +1,317 @@
+"""Reminders for leads whose copy has not come back: one draft email (.eml) per outstanding lead,
+their copy attached, for the owner to check and send from their own mail program.
+
+The .eml files carry `X-Unsent: 1` and no From, so Outlook opens each as a draft ready to send
+from the owner's own account rather than as a received message; other mail programs open it as a
+message that can be forwarded or edited. Nothing is sent from here and the master is not written.
+
+`reminder` is the pure core (plan, a lead's status, their copy's bytes -> message and problems);
+`chase` finds the copies, writes the files and says what needs the owner's attention.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import parseaddr
+from pathlib import Path
+
+from sync.desk import Desk, LeadStatus, is_open, is_overdue, long_date, read_desk, status_shown
+from sync.ledger import IssuedCopy
+from workbook.board import headline
+from workbook.errors import ActionPlanError, OutputExistsError
+from workbook.model import RAG_KEY, Plan
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+#: Where `actionplan issue` puts copies when the owner follows the demo's layout.
+DEFAULT_COPIES_FOLDER = "copies"
+HEADLINE_LIMIT = 120
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder as composed, before it is written."""
+
+    lead: str
+    message: EmailMessage
+    to: str  # the To header as written, "" when there is no address
+    attached: str  # the attachment's file name, "" when there is none
+    problems: tuple[str, ...]  # what the owner must see to before it goes out
+
+
+@dataclass(frozen=True)
+class ChaseEmail:
+    """One reminder written to disk."""
+
+    lead: str
+    path: Path
+    to: str
+    attached: Path | None  # the copy attached, as found on disk
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChaseRun:
+    """What `chase` did."""
+
+    out_dir: Path
+    as_of: dt.date
+    emails: tuple[ChaseEmail, ...]
+    not_issued: tuple[str, ...]  # leads with items who were never sent a copy
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every reminder is addressed and has its copy, 1 when one needs attention."""
+        return 1 if any(e.problems for e in self.emails) else 0
+
+
+# --- Pure core ---------------------------------------------------------------------------------
+
+
+def recipients(name: str, email: str) -> tuple[tuple[Address, ...], str]:
+    """The addresses in a Leads sheet Email cell and the problem with it, if any. The cell may
+    hold one address or several split by ; or , (as Outlook separates them), each bare or as
+    "Name <address>". The lead's name goes on a bare address only when it is the only one: the
+    same name on several would say they are all that person."""
+    parts = [p.strip() for p in re.split(r"[;,]", email) if p.strip()]
+    out = []
+    for part in parts:
+        shown, addr = parseaddr(part)
+        user, at, domain = addr.partition("@")
+        if not (user and at and domain) or "@" in domain or any(c.isspace() for c in addr):
+            return (), f"{part!r} is not an email address"
+        try:
+            out.append(Address(display_name=shown, addr_spec=addr))
+        except (HeaderParseError, ValueError, IndexError):
+            return (), f"{part!r} is not an email address"
+    if len(out) == 1 and not out[0].display_name and name.strip():
+        out = [Address(display_name=" ".join(name.split()), addr_spec=out[0].addr_spec)]
+    return tuple(out), ""
+
+
+def reminder_subject(plan: Plan, lead: str) -> str:
+    title = " ".join(plan.title.split())
+    return f"Action plan update due: your items ({lead})" + (f" - {title}" if title else "")
+
+
+def reminder_text(
+    plan: Plan, status: LeadStatus, copy: IssuedCopy | None, as_of: dt.date, *, attached: bool
+) -> str:
+    """The plain-text body: who it is for, which copy, their open items, what to do."""
+    who = status.name.strip() or status.lead
+    title = " ".join(plan.title.split()) or "the action plan"
+    when = f" on {long_date(status.issued)}" if status.issued else ""
+    file = copy.file if copy else ""
+    lines = [f"Dear {who},", ""]
+    lines.append(
+        f"This is a reminder that your update to {title} is due. The copy of your items sent "
+        f"to you{when} has not come back yet."
+        + (f' It is attached: "{file}".' if attached and file else "")
+    )
+    lines.append("")
+    items = [it for it in plan.items if status.lead in it.lead_codes and is_open(it)]
+    late = sum(1 for it in items if is_overdue(it, as_of))
+    if items:
+        overdue_note = f"; {late} overdue as of {long_date(as_of)}, marked OVERDUE" if late else ""
+        lines.append(f"Your open items ({len(items)}{overdue_note}):")
+        lines.append("")
+        width = max(len(it.ref) for it in items)
+        for it in items:
+            if it.due:
+                due = f"due {long_date(it.due)}"
+            else:
+                due = f"time-scale {' '.join(it.timescale.split())}" if it.timescale else "no date"
+            mark = " - OVERDUE" if is_overdue(it, as_of) else ""
+            state = status_shown(it.status) or "none yet"
+            lines.append(f"  {it.ref.ljust(width)}  {due}{mark} - status: {state}")
+            lines.append(f"  {' ' * width}  {headline(it, limit=HEADLINE_LIMIT)}")
+        lines.append("")
+    else:
+        lines.append("All your items are marked complete; please still send the copy back.")
+        lines.append("")
+    meanings = ", ".join(f"{r.code} ({r.meaning.lower()})" for r in RAG_KEY[:-1])
+    meanings += f" or {RAG_KEY[-1].code} ({RAG_KEY[-1].meaning.lower()})"
+    lines += [
+        "What to do:",
+        f"  1. Open the attached copy{f' ({file})' if file else ''}.",
+        f"  2. For each item choose a Status: {meanings}.",
+        "  3. Type what has happened since the last update in New update.",
+        "  4. If the time-scale must change, type the new one in Proposed time-scale.",
+        "  5. Save it as .xlsx (keeping its name is fine) and send it back by replying to "
+        "this email.",
+        "",
+        "You will get a receipt listing what was taken in.",
+        "",
+        "Thank you.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def reminder(
+    plan: Plan,
+    status: LeadStatus,
+    copy: IssuedCopy | None,
+    as_of: dt.date,
+    *,
+    attachment: bytes | None,
+    copy_problem: str = "",
+) -> Reminder:
+    """The draft email to `status.lead` with their copy attached (when `attachment` is given),
+    and the problems the owner must see to: no address, a copy that could not be attached."""
+    problems = []
+    msg = EmailMessage(policy=policy.default)
+    addresses, bad = recipients(status.name, status.email)
+    if not status.email.strip():
+        problems.append(
+            f"no email address for {status.lead}: add it on the Leads sheet; "
+            "written without a recipient"
+        )
+    elif bad:
+        problems.append(
+            f"the email address for {status.lead} on the Leads sheet is wrong ({bad}); "
+            "written without a recipient"
+        )
+    if addresses:
+        msg["To"] = addresses
+    msg["Subject"] = reminder_subject(plan, status.lead)
+    msg["X-Unsent"] = "1"  # Outlook opens the file as a draft to send, not as a received mail
+    msg.set_content(reminder_text(plan, status, copy, as_of, attached=attachment is not None))
+    if attachment is not None and copy is not None:
+        msg.add_attachment(
+            attachment, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=copy.file
+        )
+    elif copy_problem:
+        problems.append(copy_problem)
+    return Reminder(
+        status.lead,
+        msg,
+        str(msg["To"] or ""),
+        copy.file if attachment is not None and copy is not None else "",
+        tuple(problems),
+    )
+
+
+def chase_file_name(lead: str, today: dt.date) -> str:
+    # a lead code is typed by the owner; keep it from making a path or a name Windows refuses
+    safe = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", lead).strip(" .") or "lead"
+    return f"Chase - {safe} - {today:%Y-%m-%d}.eml"
+
+
+# --- Files -------------------------------------------------------------------------------------
+
+
+def copy_candidates(copy: IssuedCopy, master: Path, copies_dir: Path | None) -> list[Path]:
+    """Where the copy may be, in order: where it was issued, --copies, copies/ beside the
+    master. The first holding the very copy issued wins."""
+    folders = []
+    if copy.folder:
+        folders.append(Path(copy.folder))
+    if copies_dir is not None:
+        folders.append(Path(copies_dir))
+    folders.append(Path(master).parent / DEFAULT_COPIES_FOLDER)
+    out: list[Path] = []
+    for folder in folders:
+        path = folder / copy.file
+        if path not in out:
+            out.append(path)
+    return out
+
+
+def find_copy(
+    copy: IssuedCopy, master: Path, copies_dir: Path | None
+) -> tuple[Path | None, bytes | None, str]:
+    """The issued copy's file and bytes, or why it could not be found.
+
+    A file of the right name is attached only if its identity says it is this very copy: copies
+    issued twice on one day, or a folder of another cycle's copies, can hold a file of the same
+    name that is someone else's or out of date."""
+    from sync.returns import ReturnError, read_return
+
+    if not copy.file:
+        return None, None, f"the ledger has no file name for {copy.lead}'s copy {copy.issue_id}"
+    wrong = []
+    for path in copy_candidates(copy, master, copies_dir):
+        if not path.is_file():
+            continue
+        try:
+            claimed = read_return(path).claimed.identity
+        except ReturnError:
+            claimed = None
+        if claimed is None or claimed.issue_id != copy.issue_id:
+            wrong.append(str(path))
+            continue
+        return path, path.read_bytes(), ""
+    where = f" ({', '.join(wrong)} is not the copy issued as {copy.issue_id})" if wrong else ""
+    return (
+        None,
+        None,
+        f"copy for {copy.lead} not found: {copy.file}{where}; give its folder with --copies; "
+        "written without the attachment",
+    )
+
+
+def chase(
+    master: Path,
+    out_dir: Path,
+    *,
+    as_of: dt.date | None = None,
+    copies_dir: Path | None = None,
+    force: bool = False,
+    today: dt.date | None = None,
+) -> ChaseRun:
+    """Write a reminder .eml into `out_dir` for every lead whose latest copy is outstanding.
+
+    Refuses (nothing written) when one of the files exists, unless `force`."""
+    master, out_dir = Path(master), Path(out_dir)
+    today = today or dt.date.today()
+    desk: Desk = read_desk(master, as_of=as_of, rich=True)
+    outstanding = [s for s in desk.leads if s.outstanding]
+    not_issued = tuple(s.lead for s in desk.leads if s.state == "not issued" and s.items)
+    if not outstanding:
+        return ChaseRun(out_dir, desk.as_of, (), not_issued)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ActionPlanError(f"--out {out_dir} is a file; give a folder for the emails")
+    paths = {s.lead: out_dir / chase_file_name(s.lead, today) for s in outstanding}
+    clash = [p for p in paths.values() if p.exists()]
+    if clash and not force:
+        raise OutputExistsError(
+            f"{clash[0]} already exists{f' (and {len(clash) - 1} more)' if len(clash) > 1 else ''}"
+            "; send or move the earlier reminders, or add --force to replace them"
+        )
+    composed = []
+    for s in outstanding:
+        copy = desk.ledger.copies[s.issue_id]
+        found, data, problem = find_copy(copy, master, copies_dir)
+        note = reminder(desk.plan, s, copy, desk.as_of, attachment=data, copy_problem=problem)
+        composed.append((note, found))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for note, found in composed:
+        path = paths[note.lead]
+        _write(path, note.message.as_bytes(policy=policy.default))
+        written.append(ChaseEmail(note.lead, path, note.to, found, note.problems))
+    return ChaseRun(out_dir, desk.as_of, tuple(written), not_issued)
+
+
+def _write(path: Path, data: bytes) -> None:
+    from workbook.master_write import write_atomically
+
+    write_atomically(path, lambda fh: fh.write(data))
+
+
+def describe(emails: Sequence[ChaseEmail]) -> str:
+    """e.g. "3 reminders written: 2 ready to send, 1 needs attention"."""
+    ready = sum(1 for e in emails if not e.problems)
+    parts = [f"{ready} ready to send"]
+    if len(emails) - ready:
+        attention = len(emails) - ready
+        parts.append(f"{attention} {'needs' if attention == 1 else 'need'} attention")
+    noun = "reminder" if len(emails) == 1 else "reminders"
+    return f"{len(emails)} {noun} written: {', '.join(parts)}"
