@@ -75,6 +75,9 @@ class Settled:
     ready: tuple[str, ...]
     new: tuple[str, ...]  # candidates seen for the first time
     waiting: tuple[str, ...]  # candidates not yet ready
+    #: when to look again for the waiting ones (a file due to have settled, or in half a settle
+    #: period for one that is locked or not yet readable); None when nothing waits
+    next_check: float | None = None
 
 
 def settle_files(
@@ -91,6 +94,7 @@ def settle_files(
     ready: list[str] = []
     new: list[str] = []
     waiting: list[str] = []
+    checks: list[float] = []
     names = set(scan)
     for name in sorted(scan, key=str.casefold):
         if not is_return_candidate(name):
@@ -109,13 +113,15 @@ def settle_files(
         locked = any(lock in names for lock in lock_files(name))
         if not quiet or locked:
             waiting.append(name)
+            checks.append(now + settle / 2 if locked else state.since + settle)
             continue
         old = now - state.first_seen >= settle * UNREADABLE_AFTER_SETTLES
         if not old and not is_zip(name):
             waiting.append(name)  # probably still arriving; a damaged file is merged in time
+            checks.append(now + settle / 2)
             continue
         ready.append(name)
-    return Settled(seen, tuple(ready), tuple(new), tuple(waiting))
+    return Settled(seen, tuple(ready), tuple(new), tuple(waiting), min(checks, default=None))
 
 
 # --- The watcher --------------------------------------------------------------------------------
@@ -161,8 +167,10 @@ class ReturnsWatcher:
         self.log(f"{_stamp()} watching {self.folder} for returns to {self.master.name} ({how})")
         try:
             while not stop.is_set():
-                pending = self.step()
-                timeout = self.settle / 2 if pending else RESCAN_SECONDS
+                next_check = self.step()
+                timeout = RESCAN_SECONDS
+                if next_check is not None:
+                    timeout = min(timeout, max(0.02, next_check - time.monotonic()))
                 # an event or a stop request ends the wait early; either way: scan again
                 self._wake.wait(timeout)
                 self._wake.clear()
@@ -178,8 +186,9 @@ class ReturnsWatcher:
         """Ask for a scan now (a stop request uses this so the watcher need not wait)."""
         self._wake.set()
 
-    def step(self) -> bool:
-        """Scan once, merge what is ready; return whether anything is still pending."""
+    def step(self) -> float | None:
+        """Scan once and merge what is ready; return when to scan again for what is still
+        arriving (a time.monotonic() value), or None when nothing is."""
         now = time.monotonic()
         scan = self._scan()
         settled = settle_files(
@@ -192,9 +201,9 @@ class ReturnsWatcher:
         self._seen = dict(settled.seen)
         for name in settled.new:
             self.log(f"{_stamp()} received {name}")
-        if settled.ready and now >= self._retry_at:
-            self._merge([self.folder / name for name in settled.ready])
-        return bool(settled.waiting or settled.ready)
+        if settled.ready and (now < self._retry_at or not self._merge(settled.ready)):
+            return self._retry_at  # the master could not be written just now
+        return settled.next_check
 
     def _scan(self) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}
@@ -214,17 +223,27 @@ class ReturnsWatcher:
             out.pop(self.master.name, None)
         return out
 
-    def _merge(self, paths: list[Path]) -> None:
+    def _merge(self, names: tuple[str, ...]) -> bool:
+        """Merge the returns called `names` as one batch and file them away; False when the
+        master could not be written (they stay where they are, for the next try)."""
         from sync.merge_files import merge_returns
         from workbook.errors import ActionPlanError
 
+        paths = [self.folder / name for name in names]
         staging = self.folder / STAGING_FOLDER
         try:
             run = merge_returns(self.master, paths, receipts_dir=staging)
         except ActionPlanError as e:
             self._retry_at = time.monotonic() + self.retry
             self.log(f"{_stamp()} waiting: {e} (trying again in {self.retry:g} s)")
-            return
+            return False
+        except Exception as e:  # a bug or an odd file must not stop the desk; say so and retry
+            self._retry_at = time.monotonic() + self.retry
+            self.log(
+                f"{_stamp()} could not merge {', '.join(names)}: unexpected "
+                f"{type(e).__name__}: {e} (trying again in {self.retry:g} s)"
+            )
+            return False
         self.batches += 1
         by_name = {p.name: p for p in paths}
         for result in run.changes.results:
@@ -241,6 +260,7 @@ class ReturnsWatcher:
                 _move(receipt, dest, name=moved.stem + " - receipt.txt")
             self._seen.pop(result.name, None)
             self.log(f"{_stamp()} {_describe(result)}")
+        return True
 
 
 def _describe(result: object) -> str:

@@ -127,13 +127,17 @@ class Desk:
         return sorted(p.name for p in path.iterdir()) if path.exists() else []
 
 
-def wait_for(condition: Callable[[], object], timeout: float = 20.0) -> None:
+def wait_for(
+    condition: Callable[[], object],
+    timeout: float = 20.0,
+    message: Callable[[], str] = lambda: "",
+) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if condition():
             return
         time.sleep(0.05)
-    raise AssertionError("timed out waiting")
+    raise AssertionError(f"timed out waiting\n{message()}")
 
 
 @pytest.fixture(params=[False, True], ids=["native", "poll"])
@@ -226,7 +230,7 @@ def test_a_master_open_in_excel_is_waited_for(desk: Desk) -> None:
         "WNI-01"
     )
     lock.unlink()
-    wait_for(lambda: desk.folder("merged"))
+    wait_for(lambda: desk.folder("merged"), message=lambda: "\n".join(desk.lines))
     assert desk.status("WNI-01") == "AMBER"
 
 
