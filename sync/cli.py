@@ -591,6 +591,83 @@ def chase_cmd(
     sys.exit(run.exit_code)
 
 
+@cli.group("addin")
+def addin() -> None:
+    """The Excel add-in: an "Action Plan" tab in desktop Excel (Windows, macOS) with Validate,
+    Apply RAG, Issue copies, Merge returns and Board pack buttons. See docs/addin-setup.md.
+    """
+
+
+_ADDIN_OUT = click.option(
+    "--out",
+    "-o",
+    default=".",
+    show_default="the current folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for xl_addin.xlam and the Dispatch.bas it needs (created if missing).",
+)
+
+
+@addin.command("build")
+@_ADDIN_OUT
+def addin_build(out: Path) -> None:
+    """Build xl_addin.xlam from xlwings' ribbon add-in template.
+
+    On Windows, Excel then adds the ribbon's macro to it (turn on Trust Center > Macro Settings >
+    "Trust access to the VBA project object model" first); elsewhere this says how to add it by
+    hand.
+    """
+    from xl_addin.build import DISPATCH_FILE, build_addin, import_vba_module, manual_import_steps
+
+    xlam = build_addin(out)
+    bas = xlam.with_name(DISPATCH_FILE)
+    click.echo(f"Built {xlam} (the Action Plan tab on xlwings' ribbon add-in template)")
+    if sys.platform == "win32":
+        import_vba_module(xlam, bas)
+        click.echo(f"Excel added the ribbon's macro from {bas}")
+        click.echo("Next: actionplan addin install")
+    else:
+        click.echo(manual_import_steps(xlam, bas))
+
+
+@addin.command("install")
+@_ADDIN_OUT
+def addin_install(out: Path) -> None:
+    """Install xl_addin.xlam in Excel's start-up folder so the Action Plan tab is there whenever
+    Excel starts (Windows, macOS). Builds it in --out first if it is not there.
+
+    Also points the add-in at this Python (its myaddin.conf settings file) unless that file exists.
+    """
+    from xl_addin.build import (
+        ADDIN_FILE,
+        DISPATCH_FILE,
+        build_addin,
+        import_vba_module,
+        install_addin,
+        write_user_settings,
+    )
+
+    xlam = out / ADDIN_FILE
+    built = not xlam.exists()
+    if built:
+        xlam = build_addin(out)
+        if sys.platform == "win32":
+            import_vba_module(xlam, xlam.with_name(DISPATCH_FILE))
+    target = install_addin(xlam)
+    settings, written = write_user_settings()
+    if built:
+        click.echo(f"Built {xlam}")
+    click.echo(f"Installed {target}")
+    if written:
+        click.echo(f"The add-in will run {sys.executable} (set in {settings})")
+    else:
+        click.echo(f"Kept your add-in settings in {settings}")
+    if sys.platform == "darwin":
+        click.echo("Next: quit Excel (Cmd+Q) and start it again; the Action Plan tab appears")
+    else:
+        click.echo("Next: open your master workbook; the Action Plan tab is on the ribbon")
+
+
 def _one_line(text: str, limit: int = 100) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

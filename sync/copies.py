@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sync.identity import (
     SHEET_IDENTITY,
@@ -38,8 +39,8 @@ from sync.ledger import (
 )
 from workbook.errors import ActionPlanError, MasterError
 from workbook.lead_copy import CopyText, write_lead_copy
-from workbook.master_edit import MasterEdit, check_not_open, read_snapshot
-from workbook.master_read import plan_from_sheets
+from workbook.master_edit import MasterEdit, check_not_open, read_snapshot, writer_lock
+from workbook.master_read import Grid, plan_from_sheets
 from workbook.master_write import item_texts
 from workbook.model import RAG_KEY, Item, Plan
 
@@ -136,6 +137,136 @@ def copy_file_name(lead: str, issued: dt.datetime) -> str:
 # --- Files -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PlannedCopy:
+    """A copy to write: where, what it shows, and the identity it carries."""
+
+    lead: str
+    path: Path
+    plan: Plan
+    text: CopyText
+    identity_rows: tuple[tuple[str, str], ...]
+    issue_id: str
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssuePlan:
+    """Everything an issue does: the copies to write and the ledger rows recording them."""
+
+    copies: tuple[PlannedCopy, ...]
+    key_rows: tuple[tuple[object, ...], ...]  # a new signing key, when the master has none
+    copy_rows: tuple[tuple[object, ...], ...]
+    item_rows: tuple[tuple[object, ...], ...]
+
+
+def plan_issue(
+    sheets: Mapping[str, Grid],
+    out_dir: Path,
+    *,
+    leads: Sequence[str] | None = None,
+    when: dt.datetime,
+    source: str = "the master",
+) -> IssuePlan:
+    """What issuing copies from a master's sheets to `out_dir` would do (it only looks at which
+    file names are free there)."""
+    plan = plan_from_sheets(sheets)
+    if not plan.plan_id:
+        raise MasterError(
+            f"{source}: the Settings sheet has no 'Plan id', so returns could not be matched to "
+            "this plan; rebuild the master with `actionplan import`"
+        )
+    chosen = choose_leads(plan, leads)
+    key = ledger_from_sheets(sheets).key
+    key_rows: tuple[tuple[object, ...], ...] = ()
+    if key is None:
+        key = new_key()
+        key_rows = ((SIGNING_KEY_SETTING, key),)
+    copies: list[PlannedCopy] = []
+    copy_rows: list[tuple[object, ...]] = []
+    item_rows: list[tuple[object, ...]] = []
+    taken: set[Path] = set()
+    for lead in chosen:
+        lead_plan = plan_for_lead(plan, lead)
+        issue_id = new_issue_id(lead, when)
+        refs = tuple(it.ref for it in lead_plan.items)
+        identity = CopyIdentity(plan.plan_id, issue_id, lead, when, refs)
+        path = _free_path(out_dir / copy_file_name(lead, when), taken)
+        taken.add(path)
+        copies.append(
+            PlannedCopy(
+                lead,
+                path,
+                lead_plan,
+                copy_text(plan, lead, when),
+                tuple(identity_rows(identity, sign(identity, key))),
+                issue_id,
+                refs,
+            )
+        )
+        copy_row, rows = issued_rows(
+            issue_id,
+            lead,
+            when,
+            path.name,
+            issue_records(lead_plan.items, issue_id),
+            folder=str(out_dir.resolve()),
+        )
+        copy_rows.append(copy_row)
+        item_rows.extend(rows)
+    return IssuePlan(tuple(copies), key_rows, tuple(copy_rows), tuple(item_rows))
+
+
+class LedgerEdit(Protocol):
+    """What recording an issue needs of an edit: the file's MasterEdit or the add-in's
+    LiveEdit."""
+
+    def append(
+        self,
+        sheet: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        *,
+        state: str = ...,
+        widths: Sequence[float] | None = ...,
+        wrap: str | None = ...,
+    ) -> None: ...
+
+
+def record_issue(edit: LedgerEdit, issue: IssuePlan) -> None:
+    """Put the issue's ledger rows (and a new signing key) into the master through `edit`."""
+    hidden = "veryHidden"
+    edit.append(SHEET_SIGNING_KEY, SIGNING_KEY_COLUMNS, issue.key_rows, state=hidden)
+    edit.append(SHEET_ISSUED_COPIES, ISSUED_COPIES_COLUMNS, issue.copy_rows, state=hidden)
+    edit.append(SHEET_ISSUED_ITEMS, ISSUED_ITEMS_COLUMNS, issue.item_rows, state=hidden)
+
+
+def write_copies(issue: IssuePlan) -> tuple[IssuedFile, ...]:
+    """Write the planned copies; if one fails, those already written are removed again."""
+    written: list[IssuedFile] = []
+    try:
+        for c in issue.copies:
+            c.path.parent.mkdir(parents=True, exist_ok=True)
+            write_lead_copy(
+                c.path,
+                c.plan,
+                c.text,
+                identity_sheet=SHEET_IDENTITY,
+                identity_rows=c.identity_rows,
+            )
+            written.append(IssuedFile(c.lead, c.path, c.issue_id, c.refs))
+    except BaseException:
+        remove_copies(written)
+        raise
+    return tuple(written)
+
+
+def remove_copies(copies: Sequence[IssuedFile]) -> None:
+    """A copy the master does not record could never be merged: take it back."""
+    for f in copies:
+        f.path.unlink(missing_ok=True)
+
+
 def issue_copies(
     master: Path,
     out_dir: Path,
@@ -146,73 +277,34 @@ def issue_copies(
     """Write a copy per lead into `out_dir` and record each in the master's ledger."""
     master, out_dir = Path(master), Path(out_dir)
     when = (when or dt.datetime.now()).replace(microsecond=0)
+    with writer_lock(master):
+        return _issue_copies(master, out_dir, leads=leads, when=when)
+
+
+def _issue_copies(
+    master: Path, out_dir: Path, *, leads: Sequence[str] | None, when: dt.datetime
+) -> IssueRun:
     # rich: the copies show each finding's italic narrative as the master does
     snapshot = read_snapshot(master, also=LEDGER_SHEETS, rich=True)
-    plan = plan_from_sheets(snapshot.sheets)
-    if not plan.plan_id:
-        raise MasterError(
-            f"{master}: the Settings sheet has no 'Plan id', so returns could not be matched to "
-            "this plan; rebuild the master with `actionplan import`"
-        )
-    chosen = choose_leads(plan, leads)
-    check_not_open(master)
     if out_dir.exists() and not out_dir.is_dir():
         raise ActionPlanError(f"--out {out_dir} is a file; give a folder for the copies")
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    ledger = ledger_from_sheets(snapshot.sheets)
+    issue = plan_issue(snapshot.sheets, out_dir, leads=leads, when=when, source=str(master))
+    check_not_open(master)
     edit = MasterEdit(snapshot)
-    key = ledger.key
-    if key is None:
-        key = new_key()
-        edit.append(
-            SHEET_SIGNING_KEY,
-            SIGNING_KEY_COLUMNS,
-            [(SIGNING_KEY_SETTING, key)],
-            state="veryHidden",
-        )
-    written: list[IssuedFile] = []
-    copy_rows: list[tuple[object, ...]] = []
-    item_rows: list[tuple[object, ...]] = []
+    record_issue(edit, issue)
+    written = write_copies(issue)
     try:
-        for lead in chosen:
-            lead_plan = plan_for_lead(plan, lead)
-            issue_id = new_issue_id(lead, when)
-            refs = tuple(it.ref for it in lead_plan.items)
-            identity = CopyIdentity(plan.plan_id, issue_id, lead, when, refs)
-            path = _free_path(out_dir / copy_file_name(lead, when))
-            write_lead_copy(
-                path,
-                lead_plan,
-                copy_text(plan, lead, when),
-                identity_sheet=SHEET_IDENTITY,
-                identity_rows=identity_rows(identity, sign(identity, key)),
-            )
-            written.append(IssuedFile(lead, path, issue_id, refs))
-            copy_row, rows = issued_rows(
-                issue_id,
-                lead,
-                when,
-                path.name,
-                issue_records(lead_plan.items, issue_id),
-                folder=str(path.parent.resolve()),
-            )
-            copy_rows.append(copy_row)
-            item_rows.extend(rows)
-        edit.append(SHEET_ISSUED_COPIES, ISSUED_COPIES_COLUMNS, copy_rows, state="veryHidden")
-        edit.append(SHEET_ISSUED_ITEMS, ISSUED_ITEMS_COLUMNS, item_rows, state="veryHidden")
         backup = edit.commit(when=when)
     except BaseException:
-        for f in written:  # a copy the master does not record could never be merged
-            f.path.unlink(missing_ok=True)
+        remove_copies(written)
         raise
-    return IssueRun(master, tuple(written), backup)
+    return IssueRun(master, written, backup)
 
 
-def _free_path(path: Path) -> Path:
+def _free_path(path: Path, taken: set[Path]) -> Path:
     """`path`, or `name (2).xlsx`... when a copy of that name was already issued today."""
     candidate, n = path, 2
-    while candidate.exists():
+    while candidate.exists() or candidate in taken:
         candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
         n += 1
     return candidate

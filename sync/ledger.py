@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from workbook.master_read import Grid, records, sheet
+from workbook.master_read import Grid, cell_datetime, records, sheet
 
 SHEET_ISSUED_COPIES = "IssuedCopies"
 ISSUED_COPIES_COLUMNS = ("Issue id", "Lead", "Issued", "File", "Items", "Folder")
@@ -230,16 +230,7 @@ def _str(value: object) -> str:
 
 
 def _datetime(value: object) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
-    if isinstance(value, str) and value.strip():
-        try:
-            return dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+    return cell_datetime(value)
 
 
 # --- Rows to record ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sync.ledger import (
 from sync.merge import ChangeSet, RejectedFile, master_state, merge
 from sync.receipts import receipt_file_name, receipt_text
 from sync.returns import ReturnedCopy, ReturnError, read_return
-from workbook.master_edit import MasterEdit, check_not_open, read_snapshot
+from workbook.master_edit import MasterEdit, check_not_open, read_snapshot, writer_lock
 from workbook.master_read import settings_from_sheets
 from workbook.master_write import (
     CHANGES_WIDTHS,
@@ -90,6 +90,20 @@ def merge_returns(
 ) -> MergeRun:
     """Merge the returned files into the master at `master` (see sync.merge for the rules)."""
     master = Path(master)
+    if dry_run:
+        return _merge_returns(master, returns, dry_run=True, when=when, receipts_dir=receipts_dir)
+    with writer_lock(master):
+        return _merge_returns(master, returns, dry_run=False, when=when, receipts_dir=receipts_dir)
+
+
+def _merge_returns(
+    master: Path,
+    returns: Sequence[Path],
+    *,
+    dry_run: bool,
+    when: dt.datetime | None,
+    receipts_dir: Path | None,
+) -> MergeRun:
     when = (when or dt.datetime.now()).replace(microsecond=0)
     snapshot = read_snapshot(master, also=(SHEET_CHANGES, *LEDGER_SHEETS))
     state = master_state(snapshot.sheets)

@@ -121,6 +121,18 @@ def settle_files(
             checks.append(now + settle / 2)
             continue
         ready.append(name)
+    # Returns that land together go in one batch: while another file is still arriving (not
+    # locked, just not settled yet), the ready ones wait for it - but not for ever.
+    arriving = [
+        seen[n].since + settle
+        for n in waiting
+        if not any(lock in names for lock in lock_files(n)) and seen[n].since + settle > now
+    ]
+    oldest_ready = min((seen[n].since for n in ready), default=now)
+    if ready and arriving and now - oldest_ready < settle * UNREADABLE_AFTER_SETTLES:
+        waiting.extend(ready)
+        checks.extend(arriving)
+        ready = []
     return Settled(seen, tuple(ready), tuple(new), tuple(waiting), min(checks, default=None))
 
 

@@ -256,3 +256,17 @@ def test_the_command_stops_cleanly_on_sigterm(tmp_path: Path, template: Cycle) -
     assert "watching" in lines[0] and lines[-1].endswith("stopped watching")
     assert any(line.endswith("received GT.xlsx") for line in lines)
     assert cell(sheets(master)[SHEET_PLAN], "WNI-01", "Status") == "AMBER"
+
+
+def test_ready_returns_wait_for_one_still_arriving_so_they_merge_together() -> None:
+    seen = {
+        "GT.xlsx": Seen(100, 1, since=0.0, first_seen=0.0),
+        "LH.xlsx": Seen(100, 1, since=0.5, first_seen=0.5),
+    }
+    scan = {"GT.xlsx": (100, 1), "LH.xlsx": (100, 1)}
+    held = _settle(seen, scan, now=1.2)
+    assert held.ready == () and held.next_check == 1.5
+    assert _settle(seen, scan, now=1.5).ready == ("GT.xlsx", "LH.xlsx")
+    # a file still arriving long after cannot hold the others back for ever
+    late = {**seen, "LH.xlsx": Seen(100, 1, since=5.5, first_seen=0.5)}
+    assert _settle(late, scan, now=6.0).ready == ("GT.xlsx",)

@@ -17,6 +17,7 @@ from pathlib import Path
 from workbook.board import BoardSummary, board_summary, status_shown, write_board
 from workbook.errors import ActionPlanError, MasterError
 from workbook.master_read import (
+    cell_datetime,
     read_master_sheets,
     read_sheets,
     records,
@@ -84,9 +85,16 @@ def record_board_pack(master: Path, plan: Plan, *, as_of: dt.date, made: dt.date
     A change-only edit: only that sheet is written, everything else in the file stays byte for
     byte as it was, and the master is backed up first and replaced atomically.
     """
-    from workbook.master_edit import MasterEdit, read_snapshot
+    from workbook.master_edit import writer_lock
 
     check_not_open(master)
+    with writer_lock(master):
+        return _record(master, plan, as_of=as_of, made=made)
+
+
+def _record(master: Path, plan: Plan, *, as_of: dt.date, made: dt.datetime) -> int:
+    from workbook.master_edit import MasterEdit, read_snapshot
+
     snapshot = read_snapshot(master, also=(SHEET_BOARD_PACKS,))
     grid = sheet(snapshot.sheets, SHEET_BOARD_PACKS)
     number = max((p.number for p in packs_from_grid(grid or [])), default=0) + 1
@@ -200,26 +208,9 @@ def _int(value: object) -> int | None:
 
 
 def _datetime(value: object) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time())
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+    return cell_datetime(value)
 
 
 def _date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
+    found = cell_datetime(value)
+    return found.date() if found else None

@@ -12,10 +12,13 @@ on disk since then, so a merge never overwrites work saved meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
-from collections.abc import Mapping, Sequence
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,6 +205,70 @@ class MasterEdit:
                 "check you may change it - nothing was merged"
             ) from e
         return backup
+
+
+#: How long a command waits for another actionplan command writing the same master.
+WRITER_WAIT_SECONDS = 60.0
+
+
+@contextlib.contextmanager
+def writer_lock(master: Path, *, wait: float = WRITER_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the master for one writer from reading it to replacing it: a `watch` and a `merge`
+    (or two owners on a shared drive) take turns instead of one refusing. The lock is an OS lock
+    on a hidden file beside the master, released even if the process is killed; the file itself
+    stays (deleting it would let two writers lock two different files)."""
+    lock_path = Path(master).with_name(f".{Path(master).name}.writer-lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as e:
+        raise MasterError(
+            f"cannot create {lock_path} ({e.strerror}); check you may write to {lock_path.parent}"
+        ) from e
+    try:
+        deadline = time.monotonic() + wait
+        while not _try_lock(fd):
+            if time.monotonic() >= deadline:
+                raise MasterError(
+                    f"another actionplan command has been writing {master} for over {wait:g} s "
+                    "(a watch or merge); try again when it has finished"
+                )
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            _unlock(fd)
+    finally:
+        os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _unlock(fd: int) -> None:
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def check_not_open(path: Path) -> None:

@@ -52,6 +52,7 @@ Grid = Sequence[Sequence[object]]
 PLAN_SHEETS: tuple[str, ...] = (SHEET_PLAN, SHEET_LEADS, SHEET_UPDATES, SHEET_SETTINGS)
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_MAX_SERIAL = 2_958_466  # 31 December 9999
 
 
 # --- Pure core --------------------------------------------------------------------------------
@@ -352,6 +353,26 @@ def _text(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def cell_datetime(value: object) -> dt.datetime | None:
+    """A timestamp cell as a datetime, however it comes: a datetime (openpyxl, calamine), a date,
+    ISO text, or a bare Excel serial number (how Excel's Office.js client sends a cell with a
+    custom date format such as the master's "yyyy-mm-dd hh:mm")."""
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not 0 < value < _MAX_SERIAL:
+            return None
+        return (_EXCEL_EPOCH + dt.timedelta(days=float(value))).replace(microsecond=0)
+    if isinstance(value, str) and value.strip():
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def _date(value: object) -> dt.date | None:

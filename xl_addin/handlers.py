@@ -1,0 +1,273 @@
+"""The ribbon's five buttons, as functions of the live workbook (an `xlwings.Book`).
+
+Each reads the open master's values, calls the same core as the command line, and writes the
+result back through the Book API (`xl_addin.live.LiveEdit`), so the master in Excel is updated in
+place and the owner saves it. Files the cycle needs (returns, copies, board packs) live in the
+folders the master's `Settings` sheet names, else beside the workbook. Every failure reaches the
+owner as one line in an Excel alert, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from workbook.errors import ActionPlanError
+
+TITLE = "Action Plan"
+SETTING_COPIES_FOLDER = "Copies folder"
+SETTING_BOARD_FOLDER = "Board folder"
+
+Handler = Callable[[Any], str]
+
+
+def _now() -> dt.datetime:
+    """When a button was pressed (tests fix it, to compare with the command line)."""
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _handler(func: Handler) -> Callable[[Any], str]:
+    """Run a button: its summary, or the one line that says what went wrong, in an alert."""
+
+    @functools.wraps(func)
+    def run(book: Any) -> str:
+        try:
+            message = func(book)
+        except ActionPlanError as e:
+            message = f"{e}"
+        except Exception as e:  # a bug must still reach the owner as one readable line
+            message = f"Something went wrong ({type(e).__name__}: {e}); nothing was changed."
+        _alert(book, message)
+        return message
+
+    return run
+
+
+def _alert(book: Any, message: str) -> None:
+    # an engine without alerts still returns the message to its caller
+    with contextlib.suppress(Exception):
+        book.app.alert(message, title=TITLE)
+
+
+# --- Reading the live master -------------------------------------------------------------------
+
+
+def _sheets(book: Any, also: tuple[str, ...] = ()) -> dict[str, list[list[object]]]:
+    from workbook.master_read import PLAN_SHEETS
+    from xl_addin.live import read_sheets
+
+    return read_sheets(book, (*PLAN_SHEETS, *also))
+
+
+def _book_folder(book: Any) -> Path | None:
+    """The folder the open workbook was saved in; None for an unsaved or remote workbook."""
+    try:
+        full = Path(book.fullname)
+    except Exception:
+        return None
+    return full.parent if full.is_absolute() and full.parent.is_dir() else None
+
+
+def _folder(book: Any, sheets: dict[str, Any], setting: str, default: str | None) -> Path:
+    """A folder named on the Settings sheet (relative to the workbook's folder), else the
+    default beside the workbook."""
+    from workbook.master_read import settings_from_sheets
+
+    value = settings_from_sheets(sheets).get(setting)
+    base = _book_folder(book)
+    if isinstance(value, str) and value.strip():
+        folder = Path(value.strip()).expanduser()
+        if not folder.is_absolute():
+            if base is None:
+                raise ActionPlanError(
+                    f"the Settings sheet's '{setting}' ({value}) is relative, but this workbook "
+                    "has not been saved yet; save it, or give a full path"
+                )
+            folder = base / folder
+        return folder
+    if base is None or default is None:
+        raise ActionPlanError(
+            f"no '{setting}' on the Settings sheet; add it there (a folder path) and try again"
+        )
+    return base / default if default else base
+
+
+# --- The five buttons ---------------------------------------------------------------------------
+
+
+@_handler
+def validate(book: Any) -> str:
+    """Check the plan rules and list the findings on a `Validation` sheet."""
+    from validation.run import validate_sheets
+    from xl_addin.live import write_list_sheet
+
+    report = validate_sheets(_sheets(book), master=book.name)
+    rows = [(f.severity, f.code, f.ref, f.cell, f.message) for f in report.findings]
+    head = (
+        f"Validated as of {report.as_of:%d %b %Y}: {len(report.errors)} errors, "
+        f"{len(report.warnings)} warnings."
+    )
+    write_list_sheet(
+        book,
+        "Validation",
+        head,
+        ("Severity", "Code", "Ref", "Cell", "Message"),
+        rows,
+        widths=(10, 22, 9, 14, 110),
+    )
+    return f"{head} See the Validation sheet." if rows else f"{head} Nothing to fix."
+
+
+@_handler
+def apply_rag(book: Any) -> str:
+    """Colour the statuses, mark overdue time-scales, add the Status dropdown, refresh Due."""
+    from xl_addin.live import apply_rag_live
+
+    count = apply_rag_live(book, _sheets(book))
+    return f"RAG formatting applied to {count} item rows; Due dates refreshed."
+
+
+@_handler
+def issue_copies(book: Any) -> str:
+    """Write a copy for every lead and record the copies in the open master."""
+    from sync.copies import plan_issue, record_issue, remove_copies, write_copies
+    from sync.ledger import LEDGER_SHEETS
+    from xl_addin.live import LiveEdit
+
+    sheets = _sheets(book, LEDGER_SHEETS)
+    folder = _folder(book, sheets, SETTING_COPIES_FOLDER, "copies")
+    when = _now()
+    issue = plan_issue(sheets, folder, when=when, source=book.name)
+    written = write_copies(issue)
+    try:
+        record_issue(LiveEdit(book, sheets), issue)
+    except BaseException:
+        remove_copies(written)
+        raise
+    return (
+        f"Issued {len(written)} copies to {folder}; recorded in this workbook - save it before "
+        "sending them."
+    )
+
+
+@_handler
+def merge_returns(book: Any) -> str:
+    """Merge every return in the Settings sheet's returns folder into the open master."""
+    from sync.ledger import LEDGER_SHEETS
+    from sync.merge import master_state, merge
+    from sync.merge_files import RECEIPTS_FOLDER, apply_change_set, find_returns, read_returns
+    from sync.merge_files import write_receipts as write_receipt_files
+    from workbook.master_read import settings_from_sheets
+    from workbook.master_write import SETTING_RETURNS_FOLDER, SETTING_TITLE
+    from workbook.model import SHEET_CHANGES
+    from xl_addin.live import LiveEdit
+
+    sheets = _sheets(book, (SHEET_CHANGES, *LEDGER_SHEETS))
+    folder = _folder(book, sheets, SETTING_RETURNS_FOLDER, None)
+    if not folder.is_dir():
+        raise ActionPlanError(
+            f"the returns folder {folder} does not exist; check 'Returns folder' on the Settings "
+            "sheet"
+        )
+    paths = find_returns(folder)
+    if not paths:
+        return f"No returns in {folder} yet."
+    when = _now()
+    changes = merge(master_state(sheets), read_returns(paths), when=when)
+    if changes.changes_master:
+        apply_change_set(LiveEdit(book, sheets), changes)
+    title = str(settings_from_sheets(sheets).get(SETTING_TITLE) or book.name)
+    write_receipt_files(changes, folder / RECEIPTS_FOLDER, plan_title=title)
+    return merge_summary(changes) + " Save the workbook to keep the changes."
+
+
+def merge_summary(changes: Any) -> str:
+    """One line for the owner: what the merge did and what needs them."""
+    from sync.merge import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
+
+    results = changes.results
+    merged = [r for r in results if r.outcome == "merged"]
+    rejected = [r for r in results if r.outcome == "rejected"]
+    count = {
+        o: sum(r.count(o) for r in merged)
+        for o in (APPLIED, ADDED, PROPOSED, CONFLICT, REJECTED, IGNORED)
+    }
+    parts = [
+        f"Merged {len(merged)} returns: {count[APPLIED]} status changes, {count[ADDED]} updates, "
+        f"{count[PROPOSED]} time-scales proposed."
+    ]
+    attention = []
+    if count[CONFLICT]:
+        attention.append(f"{count[CONFLICT]} conflicts (see Conflicts)")
+    if count[REJECTED] + count[IGNORED]:
+        attention.append(f"{count[REJECTED] + count[IGNORED]} values not taken (see Changes)")
+    if rejected:
+        attention.append(f"{len(rejected)} files rejected (see the receipts)")
+    already = sum(1 for r in results if r.outcome == "already merged")
+    if already:
+        attention.append(f"{already} already merged before")
+    if attention:
+        parts.append("Also: " + "; ".join(attention) + ".")
+    return " ".join(parts)
+
+
+@_handler
+def board_pack(book: Any) -> str:
+    """Write the board pack for the open master, and record it in the master."""
+    from validation.run import as_of_date
+    from workbook.board import board_summary, write_board
+    from workbook.board_packs import (
+        BOARD_PACKS_COLUMNS,
+        SHEET_BOARD_PACKS,
+        latest_pack,
+        pack_rows,
+        packs_from_grid,
+    )
+    from workbook.master_read import plan_from_sheets, sheet
+    from xl_addin.live import LiveEdit
+
+    sheets = _sheets(book, (SHEET_BOARD_PACKS,))
+    plan = plan_from_sheets(sheets)
+    as_of = as_of_date(sheets)
+    packs = packs_from_grid(sheet(sheets, SHEET_BOARD_PACKS) or [])
+    previous = latest_pack(packs)
+    summary = board_summary(
+        plan,
+        as_of=as_of,
+        previous=previous.statuses if previous else None,
+        previous_as_of=previous.as_of if previous else None,
+    )
+    folder = _folder(book, sheets, SETTING_BOARD_FOLDER, "")
+    folder.mkdir(parents=True, exist_ok=True)
+    out = _free(folder / f"Board pack {as_of:%Y-%m-%d}.xlsx")
+    write_board(plan, summary, out, as_of=as_of)
+    number = max((p.number for p in packs), default=0) + 1
+    made = _now()
+    LiveEdit(book, sheets).append(
+        SHEET_BOARD_PACKS,
+        BOARD_PACKS_COLUMNS,
+        pack_rows(plan, number=number, made=made, as_of=as_of),
+        state="veryHidden",
+    )
+    return f"Board pack {number} written: {out}"
+
+
+def _free(path: Path) -> Path:
+    candidate, n = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        n += 1
+    return candidate
+
+
+HANDLERS: dict[str, Callable[[Any], str]] = {
+    "validate": validate,
+    "apply_rag": apply_rag,
+    "issue_copies": issue_copies,
+    "merge_returns": merge_returns,
+    "board_pack": board_pack,
+}
