@@ -347,7 +347,13 @@ def rag(master: Path) -> None:
     metavar="CODE",
     help="Only this lead's copy (repeat for several); default: every lead with items.",
 )
-def issue_cmd(master: Path, out: Path, leads: tuple[str, ...]) -> None:
+@click.option(
+    "--new-key",
+    is_flag=True,
+    help="Sign with a new key (if the master may have been seen by others): copies issued "
+    "before can no longer be merged, so issue to every lead.",
+)
+def issue_cmd(master: Path, out: Path, leads: tuple[str, ...], new_key: bool) -> None:
     """Write a plain .xlsx copy for each lead with only their items, and record it in MASTER.
 
     Leads fill in Status, New update and Proposed time-scale and send the copy back; merge it
@@ -355,7 +361,7 @@ def issue_cmd(master: Path, out: Path, leads: tuple[str, ...]) -> None:
     """
     from sync.copies import issue_copies
 
-    run = issue_copies(master, out, leads=leads or None)
+    run = issue_copies(master, out, leads=leads or None, new_signing_key=new_key)
     for f in run.copies:
         click.echo(f"  {f.lead:6} {len(f.refs):3} items  {f.path}")
     click.echo(f"Issued {len(run.copies)} copies; recorded in {master}")

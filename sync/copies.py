@@ -167,6 +167,7 @@ def plan_issue(
     leads: Sequence[str] | None = None,
     when: dt.datetime,
     source: str = "the master",
+    new_signing_key: bool = False,
 ) -> IssuePlan:
     """What issuing copies from a master's sheets to `out_dir` would do (it only looks at which
     file names are free there)."""
@@ -179,7 +180,7 @@ def plan_issue(
     chosen = choose_leads(plan, leads)
     key = ledger_from_sheets(sheets).key
     key_rows: tuple[tuple[object, ...], ...] = ()
-    if key is None:
+    if key is None or new_signing_key:
         key = new_key()
         key_rows = ((SIGNING_KEY_SETTING, key),)
     copies: list[PlannedCopy] = []
@@ -273,22 +274,40 @@ def issue_copies(
     *,
     leads: Sequence[str] | None = None,
     when: dt.datetime | None = None,
+    new_signing_key: bool = False,
 ) -> IssueRun:
-    """Write a copy per lead into `out_dir` and record each in the master's ledger."""
+    """Write a copy per lead into `out_dir` and record each in the master's ledger.
+
+    `new_signing_key` replaces the key the copies are signed with (after a master may have been
+    seen by someone else): copies issued before stop verifying, so issue to every lead."""
     master, out_dir = Path(master), Path(out_dir)
     when = (when or dt.datetime.now()).replace(microsecond=0)
     with writer_lock(master):
-        return _issue_copies(master, out_dir, leads=leads, when=when)
+        return _issue_copies(
+            master, out_dir, leads=leads, when=when, new_signing_key=new_signing_key
+        )
 
 
 def _issue_copies(
-    master: Path, out_dir: Path, *, leads: Sequence[str] | None, when: dt.datetime
+    master: Path,
+    out_dir: Path,
+    *,
+    leads: Sequence[str] | None,
+    when: dt.datetime,
+    new_signing_key: bool,
 ) -> IssueRun:
     # rich: the copies show each finding's italic narrative as the master does
     snapshot = read_snapshot(master, also=LEDGER_SHEETS, rich=True)
     if out_dir.exists() and not out_dir.is_dir():
         raise ActionPlanError(f"--out {out_dir} is a file; give a folder for the copies")
-    issue = plan_issue(snapshot.sheets, out_dir, leads=leads, when=when, source=str(master))
+    issue = plan_issue(
+        snapshot.sheets,
+        out_dir,
+        leads=leads,
+        when=when,
+        source=str(master),
+        new_signing_key=new_signing_key,
+    )
     check_not_open(master)
     edit = MasterEdit(snapshot)
     record_issue(edit, issue)

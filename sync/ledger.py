@@ -210,10 +210,14 @@ def ledger_from_sheets(sheets: Mapping[str, Grid]) -> Ledger:
 
 
 def _signing_key(sheets: Mapping[str, Grid]) -> str | None:
-    for rec in _records(sheets, SHEET_SIGNING_KEY):
-        if _str(rec["setting"]) == SIGNING_KEY_SETTING and _str(rec["value"]):
-            return _str(rec["value"])
-    return None
+    """The key in force: the last one recorded (`issue --new-key` adds a row, so copies signed
+    with an earlier key stop verifying)."""
+    keys = [
+        _str(rec["value"])
+        for rec in _records(sheets, SHEET_SIGNING_KEY)
+        if _str(rec["setting"]) == SIGNING_KEY_SETTING and _str(rec["value"])
+    ]
+    return keys[-1] if keys else None
 
 
 def _records(sheets: Mapping[str, Grid], name: str) -> list[dict[str, object]]:

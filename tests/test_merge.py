@@ -471,3 +471,21 @@ def test_a_receipt_per_return_says_what_was_taken_in_and_why_not(cycle: Cycle):
         "Recorded for the plan owner to decide:\n  - EHP-04 Proposed time-scale: 'Jun-24'" in text
     )
     assert "Not taken in:\n  - EHP-04 Status 'Yellow': 'Yellow' is not a RAG status" in text
+
+
+def test_a_new_signing_key_retires_every_copy_issued_before(cycle: Cycle):
+    old = cycle.fill("GT", {SOLO: Answer("GREEN")}, name="old.xlsx")
+    result = CliRunner().invoke(
+        cli, ["issue", str(cycle.master), "--out", str(cycle.folder / "new"), "--new-key"]
+    )
+    assert result.exit_code == 0, result.output
+    (rejected,) = _merge(cycle, old).changes.results
+    assert rejected.outcome == "rejected" and "signature does not match" in rejected.reason
+    fresh = next((cycle.folder / "new").glob("Action plan - GT - *.xlsx"))
+    from sync.simulate import fill_copy
+
+    ret = cycle.folder / "fresh.xlsx"
+    fill_copy(fresh, ret, {SOLO: Answer("GREEN")})
+    (merged,) = _merge(cycle, ret).changes.results
+    assert merged.outcome == "merged"
+    assert cell(sheets(cycle.master)[SHEET_PLAN], SOLO, "Status") == "GREEN"
