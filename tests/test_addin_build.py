@@ -256,12 +256,13 @@ def test_cli_addin_build(tmp_path: Path) -> None:
         assert result.output.rstrip().endswith("Then: actionplan addin install")
 
 
-def test_cli_addin_build_defaults_to_the_current_folder(tmp_path: Path) -> None:
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        result = runner.invoke(cli, ["addin", "build"])
-        assert result.exit_code == 0, result.output
-        assert (Path(here) / ADDIN_FILE).is_file()
+def test_cli_addin_build_defaults_to_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["addin", "build"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ADDIN_FILE).is_file()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux has no Excel")
