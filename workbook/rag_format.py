@@ -423,6 +423,16 @@ class RagReport:
 
 
 def rag_master(path: Path) -> RagReport:
+    """(Re)apply the RAG formatting to the master at `path`; see `_rag_master`. One writer at a
+    time: a merge or watch writing the same master is waited for."""
+    from workbook.master_edit import writer_lock
+
+    _check_master_file(Path(path))
+    with writer_lock(Path(path)):
+        return _rag_master(path)
+
+
+def _rag_master(path: Path) -> RagReport:
     """Apply or repair the RAG formatting of the master at `path`: refresh each item's Due date from
     its Time-scale, (re)apply the rules and the dropdown, and save the file atomically.
 

@@ -17,6 +17,14 @@ _COLUMNS = (("Severity", 10), ("Code", 22), ("Ref", 9), ("Cell", 14), ("Message"
 
 
 def write_validation(path: Path, report: Report) -> None:
+    """Record the report in the master at `path`, one writer at a time (see _write_validation)."""
+    from workbook.master_edit import writer_lock
+
+    with writer_lock(Path(path)):
+        _write_validation(path, report)
+
+
+def _write_validation(path: Path, report: Report) -> None:
     """Record the report in the master at `path` (atomically; the rest of the master unchanged)."""
     from openpyxl import load_workbook
     from openpyxl.comments import Comment
