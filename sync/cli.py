@@ -476,11 +476,13 @@ def watch_cmd(master: Path, returns_dir: Path, poll: bool, settle: float, interv
 
 def _print_merge(run: Any) -> None:
     from sync.merge import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
+    from sync.returns import display_name
 
     changes = run.changes
     for r in changes.results:
         if r.outcome != "merged":
-            click.echo(f"{r.outcome.upper():8} {r.name}: {r.reason}")
+            name = display_name(r.name)
+            click.echo(f"{r.outcome.upper():8} {name}: {r.reason.removeprefix(name + ': ')}")
             continue
         counts = ", ".join(
             f"{r.count(o)} {label}"
@@ -494,7 +496,7 @@ def _print_merge(run: Any) -> None:
             )
             if r.count(o)
         )
-        click.echo(f"MERGED   {r.name} ({r.lead}): {counts or 'nothing new'}")
+        click.echo(f"MERGED   {display_name(r.name)} ({r.lead}): {counts or 'nothing new'}")
         for line in r.lines:
             if line.outcome in (CONFLICT, REJECTED, IGNORED):
                 click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {line.note}")

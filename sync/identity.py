@@ -60,7 +60,10 @@ def sign(identity: CopyIdentity, key: str) -> str:
 
 
 def verify(identity: CopyIdentity, signature: str, key: str) -> bool:
-    return hmac.compare_digest(sign(identity, key), signature.strip().lower())
+    given = signature.strip().lower()
+    if not given.isascii():  # compare_digest refuses non-ASCII text; no signature has any
+        return False
+    return hmac.compare_digest(sign(identity, key), given)
 
 
 def new_issue_id(lead: str, when: dt.datetime) -> str:

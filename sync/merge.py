@@ -33,10 +33,11 @@ from sync.ledger import (
     changed_locked_fields,
     ledger_from_sheets,
 )
-from sync.returns import ReturnedCopy, ReturnedRow
+from sync.returns import ReturnedCopy, ReturnedRow, display_name
 from workbook.master_read import Grid, PlanRow, plan_rows, records, sheet
 from workbook.master_write import SETTING_PLAN_ID
 from workbook.model import (
+    CELL_LIMIT,
     CHANGES_COLUMNS,
     COLUMN_BY_KEY,
     RAG_CODES,
@@ -45,13 +46,17 @@ from workbook.model import (
     SHEET_UPDATES,
     UPDATE_SEPARATOR,
     UPDATES_COLUMNS,
+    cell_safe,
+    excel_length,
     normalise_status,
 )
 from workbook.timescales import due_date
 from workbook.updates import new_entry_label
 
-#: Excel's limit on the characters in one cell.
-CELL_LIMIT = 32_767
+#: A value quoted back in a note or log row is cut to this many characters.
+QUOTE_LIMIT = 200
+#: More lines than this of one kind about rows outside a lead's copy are summed up in one line.
+STRAY_ROWS_SHOWN = 5
 
 # Outcomes, as the Changes sheet and receipts say them.
 APPLIED = "applied"
@@ -102,6 +107,8 @@ class MasterState:
     applied_status: Mapping[tuple[str, str], str] = field(default_factory=dict)
     #: SHA-256 of returns already rejected whole (logged once, not at every attempt)
     rejected: frozenset[str] = frozenset()
+    #: what each merged return's merge did, as logged on Changes, by SHA-256
+    logged: Mapping[str, tuple[ReceiptLine, ...]] = field(default_factory=dict)
 
 
 def master_state(sheets: Mapping[str, Grid]) -> MasterState:
@@ -123,8 +130,20 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
     issue_of = {sha: r.issue_id for sha, r in ledger.merged.items()}
     applied: dict[tuple[str, str], str] = {}
     rejected = set()
+    logged: dict[str, list[ReceiptLine]] = defaultdict(list)
     for rec in records(sheet(sheets, SHEET_CHANGES) or (), CHANGES_COLUMNS):
         sha, outcome = _str(rec["sha-256"]).lower(), _str(rec["outcome"])
+        if sha in issue_of:
+            logged[sha].append(
+                ReceiptLine(
+                    _str(rec["ref"]),
+                    _str(rec["field"]),
+                    outcome,
+                    _str(rec["old"]),
+                    _str(rec["new"]),
+                    _str(rec["note"]),
+                )
+            )
         if outcome == REJECTED and _str(rec["field"]) == FIELD_RETURN:
             rejected.add(sha)
         if outcome == APPLIED and _str(rec["field"]) == FIELD_STATUS and sha in issue_of:
@@ -137,6 +156,7 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
         merged_updates=frozenset(merged_updates),
         applied_status=applied,
         rejected=frozenset(rejected),
+        logged={sha: tuple(lines) for sha, lines in logged.items()},
     )
 
 
@@ -192,7 +212,9 @@ class ReturnResult:
 
     @property
     def needs_attention(self) -> bool:
-        return self.outcome == "rejected" or any(ln.outcome in ATTENTION for ln in self.lines)
+        if self.outcome != "merged":  # an earlier merge's lines were seen to then
+            return self.outcome == "rejected"
+        return any(ln.outcome in ATTENTION for ln in self.lines)
 
 
 @dataclass(frozen=True)
@@ -299,24 +321,30 @@ def merge(
     seen: set[str] = set()
     # A canonical order (by content), so the order the files were given in cannot matter.
     for ret in sorted(returns, key=lambda r: (r.sha256, r.name)):
-        if ret.sha256 in seen:
-            results[ret.sha256 + ret.name] = ReturnResult(
+        same = ret.sha256 or ret.name  # a file that could not even be read has no SHA-256
+        if same in seen:
+            key = f"{ret.sha256}{ret.name}#{len(results)}"  # never in place of the first's
+            results[key] = ReturnResult(
                 ret.name, ret.sha256, outcome="duplicate", reason="the same file twice in one batch"
             )
             continue
-        seen.add(ret.sha256)
+        seen.add(same)
         if isinstance(ret, RejectedFile):
             reason = ret.reason
         elif ret.sha256.lower() in master.ledger.merged:
             prior = master.ledger.merged[ret.sha256.lower()]
             on = f" on {prior.merged:%d %b %Y %H:%M}" if prior.merged else ""
+            copy = master.ledger.copies.get(prior.issue_id)
             results[ret.sha256 + ret.name] = ReturnResult(
                 ret.name,
                 ret.sha256,
                 prior.lead,
                 prior.issue_id,
+                copy.issued if copy else None,
                 outcome="already merged",
                 reason=f"already merged{on} (as {prior.file}); nothing to do",
+                # what that merge did, from the Changes log: a receipt lost then can be remade
+                lines=master.logged.get(ret.sha256.lower(), ()),
             )
             continue
         else:
@@ -424,39 +452,40 @@ def merge(
 
 def _check_identity(master: MasterState, ret: ReturnedCopy) -> tuple[IssuedCopy | None, str]:
     """The issue a return belongs to, or why its identity cannot be trusted."""
+    shown = display_name(ret.name)
     claimed = ret.claimed
     identity = claimed.identity
     if identity is None:
         return (
             None,
-            f"{ret.name}: {claimed.problem}; ask the lead to fill in the copy they were sent",
+            f"{shown}: {claimed.problem}; ask the lead to fill in the copy they were sent",
         )
     if identity.plan_id != master.plan_id:
         return None, (
-            f"{ret.name}: a copy of another plan (plan id {identity.plan_id}, this master is "
+            f"{shown}: a copy of another plan (plan id {identity.plan_id}, this master is "
             f"{master.plan_id}); merge it into its own master"
         )
     issued = master.ledger.copies.get(identity.issue_id)
     if issued is None:
         return None, (
-            f"{ret.name}: issue {identity.issue_id} was not issued from this master; was it issued "
+            f"{shown}: issue {identity.issue_id} was not issued from this master; was it issued "
             "from another copy of the master? Merge it there, or issue a fresh copy"
         )
     key = master.ledger.key
     if key is None or not verify(identity, claimed.signature, key):
         return None, (
-            f"{ret.name}: its signature does not match (the copy's identity was altered); "
+            f"{shown}: its signature does not match (the copy's identity was altered); "
             f"issue {identity.issue_id} went to {issued.lead} - ask them to fill in the copy "
             "they were sent"
         )
     if identity.lead != issued.lead:
         return None, (
-            f"{ret.name}: claims lead {identity.lead} but issue {identity.issue_id} went to "
+            f"{shown}: claims lead {identity.lead} but issue {identity.issue_id} went to "
             f"{issued.lead}; ask {issued.lead} to return their own copy"
         )
     if set(identity.refs) != set(issued.refs):
         return None, (
-            f"{ret.name}: its items do not match what issue {identity.issue_id} recorded; "
+            f"{shown}: its items do not match what issue {identity.issue_id} recorded; "
             "issue a fresh copy"
         )
     return issued, ""
@@ -472,28 +501,42 @@ def _read_rows(
     issue_id = ret.issued.issue_id
     mine = set(ret.issued.refs)
     lines = ret.lines
-    for ref in ret.copy.duplicate_refs:
-        lines.append(
-            ReceiptLine(
-                ref, FIELD_RETURN, REJECTED, note="the ref is on more than one row; none was read"
-            )
+    for ref in ret.copy.duplicate_refs[:STRAY_ROWS_SHOWN]:
+        note = "the ref is on more than one row; none was read - keep one row per item"
+        lines.append(ReceiptLine(_quote(ref), FIELD_RETURN, REJECTED, note=note))
+    if len(ret.copy.duplicate_refs) > STRAY_ROWS_SHOWN:
+        more = len(ret.copy.duplicate_refs) - STRAY_ROWS_SHOWN
+        note = f"{more:,} more refs are on more than one row; none of them was read"
+        lines.append(ReceiptLine("", FIELD_RETURN, REJECTED, note=note))
+    no_ref = ret.copy.rows_without_ref
+    if len(no_ref) > STRAY_ROWS_SHOWN:
+        note = (
+            f"{len(no_ref):,} rows have an update but no ref (the first at row {no_ref[0]}); "
+            "type updates on your items' rows"
         )
-    for excel_row in ret.copy.rows_without_ref:
-        lines.append(
-            ReceiptLine(
-                "",
-                FIELD_RETURN,
-                IGNORED,
-                note=f"row {excel_row} has an update but no ref; type it on your item's row",
-            )
-        )
+        lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
+    else:
+        for excel_row in no_ref:
+            note = f"row {excel_row} has an update but no ref; type it on your item's row"
+            lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
     returned = {row.ref: row for row in ret.copy.rows}
-    for ref in sorted(set(returned) - mine):
-        row = returned[ref]
-        if row.new_update.strip() or row.proposed_timescale.strip() or row.status.strip():
-            lines.append(
-                ReceiptLine(ref, FIELD_RETURN, IGNORED, note="not one of the items in your copy")
-            )
+    stray = [
+        ref
+        for ref in sorted(set(returned) - mine)
+        if any(v.strip() for v in (returned[ref].new_update, returned[ref].proposed_timescale,
+                                   returned[ref].status))
+    ]  # fmt: skip
+    if len(stray) > STRAY_ROWS_SHOWN:
+        shown = ", ".join(_quote(r) for r in stray[:STRAY_ROWS_SHOWN])
+        note = (
+            f"{len(stray):,} rows: not one of the items in your copy (the first: {shown}); none "
+            "was read - type only on your own items' rows"
+        )
+        lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
+    else:
+        for ref in stray:
+            note = "not one of the items in your copy; ask the owner to change other items"
+            lines.append(ReceiptLine(_quote(ref), FIELD_RETURN, IGNORED, note=note))
     for ref in ret.issued.refs:
         row = returned.get(ref)
         if row is None:
@@ -549,8 +592,8 @@ def _read_status(
                 row.ref,
                 FIELD_STATUS,
                 REJECTED,
-                new=row.status,
-                note=f"{row.status.strip()!r} is not a RAG status; use {', '.join(RAG_CODES)}",
+                new=_quote(row.status),
+                note=f"{_quote(row.status)!r} is not a RAG status; use {', '.join(RAG_CODES)}",
             )
         )
         return
@@ -655,13 +698,13 @@ def _add_updates(
     for ret, words in entries:
         display = f"{new_entry_label(when.date(), ret.issued.lead)}: {words}"
         candidate = display + (UPDATE_SEPARATOR + text if text else "")
-        if len(candidate) > CELL_LIMIT:
+        if excel_length(candidate) > CELL_LIMIT:
             ret.lines.append(
                 ReceiptLine(
                     ref,
                     FIELD_UPDATE,
                     REJECTED,
-                    new=words,
+                    new=_quote(words),
                     note=f"the item's Update cell would pass Excel's {CELL_LIMIT:,}-character "
                     "limit; shorten the update, or the owner archives older updates",
                 )
@@ -685,8 +728,9 @@ def _read_proposal(
 ) -> None:
     current = master.rows[row.ref].texts["timescale"]
     if due_date(proposed) is None:
-        note = f"{proposed!r} names no month and year; write it like Jun-24 or June 2024"
-        ret.lines.append(ReceiptLine(row.ref, FIELD_PROPOSED, REJECTED, new=proposed, note=note))
+        shown = _quote(proposed)
+        note = f"{shown!r} names no month and year; write it like Jun-24 or June 2024"
+        ret.lines.append(ReceiptLine(row.ref, FIELD_PROPOSED, REJECTED, new=shown, note=note))
     elif " ".join(current.split()).casefold() == proposed.casefold():
         ret.lines.append(ReceiptLine(row.ref, FIELD_PROPOSED, ALREADY, new=proposed))
     elif (ret.issued.issue_id, row.ref, proposed) in master.ledger.proposals:
@@ -708,8 +752,16 @@ def _status(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    """A lead's update as it will be stored: ends trimmed, line ends made Excel's."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """A lead's update as it will be stored: ends trimmed, line ends made Excel's, and without
+    characters a workbook cannot hold (the receipt then shows exactly what was stored)."""
+    return cell_safe(text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _quote(text: str) -> str:
+    """A lead's value as quoted back in a note, receipt or log row: one line, and cut short if
+    long (the whole value stays in their return)."""
+    text = " ".join(cell_safe(text).split())
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
 
 
 def _str(value: object) -> str:

@@ -157,13 +157,16 @@ def apply_change_set(edit: MasterEdit, changes: ChangeSet) -> None:
 
 def write_receipts(changes: ChangeSet, folder: Path, *, plan_title: str) -> tuple[Path, ...]:
     """A receipt per return, replacing an earlier receipt of the same name - except for a
-    return merged before (its first receipt stands) or given twice in one batch."""
+    file given twice in one batch, and a return merged before: its first receipt stands, and is
+    remade from the Changes log only if it was never written (a merge stopped just before)."""
     written = []
     for result in changes.results:
-        if result.outcome in ("duplicate", "already merged"):
+        if result.outcome == "duplicate":
+            continue
+        path = folder / receipt_file_name(result)
+        if result.outcome == "already merged" and (path.exists() or not result.lines):
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / receipt_file_name(result)
         text = receipt_text(result, plan_title=plan_title, when=changes.when)
         write_atomically(path, lambda fh, t=text: fh.write(t.encode("utf-8")))
         written.append(path)

@@ -17,6 +17,7 @@ from sync.merge import (
     ReceiptLine,
     ReturnResult,
 )
+from sync.returns import display_name
 
 _HEADINGS = (
     ((APPLIED, ADDED), "Taken into the plan"),
@@ -30,14 +31,19 @@ _HEADINGS = (
 
 def receipt_text(result: ReturnResult, *, plan_title: str, when: dt.datetime) -> str:
     """The receipt for one return."""
-    lines = [f"Receipt: {result.name}", f"Plan: {plan_title}"]
+    lines = [f"Receipt: {display_name(result.name)}", f"Plan: {plan_title}"]
     if result.lead:
         issued = f", issued {result.issued:%d %b %Y}" if result.issued else ""
         lines.append(f"Copy for {result.lead}{issued} (issue {result.issue_id})")
     lines.append(f"Merged: {when:%d %b %Y %H:%M}")
     lines.append("")
-    if result.outcome != "merged":
-        lines.append(f"Nothing was taken in: {result.reason}")
+    if result.outcome == "already merged":
+        # remade from the Changes log, for a return whose first receipt was never written
+        lines.append(f"This return was {result.reason.removesuffix('; nothing to do')}:")
+        lines.append("")
+    elif result.outcome != "merged":
+        reason = result.reason.removeprefix(f"{display_name(result.name)}: ")
+        lines.append(f"Nothing was taken in: {reason}")
         return "\n".join(lines) + "\n"
     if not result.lines:
         lines.append("Nothing to take in: no status, update or time-scale was changed.")
@@ -76,5 +82,5 @@ def _short(text: str, limit: int = 160) -> str:
 
 def receipt_file_name(result: ReturnResult) -> str:
     """`<return name> - receipt.txt`, safe on every file system."""
-    stem = re.sub(r"[\\/:*?\"<>|]+", "_", result.name.rsplit(".", 1)[0])
+    stem = re.sub(r"[\\/:*?\"<>|\x00-\x1f\x7f]+", "_", result.name.rsplit(".", 1)[0])
     return f"{stem} - receipt.txt"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +62,18 @@ class ReturnedCopy:
     rows_without_ref: tuple[int, ...] = ()
 
 
+def display_name(name: str) -> str:
+    """A file name as it may appear in one line of output: line breaks and other control
+    characters (legal in names on Linux and macOS) shown as escapes, so a name cannot split a
+    line or forge one."""
+    if name.isprintable():
+        return name
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
+
+
 def read_return(path: Path) -> ReturnedCopy:
     """Read a returned copy, or raise ReturnError saying in one line why it cannot be."""
+    shown = display_name(Path(path).name)
     path = Path(path)
     data = _read_bytes(path)
     _check_container(path, data)
@@ -80,7 +92,7 @@ def read_return(path: Path) -> ReturnedCopy:
         }
     except Exception as e:  # anything the reader cannot parse is a damaged file
         raise ReturnError(
-            f"{path.name}: damaged or not a workbook ({type(e).__name__}); ask the lead to open "
+            f"{shown}: damaged or not a workbook ({type(e).__name__}); ask the lead to open "
             "it in Excel, save it again as .xlsx and resend it"
         ) from e
     return returned_copy(sheets, name=path.name, sha256=hashlib.sha256(data).hexdigest())
@@ -185,35 +197,40 @@ def _columns(header_row: Sequence[object]) -> dict[str, int]:
 
 
 def _read_bytes(path: Path) -> bytes:
+    shown = display_name(Path(path).name)
     if not path.exists():
-        raise ReturnError(f"{path}: no such file; check the path")
+        raise ReturnError(f"{display_name(str(path))}: no such file; check the path")
     if not path.is_file():
-        raise ReturnError(f"{path}: is a folder; give the returned .xlsx files, or --returns DIR")
+        raise ReturnError(
+            f"{display_name(str(path))}: is a folder; give the returned .xlsx files, or "
+            "--returns DIR"
+        )
     size = path.stat().st_size
     if size == 0:
-        raise ReturnError(f"{path.name}: the file is empty; ask the lead to send it again")
+        raise ReturnError(f"{shown}: the file is empty; ask the lead to send it again")
     if size > MAX_RETURN_BYTES:
         raise ReturnError(
-            f"{path.name}: {size // (1024 * 1024)} MB is far larger than any copy; it is not a "
+            f"{shown}: {size // (1024 * 1024)} MB is far larger than any copy; it is not a "
             "returned copy - ask the lead to send the copy they were given"
         )
     return path.read_bytes()
 
 
 def _check_container(path: Path, data: bytes) -> None:
+    shown = display_name(Path(path).name)
     if data.startswith(_OLE_MAGIC):
         if "EncryptionInfo".encode("utf-16-le") in data:
             raise ReturnError(
-                f"{path.name}: the file is password-protected; ask the lead to remove the "
+                f"{shown}: the file is password-protected; ask the lead to remove the "
                 "password (File > Info > Protect Workbook) and resend it"
             )
         raise ReturnError(
-            f"{path.name}: an old-style .xls workbook; ask the lead to save it as "
+            f"{shown}: an old-style .xls workbook; ask the lead to save it as "
             "'Excel Workbook (*.xlsx)' and resend it"
         )
     if not data.startswith(_ZIP_MAGIC):
         raise ReturnError(
-            f"{path.name}: not an .xlsx workbook; ask the lead to save it as "
+            f"{shown}: not an .xlsx workbook; ask the lead to save it as "
             "'Excel Workbook (*.xlsx)' and resend it"
         )
     try:
@@ -222,20 +239,78 @@ def _check_container(path: Path, data: bytes) -> None:
             unpacked = sum(i.file_size for i in z.infolist())
     except zipfile.BadZipFile:
         raise ReturnError(
-            f"{path.name}: the file is incomplete or damaged (cut short in transfer?); ask the "
+            f"{shown}: the file is incomplete or damaged (cut short in transfer?); ask the "
             "lead to send it again"
         ) from None
     if "xl/workbook.xml" not in names:
         kind = "an OpenDocument (.ods) file" if "content.xml" in names else "not an .xlsx workbook"
         raise ReturnError(
-            f"{path.name}: {kind}; ask the lead to save it as 'Excel Workbook (*.xlsx)' and "
-            "resend it"
+            f"{shown}: {kind}; ask the lead to save it as 'Excel Workbook (*.xlsx)' and resend it"
         )
     if unpacked > MAX_UNPACKED_BYTES:
         raise ReturnError(
-            f"{path.name}: unpacks to {unpacked // (1024 * 1024)} MB, far more than any copy; "
-            "it is not a returned copy"
+            f"{shown}: unpacks to {unpacked // (1024 * 1024)} MB, far more than any copy, so it "
+            "is not one; ask the lead to fill in the copy they were sent"
         )
+    _check_extent(path, data, names)
+
+
+#: The reader holds a sheet as a dense grid up to its furthest cell, so one cell at XFD1048576 in
+#: a 9 KB file would ask for half a terabyte and kill the process. Copies are a few columns wide
+#: and, at most, thousands of rows long; these limits are far above that.
+MAX_RETURN_ROWS = 200_000
+MAX_RETURN_COLUMNS = 200
+_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c|row)\b[^>]*?\br=\"([A-Z]{0,3})([0-9]{1,7})\"")
+
+
+def _check_extent(path: Path, data: bytes, names: set[str]) -> None:
+    """Refuse a workbook whose sheets reach further than any copy could, before the reader
+    allocates a grid that size: the furthest cell of each worksheet, from its XML, read in
+    chunks and never past what a real copy could unpack to (a zip can lie about its sizes)."""
+    shown = display_name(Path(path).name)
+    budget = MAX_UNPACKED_BYTES
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for member in sorted(names):
+            if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+                continue
+            rows = cols = 0
+            tail = b""
+            try:
+                with z.open(member) as fh:
+                    while chunk := fh.read(_CHUNK):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise ReturnError(
+                                f"{shown}: unpacks to far more than any copy, so it is not one; "
+                                "ask the lead to fill in the copy they were sent"
+                            )
+                        # a cell reference cut by the chunk boundary is found in the overlap
+                        for m in _CELL_REF.finditer(tail + chunk):
+                            rows = max(rows, int(m[2]))
+                            if m[1]:
+                                cols = max(cols, _column_number(m[1]))
+                        tail = chunk[-_OVERLAP:]
+            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+                raise ReturnError(
+                    f"{shown}: damaged or not a workbook (a part of it cannot be unpacked); ask "
+                    "the lead to open it in Excel, save it again as .xlsx and resend it"
+                ) from None
+            if rows > MAX_RETURN_ROWS or cols > MAX_RETURN_COLUMNS:
+                raise ReturnError(
+                    f"{shown}: a sheet reaches row {rows:,}, column {cols:,}, far beyond "
+                    "any copy; ask the lead to fill in the copy they were sent"
+                )
+
+
+_CHUNK = 1 << 20
+_OVERLAP = 256
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
 
 
 def _at(row: Sequence[object], i: int) -> object:

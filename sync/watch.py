@@ -211,8 +211,10 @@ class ReturnsWatcher:
             is_zip=lambda name: zipfile.is_zipfile(self.folder / name),
         )
         self._seen = dict(settled.seen)
+        from sync.returns import display_name
+
         for name in settled.new:
-            self.log(f"{_stamp()} received {name}")
+            self.log(f"{_stamp()} received {display_name(name)}")
         if settled.ready and (now < self._retry_at or not self._merge(settled.ready)):
             return self._retry_at  # the master could not be written just now
         return settled.next_check
@@ -277,13 +279,14 @@ class ReturnsWatcher:
 
 def _describe(result: object) -> str:
     from sync.merge import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED, ReturnResult
+    from sync.returns import display_name
 
     assert isinstance(result, ReturnResult)
     if result.outcome == "rejected":
-        reason = result.reason.removeprefix(f"{result.name}: ")
-        return f"rejected {result.name}: {reason}"
+        name = display_name(result.name)
+        return f"rejected {name}: {result.reason.removeprefix(f'{name}: ')}"
     if result.outcome in ("already merged", "duplicate"):
-        return f"{result.name}: {result.reason}; moved to {MERGED_FOLDER}/"
+        return f"{display_name(result.name)}: {result.reason}; moved to {MERGED_FOLDER}/"
     changes = result.count(APPLIED) + result.count(ADDED)
     extra = [
         f"{result.count(o)} {label}"
@@ -292,7 +295,7 @@ def _describe(result: object) -> str:
         if result.count(o)
     ]  # fmt: skip
     more = f" ({', '.join(extra)})" if extra else ""
-    return f"merged {changes} changes from {result.lead} ({result.name}){more}"
+    return f"merged {changes} changes from {result.lead} ({display_name(result.name)}){more}"
 
 
 def _move(path: Path, folder: Path, *, name: str | None = None) -> Path:

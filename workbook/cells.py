@@ -12,7 +12,10 @@ Paragraph = tuple[Run, ...]
 
 _BLOCK_TAGS = {"p", "div", "li", "ol", "ul", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
 _ITALIC_TAGS = {"i", "em"}
-_TAG_HINT = re.compile(r"</?[a-zA-Z][^>]*>|&[#a-zA-Z0-9]+;")
+# [^<>]: a tag never spans another "<", and stopping there keeps the search linear on text with
+# many "<a" and no ">"
+_NOT_A_TAG = re.compile(r"<(?![A-Za-z/])")
+_TAG_HINT = re.compile(r"</?[a-zA-Z][^<>]*>|&[#a-zA-Z0-9]+;")
 
 
 class _CellParser(HTMLParser):
@@ -50,13 +53,20 @@ def parse_cell(fragment: str) -> tuple[Paragraph, ...]:
     """Paragraphs of runs for one cell. Whitespace is collapsed the way a browser would."""
     if not fragment or not fragment.strip():
         return ()
+    raw: list[list[Run]] = [[Run(fragment)]]
     if _TAG_HINT.search(fragment):
         p = _CellParser()
-        p.feed(fragment)
-        p.close()
-        raw = p.paragraphs
-    else:
-        raw = [[Run(fragment)]]
+        try:
+            # A "<" that starts no tag ("<!--", "<?", "<!", "< 5") is text. Left to html.parser,
+            # each unterminated one is searched to the end of the cell (quadratic time), and its
+            # text would be dropped as a comment or declaration rather than kept.
+            p.feed(_NOT_A_TAG.sub("&lt;", fragment))
+            p.close()
+            raw = p.paragraphs
+        except (AssertionError, ValueError):
+            # html.parser gives up on some broken markup ('<![x' asserts); the cell's text is
+            # then kept as written rather than lost
+            pass
     return tuple(para for para in (tidy_paragraph(r) for r in raw) if para)
 
 

@@ -11,7 +11,9 @@ from workbook.document import N_CELLS, RawDocument, RawRow, RawText, assemble_pl
 from workbook.errors import PlanImportError
 from workbook.model import Plan
 
-_SEPARATOR = re.compile(r"^[\s\-=_|+]*-[\s\-=_|+]*$")
+#: What a table separator line is made of; it needs at least one "-". A set test, not a regex:
+#: the obvious pattern backtracks quadratically on a long run of dashes ending in a letter.
+_SEPARATOR_CHARS = frozenset(" \t\r\n\f\v-=_|+")
 _HEADER_WORDS = ("action", "lead", "time", "update", "status")
 
 
@@ -59,7 +61,7 @@ def read_text_document(text: str, source: str) -> RawDocument:
     stray_open = False  # the last non-blank line was text outside the table
     for i in range(header_at + 1, len(lines)):
         line, lineno = lines[i], i + 1
-        if not line.strip() or _SEPARATOR.match(line):
+        if not line.strip() or _is_separator(line):
             continue
         if "\t" not in line:
             # Text outside the table: consecutive lines (blank lines between) form one block.
@@ -88,3 +90,7 @@ def import_text(text: str, source: str = "plan.txt") -> Plan:
 
 def import_text_file(path: Path) -> Plan:
     return import_text(decode(path.read_bytes(), path.name), path.name)
+
+
+def _is_separator(line: str) -> bool:
+    return "-" in line and set(line) <= _SEPARATOR_CHARS

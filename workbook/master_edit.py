@@ -185,26 +185,43 @@ class MasterEdit:
         path = self.snapshot.path
         check_not_open(path)
         data = self._patch.to_bytes()  # everything that can fail is done before the file is touched
+        self._check_unchanged()
+        backup = backup_path(path, when or dt.datetime.now())
+        try:
+            backup.parent.mkdir(exist_ok=True)
+            write_atomically(backup, lambda fh: fh.write(self.snapshot.data))
+        except OSError as e:
+            raise MasterError(
+                f"cannot write the backup {backup} ({_reason(e)}); nothing was written - check "
+                f"the '{backup.parent.name}' folder beside the master"
+            ) from e
+        # the backup took a moment (and an fsync): a save landing meanwhile must not be lost
+        self._check_unchanged()
+        try:
+            write_atomically(path, lambda fh: fh.write(data))
+        except OSError as e:
+            raise MasterError(
+                f"cannot write {path} ({_reason(e)}); it is unchanged - close it in Excel, check "
+                "you may change it and that the disk has room, then run again"
+            ) from e
+        return backup
+
+    def _check_unchanged(self) -> None:
+        path = self.snapshot.path
         try:
             current = path.read_bytes()
         except OSError as e:
-            raise MasterError(f"cannot read {path}: {e.strerror}; nothing was written") from e
+            raise MasterError(f"cannot read {path} ({_reason(e)}); nothing was written") from e
         if hashlib.sha256(current).hexdigest() != self.snapshot.sha256:
             raise MasterError(
                 f"{path} changed on disk while this ran (saved by someone else?); nothing was "
                 "written - run again"
             )
-        backup = backup_path(path, when or dt.datetime.now())
-        try:
-            backup.parent.mkdir(exist_ok=True)
-            write_atomically(backup, lambda fh: fh.write(self.snapshot.data))
-            write_atomically(path, lambda fh: fh.write(data))
-        except PermissionError as e:
-            raise MasterError(
-                f"cannot write {e.filename or path} ({e.strerror}); close the master in Excel or "
-                "check you may change it - nothing was merged"
-            ) from e
-        return backup
+
+
+def _reason(e: OSError) -> str:
+    """What went wrong, in the OS's words, without the temp file's name (gone already)."""
+    return e.strerror or type(e).__name__
 
 
 #: How long a command waits for another actionplan command writing the same master.

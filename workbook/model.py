@@ -7,6 +7,7 @@ the add-in) takes its names and colours from here.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -245,3 +246,22 @@ def normalise_runs(runs: list[Run] | tuple[Run, ...]) -> tuple[Run, ...]:
         else:
             out.append(r)
     return tuple(out)
+
+
+# --- Text a cell can hold ----------------------------------------------------------------------
+
+#: Characters XML 1.0 (so .xlsx) cannot carry at all: control characters other than tab, line
+#: feed and carriage return, lone surrogates, and two non-characters.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: Excel's limit on one cell, in UTF-16 units (an emoji counts twice).
+CELL_LIMIT = 32_767
+
+
+def cell_safe(text: str) -> str:
+    """`text` without the characters a workbook cannot store (it would drop them anyway)."""
+    return text if text.isprintable() else _XML_ILLEGAL.sub("", text)
+
+
+def excel_length(text: str) -> int:
+    """The length of `text` as Excel counts it against its cell limit (UTF-16 units)."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2

@@ -48,5 +48,8 @@ def due_date(value: object) -> dt.date | None:
         except ValueError:
             return None
     if m := MONTH_YEAR.search(text):
-        return end_of_month(full_year(m[2]), MONTHS[m[1].lower()])
+        try:
+            return end_of_month(full_year(m[2]), MONTHS[m[1].lower()])
+        except ValueError:  # year 0000: names no date a calendar has
+            return None
     return None

@@ -23,7 +23,15 @@ _WHEN = re.compile(
 
 
 def entry_date(label: str) -> dt.date | None:
-    """The date an update heading names: mid = 15th, early or no day = 1st, late/end = last day."""
+    """The date an update heading names: mid = 15th, early or no day = 1st, late/end = last day;
+    None when it names none, or none a calendar has (year 0000)."""
+    try:
+        return _entry_date(label)
+    except ValueError:
+        return None
+
+
+def _entry_date(label: str) -> dt.date | None:
     m = _WHEN.search(label)
     if not m:
         return None

@@ -32,6 +32,7 @@ from openpyxl.utils.cell import range_boundaries
 
 from workbook.errors import MasterError
 from workbook.layout import DATE_FORMAT, TIMESTAMP_FORMAT, excel_escape
+from workbook.model import cell_safe, excel_length
 
 Value = str | int | float | bool | dt.date | dt.datetime | None
 
@@ -919,11 +920,9 @@ def _check_address(row: int, col: int) -> None:
 
 
 def _clean_text(text: str) -> str:
-    # most text has nothing to clean: isprintable() answers that in C, far faster than a regex
-    if not text.isprintable():
-        text = _XML_ILLEGAL.sub("", text)
+    text = cell_safe(text)
     # Excel counts UTF-16 units, so a character outside the BMP counts twice
-    if len(text) > MAX_CELL_CHARS and len(text.encode("utf-16-le")) // 2 > MAX_CELL_CHARS:
+    if len(text) * 2 > MAX_CELL_CHARS and excel_length(text) > MAX_CELL_CHARS:
         raise PatchError(
             f"text of {len(text):,} characters is longer than the {MAX_CELL_CHARS:,} characters "
             "an Excel cell can hold; shorten it"
