@@ -164,7 +164,7 @@ def write_receipts(changes: ChangeSet, folder: Path, *, plan_title: str) -> tupl
         if result.outcome == "duplicate":
             continue
         path = folder / receipt_file_name(result)
-        if result.outcome == "already merged" and (path.exists() or not result.lines):
+        if result.outcome == "already merged" and path.exists():
             continue
         folder.mkdir(parents=True, exist_ok=True)
         text = receipt_text(result, plan_title=plan_title, when=changes.when)

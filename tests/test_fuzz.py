@@ -38,7 +38,7 @@ Running it:
     HYPOTHESIS_PROFILE=nightly python -m pytest tests/test_fuzz.py -q   # 2000 a target
 
 Add `--hypothesis-show-statistics` to see each target's examples, timings and events, and
-`--hypothesis-seed=N` to replay a run. On 2 cores: "ci" about 20 s, "nightly" about 7 minutes
+`--hypothesis-seed=N` to replay a run. On 2 cores: "ci" about 20 s, "nightly" 4-7 minutes
 (2000 examples a target; 500 for the encodings property, whose plans are slow to draw).
 """
 

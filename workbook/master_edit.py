@@ -195,10 +195,10 @@ class MasterEdit:
                 f"cannot write the backup {backup} ({_reason(e)}); nothing was written - check "
                 f"the '{backup.parent.name}' folder beside the master"
             ) from e
-        # the backup took a moment (and an fsync): a save landing meanwhile must not be lost
-        self._check_unchanged()
         try:
-            write_atomically(path, lambda fh: fh.write(data))
+            # checked again at the last moment, once the new file is on disk: a save landing
+            # while the backup and the new master were written must not be lost
+            write_atomically(path, lambda fh: fh.write(data), before_replace=self._check_unchanged)
         except OSError as e:
             raise MasterError(
                 f"cannot write {path} ({_reason(e)}); it is unchanged - close it in Excel, check "

@@ -424,13 +424,20 @@ def save_atomically(wb: Workbook, path: Path) -> None:
     write_atomically(path, wb.save)
 
 
-def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+def write_atomically(
+    path: Path,
+    write: Callable[[BinaryIO], None],
+    *,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
     """Replace `path` with what `write` writes to the file object it is given, so that readers see
     either the old file or the whole new one.
 
     The temporary file sits in the target's folder (os.replace cannot cross file systems), is
     flushed to disk before it replaces the target, and is removed if anything fails. It starts with
-    '.' rather than '~$' because '~$' marks an Excel lock file.
+    '.' rather than '~$' because '~$' marks an Excel lock file. `before_replace` runs at the last
+    moment before the target is replaced (a check that it has not changed); if it raises, the
+    target is left as it is.
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -444,6 +451,8 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
             os.fsync(fh.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
