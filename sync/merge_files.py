@@ -25,7 +25,13 @@ from sync.ledger import (
 from sync.merge import ChangeSet, RejectedFile, master_state, merge
 from sync.receipts import receipt_file_name, receipt_text
 from sync.returns import ReturnedCopy, ReturnError, read_return
-from workbook.master_edit import MasterEdit, check_not_open, read_snapshot, writer_lock
+from workbook.master_edit import (
+    MasterEdit,
+    check_not_open,
+    read_snapshot,
+    remove_orphans,
+    writer_lock,
+)
 from workbook.master_read import settings_from_sheets
 from workbook.master_write import (
     CHANGES_WIDTHS,
@@ -160,6 +166,7 @@ def write_receipts(changes: ChangeSet, folder: Path, *, plan_title: str) -> tupl
     file given twice in one batch, and a return merged before: its first receipt stands, and is
     remade from the Changes log only if it was never written (a merge stopped just before)."""
     written = []
+    remove_orphans(folder)  # temp receipts of a merge that was killed while writing them
     for result in changes.results:
         if result.outcome == "duplicate":
             continue

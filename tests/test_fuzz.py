@@ -1076,3 +1076,46 @@ def test_a_far_cell_in_a_return_is_refused_before_reading(address: str, tmp_path
     assert run.returncode == 0, f"reader died with {run.returncode}: {run.stderr[:200]!r}"
     outcome, seconds = run.stdout.split()
     assert float(seconds) < 1.0, f"{outcome} after {float(seconds):.1f} s"
+
+
+def _far(row: str, cell: str, quote: str = '"', eq: str = "=") -> str:
+    return (
+        f"<row r{eq}{quote}{row}{quote}><c r{eq}{quote}{cell}{quote} t={quote}inlineStr{quote}>"
+        f"<is><t>x</t></is></c></row>"
+    )
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        pytest.param(_far("13000000", "A13000000"), id="eight-digit-row"),
+        pytest.param(_far("1048576", "XFD1048576", quote="'"), id="single-quotes"),
+        pytest.param(_far("1048576", "XFD1048576", eq=" = "), id="spaces-around-equals"),
+        pytest.param(_far("01048576", "XFD01048576"), id="leading-zero"),
+        pytest.param(_far("21", "ZZZZ21"), id="four-letter-column"),
+    ],
+)
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: sync.returns._check_extent finds cell addresses with "
+    '_CELL_REF r="([A-Z]{0,3})([0-9]{1,7})" only, but calamine also reads 8+ digit rows, '
+    "single-quoted attributes, spaces around '=', leading zeros and 4+ letter columns: such a "
+    "far cell still reaches the dense reader, which aborts the process (SIGABRT, 3.7 GB to "
+    "512 GiB asked) - or, for ZZZZ21 (column 475,254), reads 10M cells in ~1.5 s and ~450 MB",
+)
+def test_bug_a_far_cell_written_otherwise_still_reaches_the_reader(
+    cells: str, tmp_path: Path
+) -> None:
+    parts = dict(real_cycle().returned_parts)
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b"</sheetData>", cells.encode() + b"</sheetData>")
+    path = tmp_path / "far.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, v in parts.items():
+            z.writestr(n, v)
+    run = subprocess.run(
+        [sys.executable, "-c", _FAR_CELL, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, f"reader died with {run.returncode}: {run.stderr[:200]!r}"
+    assert run.stdout.split()[0] == "ReturnError", run.stdout

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -250,12 +251,36 @@ def writer_lock(master: Path, *, wait: float = WRITER_WAIT_SECONDS) -> Iterator[
                     "(a watch or merge); try again when it has finished"
                 )
             time.sleep(0.05)
+        _remove_orphans(Path(master))
         try:
             yield
         finally:
             _unlock(fd)
     finally:
         os.close(fd)
+
+
+_TEMP_FILE = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
+
+
+def _remove_orphans(master: Path) -> None:
+    """Temp files a killed writer left (`.master.xlsx.1a2b3c4d.tmp`, and in backups/): with the
+    lock held nobody else is writing them, so they are debris."""
+    remove_orphans(master.parent, prefix=f".{master.name}.")
+    remove_orphans(master.parent / BACKUP_FOLDER)
+
+
+def remove_orphans(folder: Path, *, prefix: str = ".") -> None:
+    """Remove `write_atomically`'s temp files (`.name.<8 hex>.tmp`) left in `folder` by a writer
+    that was killed; call it only while holding the master's writer lock."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(prefix) and _TEMP_FILE.match(entry.name):
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
 
 
 def _try_lock(fd: int) -> bool:
