@@ -460,33 +460,36 @@ def _check_identity(master: MasterState, ret: ReturnedCopy) -> tuple[IssuedCopy 
             None,
             f"{shown}: {claimed.problem}; ask the lead to fill in the copy they were sent",
         )
+    # what the copy claims is shown escaped: a line break in it cannot split the one line
+    plan_id, issue_id, lead = (
+        display_name(v) for v in (identity.plan_id, identity.issue_id, identity.lead)
+    )
     if identity.plan_id != master.plan_id:
         return None, (
-            f"{shown}: a copy of another plan (plan id {identity.plan_id}, this master is "
+            f"{shown}: a copy of another plan (plan id {plan_id}, this master is "
             f"{master.plan_id}); merge it into its own master"
         )
     issued = master.ledger.copies.get(identity.issue_id)
     if issued is None:
         return None, (
-            f"{shown}: issue {identity.issue_id} was not issued from this master; was it issued "
+            f"{shown}: issue {issue_id} was not issued from this master; was it issued "
             "from another copy of the master? Merge it there, or issue a fresh copy"
         )
     key = master.ledger.key
     if key is None or not verify(identity, claimed.signature, key):
         return None, (
             f"{shown}: its signature does not match (the copy's identity was altered); "
-            f"issue {identity.issue_id} went to {issued.lead} - ask them to fill in the copy "
+            f"issue {issue_id} went to {issued.lead} - ask them to fill in the copy "
             "they were sent"
         )
     if identity.lead != issued.lead:
         return None, (
-            f"{shown}: claims lead {identity.lead} but issue {identity.issue_id} went to "
+            f"{shown}: claims lead {lead} but issue {issue_id} went to "
             f"{issued.lead}; ask {issued.lead} to return their own copy"
         )
     if set(identity.refs) != set(issued.refs):
         return None, (
-            f"{shown}: its items do not match what issue {identity.issue_id} recorded; "
-            "issue a fresh copy"
+            f"{shown}: its items do not match what issue {issue_id} recorded; issue a fresh copy"
         )
     return issued, ""
 

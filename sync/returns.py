@@ -260,7 +260,11 @@ def _check_container(path: Path, data: bytes) -> None:
 #: and, at most, thousands of rows long; these limits are far above that.
 MAX_RETURN_ROWS = 200_000
 MAX_RETURN_COLUMNS = 200
-_CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:c|row)\b[^>]*?\br=\"([A-Z]{0,3})([0-9]{1,7})\"")
+# Any spelling calamine accepts: either quote, spaces around "=", leading zeros, any number of
+# letters and digits (a narrower pattern lets a far cell through to the reader)
+_CELL_REF = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(?:c|row)\b[^>]*?\br\s*=\s*[\"']\s*([A-Za-z]*)\$?([0-9]+)\s*[\"']"
+)
 
 
 def _check_extent(path: Path, data: bytes, names: set[str]) -> None:
@@ -288,7 +292,7 @@ def _check_extent(path: Path, data: bytes, names: set[str]) -> None:
                         for m in _CELL_REF.finditer(tail + chunk):
                             rows = max(rows, int(m[2]))
                             if m[1]:
-                                cols = max(cols, _column_number(m[1]))
+                                cols = max(cols, _column_number(m[1].upper()))
                         tail = chunk[-_OVERLAP:]
             except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
                 raise ReturnError(

@@ -144,11 +144,7 @@ def check_one_line(error: Exception) -> None:
 
 #: Failures already pinned by a `test_bug_*` test below: (exception type, words of its message or
 #: the file it is raised in, what it is).
-KNOWN_BUGS: tuple[tuple[type[BaseException], str, str], ...] = (
-    (ValueError, "year 0 is out of range", "a month named with the year 0000"),
-    (TypeError, "non-ASCII characters", "a non-ASCII character in a copy's signature"),
-    (AssertionError, "_markupbase.py", "html.parser's AssertionError on '<![x y'"),
-)
+KNOWN_BUGS: tuple[tuple[type[BaseException], str, str], ...] = ()  # all fixed
 #: What may escape the code under test through a known bug (anything else is re-raised at once).
 KNOWN_KINDS = (ValueError, TypeError, AssertionError)
 
@@ -882,16 +878,6 @@ def check_merge(
 ) -> ChangeSet | None:
     """merge()'s change set for `returns`, checked; None when a known bug was stepped around."""
     key = lambda r: (r.name, r.sha256)  # noqa: E731
-    twins = {k for k, n in Counter(map(key, returns)).items() if n > 1}
-    if twins:
-        # the same file given twice: the second's "duplicate" replaces the first's result, so a
-        # file rejected whole no longer counts (test_the_same_rejected_file_twice_is_still_rejected)
-        once = list({key(r): r for r in reversed(returns)}.values())[::-1]
-        base = _merge(state, once)
-        shadowed = [r for r in (base.results if base else ()) if r.outcome == "rejected"]
-        if any(key(r) in twins for r in shadowed):
-            event("known bug: a rejected file given twice")
-            returns = once
     changes = _merge(state, returns)
     if changes is None:
         return None
@@ -932,11 +918,7 @@ def check_merge(
             assert applied == {w.new}
         else:
             assert w.field == "updates" and w.new.endswith(w.old) and len(w.new) > len(w.old)
-            units = len(w.new.encode("utf-16-le")) // 2
-            if units > EXCEL_CELL_UNITS and len(w.new) <= EXCEL_CELL_UNITS:
-                event("known bug: cell limit counted in characters, not UTF-16 units")
-            else:
-                assert units <= EXCEL_CELL_UNITS
+            assert len(w.new.encode("utf-16-le")) // 2 <= EXCEL_CELL_UNITS
     # nothing is applied, added or proposed for an item the master does not have
     assert all(ln.ref in state.rows for ln in lines if ln.outcome in (APPLIED, ADDED, PROPOSED))
     return changes
@@ -1095,18 +1077,7 @@ def _far(row: str, cell: str, quote: str = '"', eq: str = "=") -> str:
         pytest.param(_far("21", "ZZZZ21"), id="four-letter-column"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: sync.returns._check_extent finds cell addresses with "
-    '_CELL_REF r="([A-Z]{0,3})([0-9]{1,7})" only, but calamine also reads 8+ digit rows, '
-    "single-quoted attributes, spaces around '=', leading zeros and 4+ letter columns: such a "
-    "far cell still reaches the dense reader, which aborts the process (SIGABRT, 3.7 GB to "
-    "512 GiB asked) - or, for ZZZZ21 (column 475,254), reads 10M cells in ~1.5 s and ~450 MB",
-)
-def test_bug_a_far_cell_written_otherwise_still_reaches_the_reader(
-    cells: str, tmp_path: Path
-) -> None:
+def test_a_far_cell_written_otherwise_is_refused_too(cells: str, tmp_path: Path) -> None:
     parts = dict(real_cycle().returned_parts)
     sheet = "xl/worksheets/sheet1.xml"
     parts[sheet] = parts[sheet].replace(b"</sheetData>", cells.encode() + b"</sheetData>")
