@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from workbook.master_read import Grid, cell_datetime, records, sheet
+from workbook.master_read import Grid, cell_datetime, cell_str, records, sheet
 
 SHEET_ISSUED_COPIES = "IssuedCopies"
 ISSUED_COPIES_COLUMNS = ("Issue id", "Lead", "Issued", "File", "Items", "Folder")
@@ -158,45 +158,54 @@ def ledger_from_sheets(sheets: Mapping[str, Grid]) -> Ledger:
     items: dict[tuple[str, str], IssuedItem] = {}
     refs: dict[str, list[str]] = {}
     for rec in _records(sheets, SHEET_ISSUED_ITEMS):
-        issue_id, ref = _str(rec["issue id"]), _str(rec["ref"])
+        issue_id, ref = cell_str(rec["issue id"]), cell_str(rec["ref"])
         if not issue_id or not ref:
             continue
         items[(issue_id, ref)] = IssuedItem(
-            issue_id, ref, _str(rec["status"]), _str(rec["time-scale"]), _str(rec["locked digest"])
+            issue_id,
+            ref,
+            cell_str(rec["status"]),
+            cell_str(rec["time-scale"]),
+            cell_str(rec["locked digest"]),
         )
         refs.setdefault(issue_id, []).append(ref)
     copies = {}
     for rec in _records(sheets, SHEET_ISSUED_COPIES):
-        issue_id = _str(rec["issue id"])
+        issue_id = cell_str(rec["issue id"])
         if issue_id:
             copies[issue_id] = IssuedCopy(
                 issue_id,
-                _str(rec["lead"]),
+                cell_str(rec["lead"]),
                 _datetime(rec["issued"]),
-                _str(rec["file"]),
+                cell_str(rec["file"]),
                 tuple(refs.get(issue_id, ())),
-                _str(rec["folder"]),
+                cell_str(rec["folder"]),
             )
     merged = {}
     for rec in _records(sheets, SHEET_MERGED_RETURNS):
-        sha = _str(rec["sha-256"]).lower()
+        sha = cell_str(rec["sha-256"]).lower()
         if sha:
             merged.setdefault(
                 sha,
                 MergedReturn(
                     _datetime(rec["merged"]),
-                    _str(rec["file"]),
+                    cell_str(rec["file"]),
                     sha,
-                    _str(rec["issue id"]),
-                    _str(rec["lead"]),
+                    cell_str(rec["issue id"]),
+                    cell_str(rec["lead"]),
                 ),
             )
     proposals = frozenset(
-        (_str(r["issue id"]), _str(r["ref"]), _str(r["proposed time-scale"]))
+        (cell_str(r["issue id"]), cell_str(r["ref"]), cell_str(r["proposed time-scale"]))
         for r in _records(sheets, SHEET_PROPOSALS)
     )
     conflicts = frozenset(
-        (_str(r["issue id"]), _str(r["ref"]), _str(r["field"]), _str(r["lead's value"]))
+        (
+            cell_str(r["issue id"]),
+            cell_str(r["ref"]),
+            cell_str(r["field"]),
+            cell_str(r["lead's value"]),
+        )
         for r in _records(sheets, SHEET_CONFLICTS)
     )
     return Ledger(
@@ -213,9 +222,9 @@ def _signing_key(sheets: Mapping[str, Grid]) -> str | None:
     """The key in force: the last one recorded (`issue --new-key` adds a row, so copies signed
     with an earlier key stop verifying)."""
     keys = [
-        _str(rec["value"])
+        cell_str(rec["value"])
         for rec in _records(sheets, SHEET_SIGNING_KEY)
-        if _str(rec["setting"]) == SIGNING_KEY_SETTING and _str(rec["value"])
+        if cell_str(rec["setting"]) == SIGNING_KEY_SETTING and cell_str(rec["value"])
     ]
     return keys[-1] if keys else None
 
@@ -223,14 +232,6 @@ def _signing_key(sheets: Mapping[str, Grid]) -> str | None:
 def _records(sheets: Mapping[str, Grid], name: str) -> list[dict[str, object]]:
     grid = sheet(sheets, name)
     return records(grid, SHEET_COLUMNS[name]) if grid else []
-
-
-def _str(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _datetime(value: object) -> dt.datetime | None:

@@ -34,7 +34,7 @@ from sync.ledger import (
     ledger_from_sheets,
 )
 from sync.returns import ReturnedCopy, ReturnedRow, display_name
-from workbook.master_read import Grid, PlanRow, plan_rows, records, sheet
+from workbook.master_read import Grid, PlanRow, cell_str, plan_rows, records, sheet
 from workbook.master_write import SETTING_PLAN_ID
 from workbook.model import (
     CELL_LIMIT,
@@ -123,34 +123,34 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
     ledger = ledger_from_sheets(sheets)
     merged_updates = set()
     for rec in records(sheet(sheets, SHEET_UPDATES) or (), UPDATES_COLUMNS):
-        m = _SOURCE_ISSUE.search(_str(rec["source"]))
+        m = _SOURCE_ISSUE.search(cell_str(rec["source"]))
         if m:
-            text = _str(rec["update"])
-            merged_updates.add((m[1], _str(rec["ref"]), _entry_text(text)))
+            text = cell_str(rec["update"])
+            merged_updates.add((m[1], cell_str(rec["ref"]), _entry_text(text)))
     issue_of = {sha: r.issue_id for sha, r in ledger.merged.items()}
     applied: dict[tuple[str, str], str] = {}
     rejected = set()
     logged: dict[str, list[ReceiptLine]] = defaultdict(list)
     for rec in records(sheet(sheets, SHEET_CHANGES) or (), CHANGES_COLUMNS):
-        sha, outcome = _str(rec["sha-256"]).lower(), _str(rec["outcome"])
+        sha, outcome = cell_str(rec["sha-256"]).lower(), cell_str(rec["outcome"])
         if sha in issue_of:
             logged[sha].append(
                 ReceiptLine(
-                    _str(rec["ref"]),
-                    _str(rec["field"]),
+                    cell_str(rec["ref"]),
+                    cell_str(rec["field"]),
                     outcome,
-                    _str(rec["old"]),
-                    _str(rec["new"]),
-                    _str(rec["note"]),
+                    cell_str(rec["old"]),
+                    cell_str(rec["new"]),
+                    cell_str(rec["note"]),
                 )
             )
-        if outcome == REJECTED and _str(rec["field"]) == FIELD_RETURN:
+        if outcome == REJECTED and cell_str(rec["field"]) == FIELD_RETURN:
             rejected.add(sha)
-        if outcome == APPLIED and _str(rec["field"]) == FIELD_STATUS and sha in issue_of:
-            applied[(issue_of[sha], _str(rec["ref"]))] = _str(rec["new"])
+        if outcome == APPLIED and cell_str(rec["field"]) == FIELD_STATUS and sha in issue_of:
+            applied[(issue_of[sha], cell_str(rec["ref"]))] = cell_str(rec["new"])
     settings = settings_from_sheets(sheets)
     return MasterState(
-        plan_id=_str(settings.get(SETTING_PLAN_ID)),
+        plan_id=cell_str(settings.get(SETTING_PLAN_ID)),
         rows=rows,
         ledger=ledger,
         merged_updates=frozenset(merged_updates),
@@ -765,11 +765,3 @@ def _quote(text: str) -> str:
     long (the whole value stays in their return)."""
     text = " ".join(cell_safe(text).split())
     return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
-
-
-def _str(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()

@@ -27,6 +27,7 @@ from workbook.master_write import (
     save_atomically,
     sections_with_items,
     write_rag_key,
+    write_section_row,
 )
 from workbook.model import COLUMN_BY_KEY, SHEET_PLAN, Column, Plan
 
@@ -99,7 +100,7 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
     for section, items in sections_with_items(plan):
         if section:
             row += 1
-            _write_section_row(ws, row, section, total_width)
+            write_section_row(ws, row, section, columns=len(COPY_COLUMNS), total_width=total_width)
         for item in items:
             row += 1
             texts = item_texts(item)
@@ -147,20 +148,6 @@ def _write_header(ws: Worksheet, row: int) -> None:
         cell.border = layout.THIN_BORDER
     titles = {c.key: c.title for c in COPY_COLUMNS}
     ws.row_dimensions[row].height = _row_height(titles, bold=True)
-
-
-def _write_section_row(ws: Worksheet, row: int, section: str, total_width: float) -> None:
-    for i in range(1, len(COPY_COLUMNS) + 1):
-        cell = ws.cell(row, i)
-        cell.fill = layout.SECTION_FILL
-        cell.border = layout.THIN_BORDER
-    cell = ws.cell(row, 1)
-    set_text(cell, section)
-    cell.font = layout.SECTION_FONT
-    cell.alignment = layout.SECTION_ALIGNMENT
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(COPY_COLUMNS))
-    lines = layout.wrapped_lines(section, total_width, bold=True)
-    ws.row_dimensions[row].height = max(18.0, layout.height_for_lines(lines))
 
 
 def _write_item_row(ws: Worksheet, row: int, values: dict[str, object], texts: dict[str, str]):

@@ -28,6 +28,7 @@ from workbook.errors import MasterError
 from workbook.master_read import (
     PLAN_SHEETS,
     check_master_file,
+    column_positions,
     openpyxl_sheets,
     require_plan_sheet,
     sheet_name,
@@ -159,7 +160,7 @@ class MasterEdit:
             header = list(columns)
         else:
             header = _header(self.snapshot.sheets, existing)
-        positions = _positions(header, columns)
+        positions = column_positions(header, columns)
         for title, pos in zip(columns, positions, strict=True):
             if pos >= len(header):
                 self._patch.set_cell(existing, 1, pos + 1, title, style=CellStyle(bold=True))
@@ -341,19 +342,6 @@ def _header(sheets: Mapping[str, list[list[object]]], name: str) -> list[str]:
     if not grid:
         return []
     return ["" if v is None else str(v) for v in grid[0]]
-
-
-def _positions(header: list[str], columns: Sequence[str]) -> list[int]:
-    """0-based position of each column by title; missing titles go after the last column."""
-    found = {" ".join(t.split()).casefold(): i for i, t in enumerate(header) if t.strip()}
-    next_free = len(header)
-    out = []
-    for title in columns:
-        pos = found.get(title.casefold())
-        if pos is None:
-            pos, next_free = next_free, next_free + 1
-        out.append(pos)
-    return out
 
 
 def _style_for(values: Sequence[object]) -> CellStyle:

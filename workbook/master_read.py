@@ -298,6 +298,20 @@ def _leads(grid: Grid) -> tuple[Lead, ...]:
     return tuple(leads)
 
 
+def column_positions(header: Sequence[object], columns: Sequence[str]) -> list[int]:
+    """0-based position of each of `columns` in a list sheet's `header` row, by title (case and
+    spacing loose); a title the header lacks gets the next free column after it."""
+    found = {_key(v): i for i, v in enumerate(header) if _key(v)}
+    next_free = len(header)
+    out = []
+    for title in columns:
+        pos = found.get(_key(title))
+        if pos is None:
+            pos, next_free = next_free, next_free + 1
+        out.append(pos)
+    return out
+
+
 def records(grid: Grid, columns: tuple[str, ...]) -> list[dict[str, object]]:
     """Rows of a list sheet under its header row, keyed by lower-case column title; columns found
     by title so that an owner's reordering does not matter."""
@@ -373,6 +387,15 @@ def cell_datetime(value: object) -> dt.datetime | None:
         except ValueError:
             return None
     return None
+
+
+def cell_str(value: object) -> str:
+    """A bookkeeping cell (an id, a code, a ref) as trimmed text; a whole number without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _date(value: object) -> dt.date | None:

@@ -131,7 +131,7 @@ def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = Fa
     row = header_row + 1
     for section, items in sections_with_items(plan):
         if section:
-            _write_section_row(ws, row, section)
+            write_section_row(ws, row, section)
             row += 1
         for item in items:
             _write_item_row(ws, row, item, latest_update_only=latest_update_only)
@@ -205,8 +205,16 @@ def sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
     return [(s, plan.items_in(s)) for s in order]
 
 
-def _write_section_row(ws: Worksheet, row: int, section: str) -> None:
-    for i in range(1, _ITEM_COLUMN_COUNT + 1):
+def write_section_row(
+    ws: Worksheet,
+    row: int,
+    section: str,
+    *,
+    columns: int = _ITEM_COLUMN_COUNT,
+    total_width: float = sum(c.width for c in PLAN_COLUMNS),
+) -> None:
+    """A section heading across the first `columns` columns (merged), tall enough to show it."""
+    for i in range(1, columns + 1):
         cell = ws.cell(row, i)
         cell.fill = layout.SECTION_FILL
         cell.border = layout.THIN_BORDER
@@ -214,8 +222,7 @@ def _write_section_row(ws: Worksheet, row: int, section: str) -> None:
     set_text(cell, section)
     cell.font = layout.SECTION_FONT
     cell.alignment = layout.SECTION_ALIGNMENT
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=_ITEM_COLUMN_COUNT)
-    total_width = sum(c.width for c in PLAN_COLUMNS)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
     lines = layout.wrapped_lines(section, total_width, bold=True)
     ws.row_dimensions[row].height = max(18.0, layout.height_for_lines(lines))
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from workbook import layout
-from workbook.master_read import sheet_name
+from workbook.master_read import column_positions, sheet_name
 from workbook.model import PLAN_COLUMNS, SHEET_PLAN
 
 
@@ -113,7 +113,7 @@ class LiveEdit:
             self.sheets[target.name] = [list(columns)]
         grid = self.sheets.setdefault(target.name, [])
         header = [str(v) if v is not None else "" for v in (grid[0] if grid else [])]
-        positions = _positions(header, columns)
+        positions = column_positions(header, columns)
         for title, pos in zip(columns, positions, strict=True):
             if pos >= len(header):
                 target.range((1, pos + 1)).value = as_text(title)
@@ -141,18 +141,6 @@ class LiveEdit:
     def commit(self, *, when: dt.datetime | None = None) -> None:
         """Nothing to write: the owner saves the workbook in Excel."""
         return None
-
-
-def _positions(header: list[str], columns: Sequence[str]) -> list[int]:
-    found = {" ".join(t.split()).casefold(): i for i, t in enumerate(header) if t.strip()}
-    next_free = len(header)
-    out = []
-    for title in columns:
-        pos = found.get(title.casefold())
-        if pos is None:
-            pos, next_free = next_free, next_free + 1
-        out.append(pos)
-    return out
 
 
 def _last_row(grid: list[list[object]]) -> int:
