@@ -82,6 +82,12 @@ _LOCKED_TITLES = {
     "updates": COLUMN_BY_KEY["updates"].title,
 }
 
+_EDITABLE_TITLES = {
+    "status": FIELD_STATUS,
+    "new_update": "New update",
+    "proposed_timescale": FIELD_PROPOSED,
+}
+
 _SOURCE_ISSUE = re.compile(r"\(issue ([^()\s]+)\)\s*$")
 
 
@@ -569,6 +575,12 @@ def _read_rows(
                     "ask the owner for other changes",
                 )
             )
+        for key in row.blank_formulas:
+            note = (
+                "the cell holds a formula with no value (was it typed starting with '='?); type "
+                "it as plain text and send the copy again"
+            )
+            ret.lines.append(ReceiptLine(ref, _EDITABLE_TITLES[key], REJECTED, note=note))
         _read_status(master, ret, row, issued.status, claims)
         text = _clean(row.new_update)
         if text:

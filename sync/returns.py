@@ -46,6 +46,9 @@ class ReturnedRow:
     new_update: str
     proposed_timescale: str
     locked: Mapping[str, str]  # the locked plan columns' texts, to spot edits to them
+    #: editable columns holding a formula with no value saved (so no text to read): reported,
+    #: never dropped in silence
+    blank_formulas: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,11 +98,23 @@ def read_return(path: Path) -> ReturnedCopy:
             f"{shown}: damaged or not a workbook ({type(e).__name__}); ask the lead to open "
             "it in Excel, save it again as .xlsx and resend it"
         ) from e
-    return returned_copy(sheets, name=path.name, sha256=hashlib.sha256(data).hexdigest())
+    return returned_copy(
+        sheets,
+        name=path.name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        blank_formulas=_blank_formulas(data),
+    )
 
 
-def returned_copy(sheets: Mapping[str, Grid], *, name: str, sha256: str) -> ReturnedCopy:
-    """The pure reading of a return's sheets (grids of cell values)."""
+def returned_copy(
+    sheets: Mapping[str, Grid],
+    *,
+    name: str,
+    sha256: str,
+    blank_formulas: frozenset[tuple[int, int]] = frozenset(),
+) -> ReturnedCopy:
+    """The pure reading of a return's sheets (grids of cell values); `blank_formulas` are the
+    (row, column), 1-based, of `Action Plan` cells holding a formula with no value saved."""
     identity_grid = sheet(sheets, SHEET_IDENTITY)
     if identity_grid is None:
         raise ReturnError(
@@ -138,7 +153,8 @@ def returned_copy(sheets: Mapping[str, Grid], *, name: str, sha256: str) -> Retu
             if typed:
                 without_ref.append(r + 1)
             continue
-        if not any(v.strip() for k, v in cells.items() if k != "ref"):
+        formula_here = any((r + 1, i + 1) in blank_formulas for i in columns.values())
+        if not any(v.strip() for k, v in cells.items() if k != "ref") and not formula_here:
             continue  # a section row
         if ref in seen:
             if ref not in duplicates:
@@ -155,6 +171,11 @@ def returned_copy(sheets: Mapping[str, Grid], *, name: str, sha256: str) -> Retu
                 locked={
                     k: cells[k] for k in ("finding", "actions", "lead", "timescale", "updates")
                 },
+                blank_formulas=tuple(
+                    key
+                    for key in ("status", "new_update", "proposed_timescale")
+                    if not cells[key].strip() and (r + 1, columns[key] + 1) in blank_formulas
+                ),
             )
         )
     return ReturnedCopy(
@@ -308,6 +329,54 @@ def _check_extent(path: Path, data: bytes, names: set[str]) -> None:
 
 _CHUNK = 1 << 20
 _OVERLAP = 256
+
+
+_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+_REF = re.compile(rb"\br\s*=\s*[\"']\s*([A-Za-z]+)\$?([0-9]+)")
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
+_VALUE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]")
+
+
+def _blank_formulas(data: bytes) -> frozenset[tuple[int, int]]:
+    """(row, column) of `Action Plan` cells that hold a formula but no saved value: a lead who
+    typed "=..." and a program that saved no result leave the reader nothing, so the merge says
+    so rather than see an empty cell."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            part = _sheet_part(z, SHEET_PLAN)
+            xml = z.read(part) if part else b""
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+        return frozenset()
+    found = set()
+    for m in _CELL.finditer(xml):
+        inner = m[2] or b""
+        ref = _REF.search(m[1])
+        if ref and _FORMULA.search(inner) and not _VALUE.search(inner):
+            found.add((int(ref[2]), _column_number(ref[1].upper())))
+    return frozenset(found)
+
+
+def _sheet_part(z: zipfile.ZipFile, title: str) -> str | None:
+    """The zip member holding the sheet called `title` (any case), through workbook.xml."""
+    book = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", book):
+        attrs = dict(re.findall(r'([\w:]+)\s*=\s*"([^"]*)"', m[1]))
+        if attrs.get("name", "").strip().casefold() != title.casefold():
+            continue
+        rid = next((v for k, v in attrs.items() if k.endswith(":id")), "")
+        target = re.search(
+            rf'<Relationship\b[^>]*\bId="{re.escape(rid)}"[^>]*\bTarget="([^"]+)"', rels
+        )
+        if target is None:
+            target = re.search(
+                rf'<Relationship\b[^>]*\bTarget="([^"]+)"[^>]*\bId="{re.escape(rid)}"', rels
+            )
+        if target is None:
+            return None
+        path = target[1].lstrip("/")
+        return path if path.startswith("xl/") else f"xl/{path}"
+    return None
 
 
 def _column_number(letters: bytes) -> int:

@@ -911,12 +911,14 @@ def test_a_formula_in_new_update_is_never_evaluated_nor_stored_as_a_formula(
 ):
     """The merge reads values only: a formula's cached value (what the lead saw) is taken in as
     plain text; a formula with no cached value (openpyxl writes none; Excel always does) gives no
-    update - observed: passed over without a word in the receipt - and =1+1 is never computed."""
+    update, and the receipt says so rather than pass it over; =1+1 is never computed."""
     nocache, cached = hostile["formula no cache.xlsx"], hostile["formula cached.xlsx"]
     run = _merge(cycle, nocache, cached, good["GT"])
     by_name = {x.name: x for x in run.changes.results}
     assert {n: x.outcome for n, x in by_name.items()} == dict.fromkeys(by_name, "merged")
-    assert by_name["formula no cache.xlsx"].lines == ()
+    (line,) = by_name["formula no cache.xlsx"].lines
+    assert (line.field, line.outcome) == ("New update", "rejected")
+    assert line.note.startswith("the cell holds a formula with no value")
     plan = sheets(cycle.master)[SHEET_PLAN]
     assert cell(plan, "CEY-01", "Update") == f"{new_entry_label(MERGED.date(), 'AM')}: click me"
     with zipfile.ZipFile(cycle.master) as z:
