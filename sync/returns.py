@@ -309,11 +309,12 @@ def _check_extent(path: Path, data: bytes, names: set[str]) -> None:
                                 f"{shown}: unpacks to far more than any copy, so it is not one; "
                                 "ask the lead to fill in the copy they were sent"
                             )
-                        # a cell reference cut by the chunk boundary is found in the overlap
-                        for m in _CELL_REF.finditer(tail + chunk):
-                            rows = max(rows, int(m[2]))
-                            if m[1]:
-                                cols = max(cols, _column_number(m[1].upper()))
+                        # a cell reference cut by the chunk boundary is found in the overlap;
+                        # distinct values first: a sheet repeats its few columns on every row
+                        refs = _CELL_REF.findall(tail + chunk)
+                        letters = {col.upper() for col, _ in refs if col}
+                        rows = max(rows, *(int(r) for r in {r for _, r in refs}), 0)
+                        cols = max(cols, *(_column_number(col) for col in letters), 0)
                         tail = chunk[-_OVERLAP:]
             except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
                 raise ReturnError(
@@ -347,6 +348,8 @@ def _blank_formulas(data: bytes) -> frozenset[tuple[int, int]]:
             xml = z.read(part) if part else b""
     except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, ValueError):
         return frozenset()
+    if not _FORMULA.search(xml):
+        return frozenset()  # the usual case: a copy holds no formulas at all
     found = set()
     for m in _CELL.finditer(xml):
         inner = m[2] or b""
