@@ -41,7 +41,7 @@ from workbook.errors import ActionPlanError, MasterError
 from workbook.lead_copy import CopyText, write_lead_copy
 from workbook.master_edit import MasterEdit, check_not_open, read_snapshot, writer_lock
 from workbook.master_read import Grid, plan_from_sheets
-from workbook.master_write import item_texts
+from workbook.master_write import free_path, item_texts
 from workbook.model import RAG_KEY, Item, Plan
 
 
@@ -192,7 +192,7 @@ def plan_issue(
         issue_id = new_issue_id(lead, when)
         refs = tuple(it.ref for it in lead_plan.items)
         identity = CopyIdentity(plan.plan_id, issue_id, lead, when, refs)
-        path = _free_path(out_dir / copy_file_name(lead, when), taken)
+        path = free_path(out_dir / copy_file_name(lead, when), taken)
         taken.add(path)
         copies.append(
             PlannedCopy(
@@ -318,12 +318,3 @@ def _issue_copies(
         remove_copies(written)
         raise
     return IssueRun(master, written, backup)
-
-
-def _free_path(path: Path, taken: set[Path]) -> Path:
-    """`path`, or `name (2).xlsx`... when a copy of that name was already issued today."""
-    candidate, n = path, 2
-    while candidate.exists() or candidate in taken:
-        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
-        n += 1
-    return candidate

@@ -300,12 +300,9 @@ def _describe(result: object) -> str:
 
 def _move(path: Path, folder: Path, *, name: str | None = None) -> Path:
     """Move `path` into `folder`, never over an earlier file of the same name."""
+    from workbook.master_write import free_path
+
     folder.mkdir(exist_ok=True)
-    target = folder / (name or path.name)
-    n = 2
-    while target.exists():
-        base = Path(name or path.name)
-        target = folder / f"{base.stem} ({n}){base.suffix}"
-        n += 1
+    target = free_path(folder / (name or path.name))
     os.replace(path, target)
     return target

@@ -33,7 +33,7 @@ from workbook.master_read import (
     require_plan_sheet,
     sheet_name,
 )
-from workbook.master_write import open_lock, write_atomically
+from workbook.master_write import free_path, open_lock, write_atomically
 from workbook.model import SHEET_PLAN
 from workbook.xlsx_patch import CellStyle, XlsxPatch
 
@@ -328,13 +328,7 @@ def backup_path(master: Path, when: dt.datetime) -> Path:
     """Where the copy of the master taken before an edit goes: `backups/` beside it, named by
     time so backups sort in order; never overwrites an earlier one."""
     folder = master.parent / BACKUP_FOLDER
-    stem = f"{master.stem} {when:%Y-%m-%d %H%M%S}"
-    candidate = folder / f"{stem}{master.suffix}"
-    n = 2
-    while candidate.exists():
-        candidate = folder / f"{stem} ({n}){master.suffix}"
-        n += 1
-    return candidate
+    return free_path(folder / f"{master.stem} {when:%Y-%m-%d %H%M%S}{master.suffix}")
 
 
 def _header(sheets: Mapping[str, list[list[object]]], name: str) -> list[str]:

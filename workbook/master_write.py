@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -414,6 +414,16 @@ def _set_value(cell: Cell, value: object) -> None:
 
 
 # --- Atomic save ------------------------------------------------------------------------------
+
+
+def free_path(path: Path, taken: Collection[Path] = ()) -> Path:
+    """`path`, or `name (2).ext`, `name (3).ext`... : the first that is neither on disk nor in
+    `taken`, so a file written there never replaces an earlier one."""
+    candidate, n = path, 2
+    while candidate.exists() or candidate in taken:
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+        n += 1
+    return candidate
 
 
 def open_lock(path: Path) -> Path | None:

@@ -228,6 +228,7 @@ def board_pack(book: Any) -> str:
         packs_from_grid,
     )
     from workbook.master_read import plan_from_sheets, sheet
+    from workbook.master_write import free_path
     from xl_addin.live import LiveEdit
 
     sheets = _sheets(book, (SHEET_BOARD_PACKS,))
@@ -243,7 +244,7 @@ def board_pack(book: Any) -> str:
     )
     folder = _folder(book, sheets, SETTING_BOARD_FOLDER, "")
     folder.mkdir(parents=True, exist_ok=True)
-    out = _free(folder / f"Board pack {as_of:%Y-%m-%d}.xlsx")
+    out = free_path(folder / f"Board pack {as_of:%Y-%m-%d}.xlsx")
     write_board(plan, summary, out, as_of=as_of)
     number = max((p.number for p in packs), default=0) + 1
     made = _now()
@@ -254,14 +255,6 @@ def board_pack(book: Any) -> str:
         state="veryHidden",
     )
     return f"Board pack {number} written: {out}"
-
-
-def _free(path: Path) -> Path:
-    candidate, n = path, 2
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
-        n += 1
-    return candidate
 
 
 HANDLERS: dict[str, Callable[[Any], str]] = {
