@@ -7,8 +7,10 @@ the estimate errs towards a little spare space.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -60,6 +62,18 @@ def rag_fill(status: RagStatus) -> PatternFill:
 
 DATE_FORMAT = "dd-mmm-yy"
 TIMESTAMP_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def number_format_for(values: Iterable[object]) -> str | None:
+    """The format of a list-sheet column holding `values`: timestamps or dates as such, else
+    General (None)."""
+    values = list(values)
+    if any(isinstance(v, dt.datetime) for v in values):
+        return TIMESTAMP_FORMAT
+    if any(isinstance(v, dt.date) for v in values):
+        return DATE_FORMAT
+    return None
+
 
 # --- Row heights ----------------------------------------------------------------------------
 

@@ -25,14 +25,17 @@ from pathlib import Path
 
 from workbook import layout
 from workbook.errors import MasterError
+from workbook.layout import number_format_for
 from workbook.master_read import (
     PLAN_SHEETS,
     check_master_file,
     column_positions,
     openpyxl_sheets,
+    place_in_columns,
     require_plan_sheet,
     sheet_name,
 )
+from workbook.master_read import sheet as sheet_grid
 from workbook.master_write import free_path, open_lock, write_atomically
 from workbook.model import SHEET_PLAN
 from workbook.xlsx_patch import CellStyle, XlsxPatch
@@ -159,21 +162,14 @@ class MasterEdit:
             existing = sheet
             header = list(columns)
         else:
-            header = _header(self.snapshot.sheets, existing)
+            grid = sheet_grid(self.snapshot.sheets, existing) or [[]]
+            header = ["" if v is None else str(v) for v in grid[0]]
         positions = column_positions(header, columns)
         for title, pos in zip(columns, positions, strict=True):
             if pos >= len(header):
                 self._patch.set_cell(existing, 1, pos + 1, title, style=CellStyle(bold=True))
-        width = max(positions) + 1
-        placed = []
-        for row in rows:
-            out: list[object] = [None] * width
-            for value, pos in zip(row, positions, strict=True):
-                out[pos] = value
-            placed.append(out)
-        placed_styles: list[CellStyle | None] = [None] * width
-        for style, pos in zip(styles, positions, strict=True):
-            placed_styles[pos] = style
+        placed = [place_in_columns(row, positions) for row in rows]
+        placed_styles = place_in_columns(styles, positions)
         self._patch.append_rows(existing, placed, styles=placed_styles, heights=heights)
 
     def commit(self, *, when: dt.datetime | None = None) -> Path | None:
@@ -331,19 +327,9 @@ def backup_path(master: Path, when: dt.datetime) -> Path:
     return free_path(folder / f"{master.stem} {when:%Y-%m-%d %H%M%S}{master.suffix}")
 
 
-def _header(sheets: Mapping[str, list[list[object]]], name: str) -> list[str]:
-    grid = next((g for n, g in sheets.items() if n.casefold() == name.casefold()), None)
-    if not grid:
-        return []
-    return ["" if v is None else str(v) for v in grid[0]]
-
-
 def _style_for(values: Sequence[object]) -> CellStyle:
-    if any(isinstance(v, dt.datetime) for v in values):
-        return _TIMESTAMP
-    if any(isinstance(v, dt.date) for v in values):
-        return _DATE
-    return _TEXT
+    fmt = number_format_for(values)
+    return {layout.TIMESTAMP_FORMAT: _TIMESTAMP, layout.DATE_FORMAT: _DATE}.get(fmt or "", _TEXT)
 
 
 def _height(value: object, width: float) -> float | None:

@@ -312,6 +312,15 @@ def column_positions(header: Sequence[object], columns: Sequence[str]) -> list[i
     return out
 
 
+def place_in_columns(values: Sequence[object], positions: Sequence[int]) -> list[object]:
+    """`values` (in the order `column_positions` was asked for) spread over a row at their
+    positions, None between."""
+    out: list[object] = [None] * (max(positions) + 1)
+    for value, pos in zip(values, positions, strict=True):
+        out[pos] = value
+    return out
+
+
 def records(grid: Grid, columns: tuple[str, ...]) -> list[dict[str, object]]:
     """Rows of a list sheet under its header row, keyed by lower-case column title; columns found
     by title so that an owner's reordering does not matter."""

@@ -517,8 +517,7 @@ class XlsxPatch:
         self._set_height(self._worksheet(sheet), row, height)
 
     def _set_height(self, ws: _Worksheet, row: int, height: float) -> None:
-        if not 0 <= height <= MAX_ROW_HEIGHT:
-            raise ValueError(f"row height {height} is outside 0 to {MAX_ROW_HEIGHT} points")
+        _check_height(height)
         row_el = ws.row(row, create=True)
         assert row_el is not None
         row_el.set("ht", _number(height))
@@ -602,8 +601,7 @@ class XlsxPatch:
             height = heights[i] if i < len(heights) else None
             attrs = ""
             if height is not None:
-                if not 0 <= height <= MAX_ROW_HEIGHT:
-                    raise ValueError(f"row height {height} is outside 0 to {MAX_ROW_HEIGHT} points")
+                _check_height(height)
                 attrs = f' ht="{_number(height)}" customHeight="1"'
             cells: list[str] = []
             for j, value in enumerate(values):
@@ -912,6 +910,11 @@ def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipI
 
 
 # --- values -------------------------------------------------------------------------------------
+
+
+def _check_height(height: float) -> None:
+    if not 0 <= height <= MAX_ROW_HEIGHT:
+        raise ValueError(f"row height {height} is outside 0 to {MAX_ROW_HEIGHT} points")
 
 
 def _check_address(row: int, col: int) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from workbook import layout
-from workbook.master_read import column_positions, sheet_name
+from workbook.master_read import column_positions, place_in_columns, sheet_name
 from workbook.model import PLAN_COLUMNS, SHEET_PLAN
 
 
@@ -118,18 +118,12 @@ class LiveEdit:
             if pos >= len(header):
                 target.range((1, pos + 1)).value = as_text(title)
                 header.append(title)
-        width = max(positions) + 1
         first = _last_row(grid) + 1
-        block = []
-        for row in rows:
-            out: list[object] = [None] * width
-            for value, pos in zip(row, positions, strict=True):
-                out[pos] = as_text(value)
-            block.append(out)
+        block = [place_in_columns([as_text(v) for v in row], positions) for row in rows]
         target.range((first, 1)).value = block
         last = first + len(block) - 1
         for i in range(len(columns)):
-            fmt = _number_format([r[i] for r in rows])
+            fmt = layout.number_format_for(r[i] for r in rows)
             if fmt:
                 col = positions[i] + 1
                 target.range((first, col), (last, col)).number_format = fmt
@@ -148,14 +142,6 @@ def _last_row(grid: list[list[object]]) -> int:
         if any(v not in (None, "") for v in grid[r - 1]):
             return r
     return 0
-
-
-def _number_format(values: Sequence[object]) -> str | None:
-    if any(isinstance(v, dt.datetime) for v in values):
-        return layout.TIMESTAMP_FORMAT
-    if any(isinstance(v, dt.date) for v in values):
-        return layout.DATE_FORMAT
-    return None
 
 
 def write_list_sheet(
