@@ -34,6 +34,7 @@ from sync.ledger import (
     ledger_from_sheets,
 )
 from sync.returns import ReturnedCopy, ReturnedRow, display_name
+from workbook.lead_copy import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
 from workbook.master_read import Grid, PlanRow, cell_str, plan_rows, records, sheet
 from workbook.master_write import SETTING_PLAN_ID
 from workbook.model import (
@@ -72,7 +73,7 @@ ATTENTION = (CONFLICT, REJECTED, IGNORED)
 # Field names, as the Changes sheet and receipts say them.
 FIELD_STATUS = "Status"
 FIELD_UPDATE = "Update"
-FIELD_PROPOSED = "Proposed time-scale"
+FIELD_PROPOSED = PROPOSED_TIMESCALE_TITLE
 FIELD_RETURN = "Return"
 _LOCKED_TITLES = {
     "finding": "Finding",
@@ -82,11 +83,7 @@ _LOCKED_TITLES = {
     "updates": COLUMN_BY_KEY["updates"].title,
 }
 
-_EDITABLE_TITLES = {
-    "status": FIELD_STATUS,
-    "new_update": "New update",
-    "proposed_timescale": FIELD_PROPOSED,
-}
+_EDITABLE_TITLES = {c.key: c.title for c in COPY_COLUMNS if c.key in EDITABLE_KEYS}
 
 _SOURCE_ISSUE = re.compile(r"\(issue ([^()\s]+)\)\s*$")
 

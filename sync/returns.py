@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync.identity import SHEET_IDENTITY, ClaimedIdentity, identity_from_rows
+from sync.ledger import LOCKED_FIELDS
 from workbook.errors import ActionPlanError
-from workbook.lead_copy import COPY_COLUMNS
+from workbook.lead_copy import COPY_COLUMNS, EDITABLE_KEYS
 from workbook.master_read import Grid, sheet
 from workbook.model import SHEET_PLAN
 
@@ -168,12 +169,10 @@ def returned_copy(
                 status=cells["status"],
                 new_update=cells["new_update"],
                 proposed_timescale=cells["proposed_timescale"],
-                locked={
-                    k: cells[k] for k in ("finding", "actions", "lead", "timescale", "updates")
-                },
+                locked={k: cells[k] for k in LOCKED_FIELDS},
                 blank_formulas=tuple(
                     key
-                    for key in ("status", "new_update", "proposed_timescale")
+                    for key in EDITABLE_KEYS
                     if not cells[key].strip() and (r + 1, columns[key] + 1) in blank_formulas
                 ),
             )
