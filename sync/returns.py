@@ -80,7 +80,7 @@ def read_return(path: Path) -> ReturnedCopy:
     shown = display_name(Path(path).name)
     path = Path(path)
     data = _read_bytes(path)
-    _check_container(path, data)
+    blank_formulas = _check_container(path, data)
     try:
         from python_calamine import CalamineWorkbook
 
@@ -103,7 +103,7 @@ def read_return(path: Path) -> ReturnedCopy:
         sheets,
         name=path.name,
         sha256=hashlib.sha256(data).hexdigest(),
-        blank_formulas=_blank_formulas(data),
+        blank_formulas=blank_formulas,
     )
 
 
@@ -236,7 +236,10 @@ def _read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _check_container(path: Path, data: bytes) -> None:
+def _check_container(path: Path, data: bytes) -> frozenset[tuple[int, int]]:
+    """Refuse a file that is not a workbook a reader can safely open, saying why in one line;
+    for one that is, the `Action Plan` cells holding a formula with no saved value. The zip is
+    opened once for all of it."""
     shown = display_name(Path(path).name)
     if data.startswith(_OLE_MAGIC):
         if "EncryptionInfo".encode("utf-16-le") in data:
@@ -254,14 +257,19 @@ def _check_container(path: Path, data: bytes) -> None:
             "'Excel Workbook (*.xlsx)' and resend it"
         )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
-            unpacked = sum(i.file_size for i in z.infolist())
+        z = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise ReturnError(
             f"{shown}: the file is incomplete or damaged (cut short in transfer?); ask the "
             "lead to send it again"
         ) from None
+    with z:
+        return _check_members(shown, z)
+
+
+def _check_members(shown: str, z: zipfile.ZipFile) -> frozenset[tuple[int, int]]:
+    names = set(z.namelist())
+    unpacked = sum(i.file_size for i in z.infolist())
     if "xl/workbook.xml" not in names:
         kind = "an OpenDocument (.ods) file" if "content.xml" in names else "not an .xlsx workbook"
         raise ReturnError(
@@ -272,7 +280,8 @@ def _check_container(path: Path, data: bytes) -> None:
             f"{shown}: unpacks to {unpacked // (1024 * 1024)} MB, far more than any copy, so it "
             "is not one; ask the lead to fill in the copy they were sent"
         )
-    _check_extent(path, data, names)
+    _check_extent(shown, z, names)
+    return _blank_formulas(z)
 
 
 #: The reader holds a sheet as a dense grid up to its furthest cell, so one cell at XFD1048576 in
@@ -287,44 +296,42 @@ _CELL_REF = re.compile(
 )
 
 
-def _check_extent(path: Path, data: bytes, names: set[str]) -> None:
+def _check_extent(shown: str, z: zipfile.ZipFile, names: set[str]) -> None:
     """Refuse a workbook whose sheets reach further than any copy could, before the reader
     allocates a grid that size: the furthest cell of each worksheet, from its XML, read in
     chunks and never past what a real copy could unpack to (a zip can lie about its sizes)."""
-    shown = display_name(Path(path).name)
     budget = MAX_UNPACKED_BYTES
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        for member in sorted(names):
-            if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
-                continue
-            rows = cols = 0
-            tail = b""
-            try:
-                with z.open(member) as fh:
-                    while chunk := fh.read(_CHUNK):
-                        budget -= len(chunk)
-                        if budget < 0:
-                            raise ReturnError(
-                                f"{shown}: unpacks to far more than any copy, so it is not one; "
-                                "ask the lead to fill in the copy they were sent"
-                            )
-                        # a cell reference cut by the chunk boundary is found in the overlap;
-                        # distinct values first: a sheet repeats its few columns on every row
-                        refs = _CELL_REF.findall(tail + chunk)
-                        letters = {col.upper() for col, _ in refs if col}
-                        rows = max(rows, *(int(r) for r in {r for _, r in refs}), 0)
-                        cols = max(cols, *(_column_number(col) for col in letters), 0)
-                        tail = chunk[-_OVERLAP:]
-            except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
-                raise ReturnError(
-                    f"{shown}: damaged or not a workbook (a part of it cannot be unpacked); ask "
-                    "the lead to open it in Excel, save it again as .xlsx and resend it"
-                ) from None
-            if rows > MAX_RETURN_ROWS or cols > MAX_RETURN_COLUMNS:
-                raise ReturnError(
-                    f"{shown}: a sheet reaches row {rows:,}, column {cols:,}, far beyond "
-                    "any copy; ask the lead to fill in the copy they were sent"
-                )
+    for member in sorted(names):
+        if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+            continue
+        rows = cols = 0
+        tail = b""
+        try:
+            with z.open(member) as fh:
+                while chunk := fh.read(_CHUNK):
+                    budget -= len(chunk)
+                    if budget < 0:
+                        raise ReturnError(
+                            f"{shown}: unpacks to far more than any copy, so it is not one; "
+                            "ask the lead to fill in the copy they were sent"
+                        )
+                    # a cell reference cut by the chunk boundary is found in the overlap;
+                    # distinct values first: a sheet repeats its few columns on every row
+                    refs = _CELL_REF.findall(tail + chunk)
+                    letters = {col.upper() for col, _ in refs if col}
+                    rows = max(rows, *(int(r) for r in {r for _, r in refs}), 0)
+                    cols = max(cols, *(_column_number(col) for col in letters), 0)
+                    tail = chunk[-_OVERLAP:]
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+            raise ReturnError(
+                f"{shown}: damaged or not a workbook (a part of it cannot be unpacked); ask "
+                "the lead to open it in Excel, save it again as .xlsx and resend it"
+            ) from None
+        if rows > MAX_RETURN_ROWS or cols > MAX_RETURN_COLUMNS:
+            raise ReturnError(
+                f"{shown}: a sheet reaches row {rows:,}, column {cols:,}, far beyond "
+                "any copy; ask the lead to fill in the copy they were sent"
+            )
 
 
 _CHUNK = 1 << 20
@@ -337,14 +344,13 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f\b")
 _VALUE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]")
 
 
-def _blank_formulas(data: bytes) -> frozenset[tuple[int, int]]:
+def _blank_formulas(z: zipfile.ZipFile) -> frozenset[tuple[int, int]]:
     """(row, column) of `Action Plan` cells that hold a formula but no saved value: a lead who
     typed "=..." and a program that saved no result leave the reader nothing, so the merge says
     so rather than see an empty cell."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            part = _sheet_part(z, SHEET_PLAN)
-            xml = z.read(part) if part else b""
+        part = _sheet_part(z, SHEET_PLAN)
+        xml = z.read(part) if part else b""
     except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, ValueError):
         return frozenset()
     if not _FORMULA.search(xml):
