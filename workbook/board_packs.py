@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbook.board import BoardSummary, board_summary, status_shown, write_board
-from workbook.errors import ActionPlanError, MasterError
+from workbook.errors import ActionPlanError
 from workbook.master_read import (
     cell_datetime,
     read_master_sheets,
@@ -111,15 +111,14 @@ def _record(master: Path, plan: Plan, *, as_of: dt.date, made: dt.datetime) -> i
 
 
 def check_not_open(master: Path) -> None:
-    """Refuse to write a master that Excel or LibreOffice has open: their next save would
-    overwrite what we wrote (and Windows would not let us replace it)."""
-    from workbook.master_write import open_lock
+    """Refuse to record in a master that Excel or LibreOffice has open (see master_edit)."""
+    from workbook.master_edit import check_not_open as refuse_if_open
 
-    if lock := open_lock(master):
-        raise MasterError(
-            f"{master} is open in Excel or LibreOffice ({lock.name} exists); close it and run "
-            "again, or add --no-record to make the pack without recording it in the master"
-        )
+    refuse_if_open(
+        master,
+        advice="close it and run again, or add --no-record to make the pack without recording "
+        "it in the master",
+    )
 
 
 # --- The board command ------------------------------------------------------------------------

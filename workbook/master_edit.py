@@ -310,14 +310,14 @@ def _unlock(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-def check_not_open(path: Path) -> None:
+def check_not_open(
+    path: Path, *, advice: str = "close it and run again - nothing was written"
+) -> None:
     """Refuse to change a master that Excel or LibreOffice has open: their next save would
-    overwrite the change (and Windows would not let us replace the file)."""
+    overwrite the change (and Windows would not let us replace the file). `advice` is what the
+    one-line error tells the owner to do."""
     if lock := open_lock(path):
-        raise MasterError(
-            f"{path} is open in Excel or LibreOffice ({lock.name} exists); close it and run "
-            "again - nothing was written"
-        )
+        raise MasterError(f"{path} is open in Excel or LibreOffice ({lock.name} exists); {advice}")
 
 
 def backup_path(master: Path, when: dt.datetime) -> Path:
