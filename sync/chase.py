@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sync.desk import Desk, LeadStatus, is_open, is_overdue, long_date, read_desk, status_shown
 from sync.ledger import IssuedCopy
+from workbook import clock
 from workbook.board import headline
 from workbook.errors import ActionPlanError, OutputExistsError
 from workbook.model import RAG_KEY, Plan
@@ -270,7 +271,7 @@ def chase(
 
     Refuses (nothing written) when one of the files exists, unless `force`."""
     master, out_dir = Path(master), Path(out_dir)
-    today = today or dt.date.today()
+    today = today or clock.today()
     desk: Desk = read_desk(master, as_of=as_of, rich=True)
     outstanding = [s for s in desk.leads if s.outstanding]
     not_issued = tuple(s.lead for s in desk.leads if s.state == "not issued" and s.items)

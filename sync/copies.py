@@ -37,6 +37,7 @@ from sync.ledger import (
     ledger_from_sheets,
     locked_digest,
 )
+from workbook import clock
 from workbook.errors import ActionPlanError, MasterError
 from workbook.lead_copy import CopyText, write_lead_copy
 from workbook.master_edit import MasterEdit, check_not_open, read_snapshot, writer_lock
@@ -281,7 +282,7 @@ def issue_copies(
     `new_signing_key` replaces the key the copies are signed with (after a master may have been
     seen by someone else): copies issued before stop verifying, so issue to every lead."""
     master, out_dir = Path(master), Path(out_dir)
-    when = (when or dt.datetime.now()).replace(microsecond=0)
+    when = (when or clock.now()).replace(microsecond=0)
     with writer_lock(master):
         return _issue_copies(
             master, out_dir, leads=leads, when=when, new_signing_key=new_signing_key

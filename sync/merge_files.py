@@ -25,6 +25,7 @@ from sync.ledger import (
 from sync.merge import ChangeSet, RejectedFile, master_state, merge
 from sync.receipts import receipt_file_name, receipt_text
 from sync.returns import ReturnedCopy, ReturnError, read_return
+from workbook import clock
 from workbook.master_edit import (
     MasterEdit,
     check_not_open,
@@ -110,7 +111,7 @@ def _merge_returns(
     when: dt.datetime | None,
     receipts_dir: Path | None,
 ) -> MergeRun:
-    when = (when or dt.datetime.now()).replace(microsecond=0)
+    when = (when or clock.now()).replace(microsecond=0)
     snapshot = read_snapshot(master, also=(SHEET_CHANGES, *LEDGER_SHEETS))
     state = master_state(snapshot.sheets)
     changes = merge(state, read_returns(returns), when=when)

@@ -16,7 +16,6 @@ cannot be written (open in Excel) is retried later, with the returns left where 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import threading
@@ -25,6 +24,8 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from workbook import clock
 
 MERGED_FOLDER = "merged"
 REJECTED_FOLDER = "rejected"
@@ -140,7 +141,7 @@ def settle_files(
 
 
 def _stamp() -> str:
-    return dt.datetime.now().strftime("%H:%M:%S")
+    return clock.now().strftime("%H:%M:%S")
 
 
 @dataclass

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Callable
 
 import pytest
 from hypothesis import settings
 
+from workbook import clock
 from workbook.model import Plan
 from workbook.seed import seed_plan, seed_text
 
@@ -24,3 +27,16 @@ def seed() -> Plan:
 @pytest.fixture(scope="session")
 def seed_source() -> str:
     return seed_text()
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[dt.datetime], dt.datetime]:
+    """Fix the product's clock (workbook.clock) at a moment, so that a test and the code it runs
+    agree on the date whatever the real day, hour or time zone: `fixed_clock(MERGED)`."""
+
+    def fix(when: dt.datetime) -> dt.datetime:
+        when = when.replace(microsecond=0)
+        monkeypatch.setattr(clock, "now", lambda: when)
+        return when
+
+    return fix

@@ -3,6 +3,7 @@ the master records. Real files, read back with openpyxl and python-calamine."""
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 from pathlib import Path
 
@@ -207,7 +208,14 @@ def test_the_copy_keeps_the_findings_italics(cycle: Cycle):
     assert rich and any(getattr(part, "font", None) and part.font.i for part in rich[0])
 
 
-def _today() -> str:
-    import datetime as dt
+#: The product's clock during these tests: copies are named by the day they are issued.
+TODAY = dt.datetime(2026, 3, 1, 23, 59, 59)
 
-    return f"{dt.date.today():%Y-%m-%d}"
+
+@pytest.fixture(autouse=True)
+def _issued_on_a_fixed_day(fixed_clock) -> None:
+    fixed_clock(TODAY)
+
+
+def _today() -> str:
+    return f"{TODAY:%Y-%m-%d}"

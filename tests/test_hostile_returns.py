@@ -897,13 +897,14 @@ def test_an_emoji_update_past_excels_limit_in_utf16_is_rejected(cycle: Cycle):
 
 @pytest.mark.parametrize("field", ["status", "proposed_timescale"])
 def test_a_huge_status_or_timescale_is_rejected_on_its_row(
-    cycle: Cycle, good: dict[str, Path], field: str
+    cycle: Cycle, good: dict[str, Path], field: str, fixed_clock
 ):
+    fixed_clock(MERGED)
     answer = Answer(**{field: "x" * EXCEL_CELL})
     ret = _fill(cycle, "LH", {"WNI-02": answer}, cycle.folder / "huge.xlsx")
     result = CliRunner().invoke(cli, ["merge", str(cycle.master), str(ret), str(good["GT"])])
     assert result.exit_code == 1, result.output
-    _good_took(sheets(cycle.master), "GT", dt.date.today())  # the CLI merges as of now
+    _good_took(sheets(cycle.master), "GT", MERGED.date())
 
 
 def test_a_formula_in_new_update_is_never_evaluated_nor_stored_as_a_formula(
@@ -1183,6 +1184,7 @@ def test_a_folder_of_every_hostile_file_and_two_good_returns(
     hostile: dict[str, Path],
     good: dict[str, Path],
     calc_files: dict[str, Path],
+    fixed_clock,
 ):
     """`actionplan merge MASTER --returns DIR` over every hostile file above (and those made by
     LibreOffice when it is installed), a second copy of one of them, and two genuine returns:
@@ -1195,7 +1197,9 @@ def test_a_folder_of_every_hostile_file_and_two_good_returns(
         shutil.copy(path, folder / path.name)
     shutil.copy(hostile["empty.xlsx"], folder / "empty2.xlsx")  # sorts after: the duplicate
     before = sheets(cycle.master)
-    started, today = time.perf_counter(), dt.date.today()
+    # the update one character too long for its cell was measured against MERGED's label
+    fixed_clock(MERGED)
+    started = time.perf_counter()
     result = CliRunner().invoke(cli, ["merge", str(cycle.master), "--returns", str(folder)])
     seconds = time.perf_counter() - started
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
@@ -1229,8 +1233,8 @@ def test_a_folder_of_every_hostile_file_and_two_good_returns(
     assert not [ln for ln in lines if ln.startswith(("Error", "Traceback"))]
 
     after = sheets(cycle.master)
-    _good_took(after, "GT", today)
-    _good_took(after, "MW", today)
+    _good_took(after, "GT", MERGED.date())
+    _good_took(after, "MW", MERGED.date())
     _hostile_nowhere(after)
     allowed = {(GOOD[lead][0], t) for lead in GOOD for t in ("Status", "Update")}
     allowed |= {change for c in CASES for change in c.changes}

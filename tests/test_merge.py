@@ -4,7 +4,6 @@ reads the master back with python-calamine and openpyxl."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
@@ -408,14 +407,15 @@ def test_cli_merge_refuses_while_the_master_is_open_and_writes_nothing(cycle: Cy
     assert not (cycle.folder / "backups").exists() and not (cycle.folder / "receipts").exists()
 
 
-def test_cli_dry_run_prints_the_change_set_and_writes_nothing(cycle: Cycle):
+def test_cli_dry_run_prints_the_change_set_and_writes_nothing(cycle: Cycle, fixed_clock):
+    fixed_clock(MERGED)
     ret = cycle.fill("GT", {SOLO: Answer("GREEN", "words")})
     before = cycle.master.read_bytes()
     result = CliRunner().invoke(cli, ["merge", str(cycle.master), str(ret), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "MERGED   GT return.xlsx (GT): 1 status changes, 1 updates" in result.output
     assert "  applied   WNI-01   Status: blank -> GREEN\n" in result.output
-    label = new_entry_label(dt.date.today(), "GT")  # the CLI merges as of now
+    label = new_entry_label(MERGED.date(), "GT")  # the CLI merges as of the clock
     assert f"  added     WNI-01   Update: {label}: words\n" in result.output
     assert "Dry run: nothing was written" in result.output
     assert cycle.master.read_bytes() == before

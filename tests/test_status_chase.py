@@ -83,6 +83,15 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+#: The product's clock during these tests: reminders are named by the day they are written.
+CHASED = dt.datetime(2023, 6, 9, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def _chased_on_a_fixed_day(fixed_clock) -> None:
+    fixed_clock(CHASED)
+
+
 def _eml(path: Path) -> EmailMessage:
     with path.open("rb") as fh:
         msg = BytesParser(policy=policy.default).parse(fh)
@@ -97,7 +106,7 @@ def _body(msg: EmailMessage) -> str:
 
 
 def _chase_name(lead: str) -> str:
-    return f"Chase - {lead} - {dt.date.today():%Y-%m-%d}.eml"
+    return f"Chase - {lead} - {CHASED:%Y-%m-%d}.eml"
 
 
 def _set_email(master: Path, lead: str, email: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from validation.codes import CODES, PLAN_CODES
 from validation.report import ERROR, Finding, Report
+from workbook import clock
 from workbook.master_read import (
     Grid,
     PlanRow,
@@ -36,7 +37,7 @@ def as_of_date(sheets: Mapping[str, Grid], given: dt.date | None = None) -> dt.d
     """The date the plan is judged at: as given, else the Settings sheet's, else today."""
     if given:
         return given
-    return settings_as_of(sheets) or dt.date.today()
+    return settings_as_of(sheets) or clock.today()
 
 
 def validate_sheets(

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbook import clock
 from workbook.board import BoardSummary, board_summary, status_shown, write_board
 from workbook.errors import ActionPlanError
 from workbook.master_read import (
@@ -159,7 +160,7 @@ def make_board_pack(
         check_not_open(master)
     plan, sheets = read_master_sheets(master, also=(SHEET_BOARD_PACKS,))
     if as_of is None:
-        as_of = settings_as_of(sheets) or dt.date.today()
+        as_of = settings_as_of(sheets) or clock.today()
     packs = sheet(sheets, SHEET_BOARD_PACKS)
     previous = latest_pack(packs_from_grid(packs) if packs else [])
     summary = board_summary(
@@ -175,7 +176,7 @@ def make_board_pack(
         render_pdf(out, pdf_path, soffice=soffice)
     recorded = None
     if record:
-        made = dt.datetime.now().replace(microsecond=0)
+        made = clock.now()
         recorded = record_board_pack(master, plan, as_of=as_of, made=made)
     return BoardRun(summary, out, pdf_path, previous, recorded)
 

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbook import layout
+from workbook import clock, layout
 from workbook.errors import MasterError
 from workbook.layout import number_format_for
 from workbook.master_read import (
@@ -184,7 +184,7 @@ class MasterEdit:
         check_not_open(path)
         data = self._patch.to_bytes()  # everything that can fail is done before the file is touched
         self._check_unchanged()
-        backup = backup_path(path, when or dt.datetime.now())
+        backup = backup_path(path, when or clock.now())
         try:
             backup.parent.mkdir(exist_ok=True)
             write_atomically(backup, lambda fh: fh.write(self.snapshot.data))

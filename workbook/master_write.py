@@ -20,7 +20,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workbook import layout
+from workbook import clock, layout
 from workbook.layout import set_text
 from workbook.model import (
     CHANGES_COLUMNS,
@@ -384,7 +384,7 @@ def settings_rows(plan: Plan, settings: Mapping[str, object]) -> list[tuple[str,
         SETTING_SOURCE: plan.source,
         SETTING_RETURNS_FOLDER: "",
         SETTING_AS_OF: None,
-        SETTING_CREATED: dt.datetime.now().replace(microsecond=0),
+        SETTING_CREATED: clock.now(),
     }
     for key, value in settings.items():
         defaults[key] = value  # overrides keep their place; new settings go after the defaults

@@ -30,6 +30,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
+from workbook import clock
 from workbook.errors import MasterError
 from workbook.layout import DATE_FORMAT, TIMESTAMP_FORMAT, excel_escape
 from workbook.model import cell_safe, excel_length
@@ -853,7 +854,7 @@ class XlsxPatch:
                 else:
                     _copy_member(dest, self._zip, info)
             for name in self._new:
-                item = zipfile.ZipInfo(name, date_time=dt.datetime.now().timetuple()[:6])
+                item = zipfile.ZipInfo(name, date_time=clock.now().timetuple()[:6])
                 item.compress_type = zipfile.ZIP_DEFLATED
                 dest.writestr(item, self._serialise(name), compresslevel=_LEVEL)
         return out.getvalue()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workbook import clock
 from workbook.errors import ActionPlanError
 
 TITLE = "Action Plan"
@@ -27,7 +28,7 @@ Handler = Callable[[Any], str]
 
 def _now() -> dt.datetime:
     """When a button was pressed (tests fix it, to compare with the command line)."""
-    return dt.datetime.now().replace(microsecond=0)
+    return clock.now()
 
 
 def _handler(func: Handler) -> Callable[[Any], str]:
