@@ -24,7 +24,7 @@ def median_seconds(argv: list[str], n: int) -> float:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     bare = median_seconds([sys.executable, "-c", "pass"], n)
-    helped = median_seconds([sys.executable, "-m", "sync.cli", "--help"], n)
+    helped = median_seconds([sys.executable, "-m", "actionplan.cli", "--help"], n)
     print(f"bare python start      {bare * 1000:7.1f} ms (median of {n})")
     print(f"actionplan --help      {helped * 1000:7.1f} ms (median of {n})")
     print(f"cost over bare start   {(helped - bare) * 1000:7.1f} ms (target < 250 ms)")

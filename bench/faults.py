@@ -44,7 +44,7 @@ from tests.test_faults import (
     typical_seconds,
 )
 from workbook.errors import ActionPlanError
-from workbook.master_edit import BACKUP_FOLDER
+from workbook.master.edit import BACKUP_FOLDER
 
 CORRUPTED_TARGET = 0
 
@@ -197,7 +197,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     print(machine())
-    from workbook.seed import seed_plan
+    from workbook.importers.seed import seed_plan
 
     with tempfile.TemporaryDirectory(prefix="actionplan-faults-") as tmp:
         folder = Path(tmp)

@@ -77,7 +77,7 @@ def child_seed_issue(args: dict[str, Any]) -> dict[str, Any]:
 
 def child_seed_merge(args: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
-    from sync.merge_files import merge_returns
+    from sync.merge.apply import merge_returns
 
     run = merge_returns(
         Path(args["master"]),
@@ -108,7 +108,7 @@ def child_seed_cycle(args: dict[str, Any]) -> dict[str, Any]:
     t_issue = time.perf_counter()
     returns = fill_returns(folder / "returns", [(c.lead, c.path, c.refs) for c in run.copies])
     t_filled = time.perf_counter()
-    from sync.merge_files import merge_returns
+    from sync.merge.apply import merge_returns
 
     merge_returns(Path(args["master"]), returns, receipts_dir=folder / "receipts")
     t_merge = time.perf_counter()
@@ -124,7 +124,7 @@ def child_seed_cycle(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _import_ours() -> None:
-    import sync.merge_files  # noqa: F401  (and through it calamine, lxml, openpyxl utils)
+    import sync.merge.apply  # noqa: F401  (and through it calamine, lxml, openpyxl utils)
 
 
 def _import_naive() -> None:
@@ -143,7 +143,7 @@ def child_baseline_naive(args: dict[str, Any]) -> dict[str, Any]:
 
 def child_scale_ours(args: dict[str, Any]) -> dict[str, Any]:
     _import_ours()
-    from sync.merge_files import merge_returns
+    from sync.merge.apply import merge_returns
 
     profile = args.get("profile")
     start = time.perf_counter()
@@ -300,9 +300,9 @@ def run_child(mode: str, args: dict[str, Any]) -> dict[str, Any]:
 def seed_master(folder: Path) -> Path:
     import dataclasses
 
-    from workbook.importing import new_plan_id
-    from workbook.master_write import write_master
-    from workbook.seed import seed_plan
+    from workbook.importers.seed import seed_plan
+    from workbook.importers.source import new_plan_id
+    from workbook.master.write import write_master
 
     folder.mkdir(parents=True)
     master = folder / "master.xlsx"
@@ -368,7 +368,7 @@ def seed_cycle_process(root: Path, repeat: int) -> list[dict[str, Any]]:
 
 def seed_warm(root: Path, repeat: int) -> list[dict[str, Any]]:
     from sync.copies import issue_copies
-    from sync.merge_files import merge_returns
+    from sync.merge.apply import merge_returns
     from validation.run import validate_master
 
     runs = []
@@ -426,7 +426,7 @@ def _prose(rng: Any, chars: int) -> str:
 
 
 def _lead_codes(rng: Any, n: int) -> list[str]:
-    from workbook.leads import is_initials
+    from workbook.plan.leads import is_initials
 
     upper = "ABCDEFGHJKLMNPRSTVW"
     codes: list[str] = []
@@ -449,8 +449,8 @@ def generate_plan(items: int, leads: int) -> Any:
     import datetime as dt
     import random
 
-    from workbook.importing import new_plan_id
-    from workbook.model import Item, Lead, Plan, Run, UpdateEntry
+    from workbook.importers.source import new_plan_id
+    from workbook.plan.model import Item, Lead, Plan, Run, UpdateEntry
 
     rng = random.Random(RANDOM_SEED)
     codes = _lead_codes(rng, leads)
@@ -501,7 +501,7 @@ def scale_answers(plan: Any, copies: list[tuple[str, tuple[str, ...]]]) -> dict[
     import random
 
     from sync.simulate import Answer
-    from workbook.model import RAG_CODES
+    from workbook.plan.status import RAG_CODES
 
     rng = random.Random(RANDOM_SEED + 1)
     # the item's new status, as its leads mostly agree on it; one in ten reports another
@@ -532,7 +532,7 @@ def scale(root: Path, items: int, leads: int, profile: Path | None) -> dict[str,
 
     from sync.copies import issue_copies
     from sync.simulate import fill_copy
-    from workbook.master_write import write_master
+    from workbook.master.write import write_master
 
     setup: dict[str, float] = {}
     t = time.perf_counter()
@@ -732,7 +732,7 @@ def main(argv: list[str] | None = None) -> int:
             cold_runs = seed_cold(root, args.repeat)
             warm_runs = seed_warm(root, args.repeat)
             keys = ("issue", "merge", "validate")
-            from workbook.seed import seed_plan
+            from workbook.importers.seed import seed_plan
 
             result["seed"] = {
                 "items": len(seed_plan().items),

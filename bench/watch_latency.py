@@ -27,9 +27,9 @@ def measure(poll: bool, settle: float, interval: float) -> dict[str, object]:
     from sync.copies import issue_copies
     from sync.simulate import fill_copy, simulated_answers
     from sync.watch import MERGED_FOLDER, ReturnsWatcher
-    from workbook.master_read import read_master
-    from workbook.master_write import write_master
-    from workbook.seed import seed_plan
+    from workbook.importers.seed import seed_plan
+    from workbook.master.read import read_master
+    from workbook.master.write import write_master
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -22,12 +22,13 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
-from sync.desk import Desk, LeadStatus, is_open, is_overdue, long_date, read_desk, status_shown
 from sync.ledger import IssuedCopy
+from sync.status import Desk, LeadStatus, is_open, is_overdue, long_date, read_desk, status_shown
 from workbook import clock
-from workbook.board import headline
+from workbook.board.summary import headline
 from workbook.errors import ActionPlanError, OutputExistsError
-from workbook.model import RAG_KEY, Plan
+from workbook.plan.model import Plan
+from workbook.plan.status import RAG_KEY
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 #: Where `actionplan issue` puts copies when the owner follows the demo's layout.
@@ -302,7 +303,7 @@ def chase(
 
 
 def _write(path: Path, data: bytes) -> None:
-    from workbook.master_write import write_atomically
+    from workbook.xlsx.files import write_atomically
 
     write_atomically(path, lambda fh: fh.write(data))
 

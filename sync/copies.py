@@ -39,11 +39,14 @@ from sync.ledger import (
 )
 from workbook import clock
 from workbook.errors import ActionPlanError, MasterError
-from workbook.lead_copy import CopyText, write_lead_copy
-from workbook.master_edit import MasterEdit, check_not_open, read_snapshot, writer_lock
-from workbook.master_read import Grid, plan_from_sheets
-from workbook.master_write import free_path, item_texts
-from workbook.model import RAG_KEY, Item, Plan
+from workbook.lead_copy.layout import CopyText, write_lead_copy
+from workbook.master.edit import MasterEdit
+from workbook.master.read import plan_from_sheets, read_snapshot
+from workbook.master.write import item_texts
+from workbook.plan.model import Item, Plan
+from workbook.plan.status import RAG_KEY
+from workbook.xlsx.cells import Grid
+from workbook.xlsx.files import check_not_open, free_path, writer_lock
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from workbook.master_read import Grid, cell_datetime, cell_str, records, sheet
+from workbook.xlsx.cells import Grid, cell_datetime, cell_str
+from workbook.xlsx.read import records, sheet
 
 SHEET_ISSUED_COPIES = "IssuedCopies"
 ISSUED_COPIES_COLUMNS = ("Issue id", "Lead", "Issued", "File", "Items", "Folder")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sync.merge import (
+from sync.merge.core import (
     ADDED,
     ALREADY,
     APPLIED,

@@ -21,9 +21,10 @@ from pathlib import Path
 from sync.identity import SHEET_IDENTITY, ClaimedIdentity, identity_from_rows
 from sync.ledger import LOCKED_FIELDS
 from workbook.errors import ActionPlanError
-from workbook.lead_copy import COPY_COLUMNS, EDITABLE_KEYS
-from workbook.master_read import Grid, sheet
-from workbook.model import SHEET_PLAN
+from workbook.lead_copy.layout import COPY_COLUMNS, EDITABLE_KEYS
+from workbook.master.sheets import SHEET_PLAN
+from workbook.xlsx.cells import Grid
+from workbook.xlsx.read import sheet
 
 #: Larger than any copy we issue by far; a bigger file is not a return (or is a zip bomb).
 MAX_RETURN_BYTES = 50 * 1024 * 1024

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook.layout import set_text
-from workbook.lead_copy import COPY_COLUMNS
-from workbook.model import RAG_CODES, SHEET_PLAN
+from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.master.sheets import SHEET_PLAN
+from workbook.plan.status import RAG_CODES
+from workbook.xlsx.cells import set_text
 
 SIMULATED = "[Simulated]"
 

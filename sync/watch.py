@@ -241,7 +241,7 @@ class ReturnsWatcher:
     def _merge(self, names: tuple[str, ...]) -> bool:
         """Merge the returns called `names` as one batch and file them away; False when the
         master could not be written (they stay where they are, for the next try)."""
-        from sync.merge_files import merge_returns
+        from sync.merge.apply import merge_returns
         from workbook.errors import ActionPlanError
 
         paths = [self.folder / name for name in names]
@@ -279,7 +279,7 @@ class ReturnsWatcher:
 
 
 def _describe(result: object) -> str:
-    from sync.merge import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED, ReturnResult
+    from sync.merge.core import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED, ReturnResult
     from sync.returns import display_name
 
     assert isinstance(result, ReturnResult)
@@ -301,7 +301,7 @@ def _describe(result: object) -> str:
 
 def _move(path: Path, folder: Path, *, name: str | None = None) -> Path:
     """Move `path` into `folder`, never over an earlier file of the same name."""
-    from workbook.master_write import free_path
+    from workbook.xlsx.files import free_path
 
     folder.mkdir(exist_ok=True)
     target = free_path(folder / (name or path.name))

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import settings
 
 from workbook import clock
-from workbook.model import Plan
-from workbook.seed import seed_plan, seed_text
+from workbook.importers.seed import seed_plan, seed_text
+from workbook.plan.model import Plan
 
 # "ci" keeps property tests quick; "nightly" runs the same properties at scale.
 settings.register_profile("ci", max_examples=60, deadline=None)

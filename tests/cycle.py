@@ -13,8 +13,8 @@ from python_calamine import CalamineWorkbook
 
 from sync.copies import IssuedFile, issue_copies
 from sync.simulate import Answer, fill_copy
-from workbook.master_write import write_master
-from workbook.model import Plan
+from workbook.master.write import write_master
+from workbook.plan.model import Plan
 
 ISSUED = dt.datetime(2023, 5, 15, 9, 0)
 MERGED = dt.datetime(2023, 5, 31, 17, 0)

@@ -17,7 +17,9 @@ from docx.oxml.ns import qn
 from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
-from workbook.model import DOCUMENT_COLUMN_TITLES, RAG_KEY, Item, Plan, Run
+from workbook.master.sheets import DOCUMENT_COLUMN_TITLES
+from workbook.plan.model import Item, Plan, Run
+from workbook.plan.status import RAG_KEY
 
 LIST_STYLE = "List Number"
 LIST_STYLE_ID = "ListNumber"  # its id in python-docx's default template

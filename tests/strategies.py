@@ -10,10 +10,11 @@ import html
 
 from hypothesis import strategies as st
 
-from workbook.document import section_prefixes
-from workbook.leads import parse_leads
-from workbook.model import RAG_CODES, Item, Lead, Plan, Run, UpdateEntry, normalise_runs
-from workbook.updates import entry_date
+from workbook.importers.document import section_prefixes
+from workbook.plan.leads import parse_leads
+from workbook.plan.model import Item, Lead, Plan, Run, UpdateEntry, normalise_runs
+from workbook.plan.status import RAG_CODES
+from workbook.plan.updates import entry_date
 
 _WORDS = st.sampled_from(
     [

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from sync.cli import cli
+from actionplan.cli import cli
 from workbook.errors import ActionPlanError
 from xl_addin.build import (
     ADDIN_FILE,

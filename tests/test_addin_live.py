@@ -15,11 +15,12 @@ from xlremote import apply_actions, remote_book, xlremote  # noqa: F401 (a fixtu
 
 import xl_addin.handlers as handlers
 from sync.copies import issue_copies
-from sync.merge_files import merge_returns as cli_merge
+from sync.merge.apply import merge_returns as cli_merge
 from sync.simulate import Answer
 from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
 from validation.run import validate_master
-from workbook.model import SHEET_PLAN, Plan
+from workbook.master.sheets import SHEET_PLAN
+from workbook.plan.model import Plan
 
 pytestmark = pytest.mark.usefixtures("xlremote")
 
@@ -194,7 +195,7 @@ def test_an_unexpected_failure_is_one_line_and_changes_nothing(
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("sync.merge.merge", boom)
+    monkeypatch.setattr("sync.merge.core.merge", boom)
     cycle.fill("GT", {"WNI-01": Answer("GREEN")})
     message, _ = _press(handlers.merge_returns, cycle.master, cycle.folder / "x.xlsx")
     assert message == "Something went wrong (RuntimeError: disk on fire); nothing was changed."

@@ -16,9 +16,15 @@ from office import needs_office, pdf_pages, pdf_text
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from sync.cli import cli
-from workbook import layout
-from workbook.board import (
+from actionplan.cli import cli
+from workbook.board.packs import (
+    BOARD_PACKS_COLUMNS,
+    SHEET_BOARD_PACKS,
+    latest_pack,
+    packs_from_grid,
+    read_board_packs,
+)
+from workbook.board.summary import (
     NO_STATUS,
     NOT_RECOGNISED,
     SHEET_SUMMARY,
@@ -26,17 +32,13 @@ from workbook.board import (
     headline,
     write_board,
 )
-from workbook.board_packs import (
-    BOARD_PACKS_COLUMNS,
-    SHEET_BOARD_PACKS,
-    latest_pack,
-    packs_from_grid,
-    read_board_packs,
-)
-from workbook.master_read import read_master
-from workbook.master_write import LATEST_UPDATE_TITLE, write_master
-from workbook.model import PLAN_COLUMNS, RAG_BY_CODE, SHEET_PLAN, Item, Plan, Run, UpdateEntry
-from workbook.rag_format import AS_OF_NAME
+from workbook.formatting import layout
+from workbook.formatting.rag import AS_OF_NAME
+from workbook.master.read import read_master
+from workbook.master.sheets import PLAN_COLUMNS, SHEET_PLAN
+from workbook.master.write import LATEST_UPDATE_TITLE, write_master
+from workbook.plan.model import Item, Plan, Run, UpdateEntry
+from workbook.plan.status import RAG_BY_CODE
 
 AS_OF = dt.date(2023, 8, 1)
 

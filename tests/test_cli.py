@@ -10,9 +10,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from sync.cli import cli
-from workbook.master_read import read_master
-from workbook.seed import SEED_NAME, seed_text
+from actionplan.cli import cli
+from workbook.importers.seed import SEED_NAME, seed_text
+from workbook.master.read import read_master
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_debug_shows_traceback(runner: CliRunner, tmp_path: Path) -> None:
 def test_help_imports_nothing_heavy() -> None:
     """`actionplan --help` stays instant: no spreadsheet or data library on the start-up path."""
     code = (
-        "import sys; from sync.cli import main\n"
+        "import sys; from actionplan.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = {'openpyxl', 'pandas', 'pandera', 'xlwings', 'docx', 'python_calamine',"
         " 'watchdog', 'lxml'}\n"

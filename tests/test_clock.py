@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sync.cli import cli
+from actionplan.cli import cli
 from sync.simulate import Answer, fill_copy
 from tests.cycle import cell, sheets
 from validation.run import validate_master
 from workbook import clock
-from workbook.master_write import write_master
-from workbook.model import CELL_LIMIT, SHEET_PLAN, Item, Lead, Plan, Run, UpdateEntry
-from workbook.updates import new_entry_label
+from workbook.master.sheets import SHEET_PLAN
+from workbook.master.write import write_master
+from workbook.plan.model import Item, Lead, Plan, Run, UpdateEntry
+from workbook.plan.text import CELL_LIMIT
+from workbook.plan.updates import new_entry_label
 
 CLOCKS = [
     dt.datetime(2027, 3, 9, 9, 0, 0),  # a single-digit day

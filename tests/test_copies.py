@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sync.cli import cli
+from actionplan.cli import cli
 from sync.copies import choose_leads, plan_for_lead
 from sync.identity import SHEET_IDENTITY, identity_from_rows, verify
 from sync.ledger import (
@@ -22,8 +22,10 @@ from sync.ledger import (
 )
 from tests.cycle import ISSUED, Cycle, header, sheets, start_cycle
 from workbook.errors import ActionPlanError
-from workbook.lead_copy import COPY_COLUMNS, EDITABLE_KEYS
-from workbook.model import RAG_CODES, SHEET_PLAN, Plan
+from workbook.lead_copy.layout import COPY_COLUMNS, EDITABLE_KEYS
+from workbook.master.sheets import SHEET_PLAN
+from workbook.plan.model import Plan
+from workbook.plan.status import RAG_CODES
 
 
 @pytest.fixture(scope="module")

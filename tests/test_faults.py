@@ -36,15 +36,16 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-import sync.merge_files
-import workbook.master_edit
-from sync.merge_files import merge_returns
+import sync.merge.apply
+import workbook.master.edit
+from sync.merge.apply import merge_returns
 from sync.simulate import Answer, simulated_answers
 from sync.watch import MERGED_FOLDER, ReturnsWatcher
 from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
 from workbook.errors import ActionPlanError, MasterError
-from workbook.master_edit import BACKUP_FOLDER, MasterEdit
-from workbook.model import SHEET_PLAN, SHEET_UPDATES, Plan
+from workbook.master.edit import BACKUP_FOLDER, MasterEdit
+from workbook.master.sheets import SHEET_PLAN, SHEET_UPDATES
+from workbook.plan.model import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("FAULT_RUNS", "20"))
@@ -93,7 +94,7 @@ class Batch:
             "receipts": str(master.parent / "receipts"),
         }
 
-    def merge(self, master: Path) -> sync.merge_files.MergeRun:
+    def merge(self, master: Path) -> sync.merge.apply.MergeRun:
         return merge_returns(
             master, self.returns, when=WHEN, receipts_dir=master.parent / "receipts"
         )
@@ -156,7 +157,7 @@ def backups(folder: Path) -> tuple[str, ...]:
 _SERVER = r"""
 import datetime as dt, json, os, sys, time, traceback
 from pathlib import Path
-from sync.merge_files import merge_returns
+from sync.merge.apply import merge_returns
 
 def merge(job):
     merge_returns(Path(job["master"]), [Path(p) for p in job["returns"]],
@@ -390,14 +391,14 @@ def test_a_merge_killed_at_any_moment_leaves_the_master_before_or_after(
 _KILL_BEFORE_RECEIPTS = r"""
 import datetime as dt, json, os, signal, sys
 from pathlib import Path
-import sync.merge_files
+import sync.merge.apply
 
 def killed(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 
-sync.merge_files.write_receipts = killed
+sync.merge.apply.write_receipts = killed
 job = json.loads(sys.argv[1])
-sync.merge_files.merge_returns(Path(job["master"]), [Path(p) for p in job["returns"]],
+sync.merge.apply.merge_returns(Path(job["master"]), [Path(p) for p in job["returns"]],
     when=dt.datetime.fromisoformat(job["when"]), receipts_dir=Path(job["receipts"]))
 """
 
@@ -470,7 +471,7 @@ FAULTS = tuple(
 def injected(fault: Fault, master: Path) -> Iterator[None]:
     """Make `fault` happen when the merge writes the backup or the master at `master`."""
     real_open, real_replace = os.open, os.replace
-    real_write = workbook.master_edit.write_atomically
+    real_write = workbook.master.edit.write_atomically
 
     def targeted(path: str | os.PathLike[str]) -> bool:
         path = Path(path)
@@ -510,12 +511,12 @@ def injected(fault: Fault, master: Path) -> Iterator[None]:
         return real_write(path, half, **kwargs)
 
     os.open, os.replace = fake_open, fake_replace
-    workbook.master_edit.write_atomically = fake_write_atomically
+    workbook.master.edit.write_atomically = fake_write_atomically
     try:
         yield
     finally:
         os.open, os.replace = real_open, real_replace
-        workbook.master_edit.write_atomically = real_write
+        workbook.master.edit.write_atomically = real_write
 
 
 @dataclass(frozen=True)
@@ -591,7 +592,7 @@ import json, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from tests.test_faults import Fault, injected
-from sync.cli import main
+from actionplan.cli import main
 code, how, step, master, *returns = json.loads(sys.argv[2])
 with injected(Fault(code, how, step), Path(master)):
     main(["merge", master, *returns])
@@ -629,13 +630,13 @@ def _hook(monkeypatch: pytest.MonkeyPatch, where: str, action: Callable[[], None
     """Run `action` once the merge has read the master: as the change set is computed ("merge"),
     or as the edit is committed ("commit")."""
     if where == "merge":
-        real_merge = sync.merge_files.merge
+        real_merge = sync.merge.apply.merge
 
         def merge(*args, **kwargs):  # type: ignore[no-untyped-def]
             action()
             return real_merge(*args, **kwargs)
 
-        monkeypatch.setattr(sync.merge_files, "merge", merge)
+        monkeypatch.setattr(sync.merge.apply, "merge", merge)
     else:
         real_commit = MasterEdit.commit
 
@@ -720,7 +721,7 @@ def test_a_master_saved_while_the_new_master_is_written_is_not_overwritten(
 ) -> None:
     folder = tmp_path / "m"
     master = batch.fresh(folder)
-    real_write = workbook.master_edit.write_atomically
+    real_write = workbook.master.edit.write_atomically
 
     def write_atomically(
         path: Path, write: Callable[[io.BufferedIOBase], None], **kwargs: Any
@@ -729,7 +730,7 @@ def test_a_master_saved_while_the_new_master_is_written_is_not_overwritten(
             someone_saves(master)
         real_write(path, write, **kwargs)
 
-    monkeypatch.setattr(workbook.master_edit, "write_atomically", write_atomically)
+    monkeypatch.setattr(workbook.master.edit, "write_atomically", write_atomically)
     with contextlib.suppress(MasterError):  # refusing would be right
         batch.merge(master)
     assert cell(sheets(master)[SHEET_PLAN], EDITED, "Action") == OWNER_EDIT
@@ -792,7 +793,7 @@ def watcher_and_command_round(
     asked = threading.Event()
     merges: list[float] = []  # how long the watcher waited for the lock, per merge
     command: list[subprocess.Popen[str]] = []
-    real_lock = sync.merge_files.writer_lock
+    real_lock = sync.merge.apply.writer_lock
 
     @contextlib.contextmanager
     def watched_lock(path: Path) -> Iterator[None]:
@@ -809,7 +810,7 @@ def watcher_and_command_round(
         (inbox / ".arriving").write_bytes(gt.read_bytes())
         os.replace(inbox / ".arriving", inbox / "GT.xlsx")  # lands whole, as Excel saves
 
-    sync.merge_files.writer_lock = watched_lock  # type: ignore[assignment]
+    sync.merge.apply.writer_lock = watched_lock  # type: ignore[assignment]
     watcher = ReturnsWatcher(
         master, inbox, settle=SETTLE, interval=0.1, log=lines.append, retry=0.3
     )
@@ -822,7 +823,7 @@ def watcher_and_command_round(
             started = time.monotonic()
             command.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "sync.cli", "merge", str(master), str(lh)],
+                    [sys.executable, "-m", "actionplan.cli", "merge", str(master), str(lh)],
                     cwd=ROOT,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
@@ -847,7 +848,7 @@ def watcher_and_command_round(
         stop.set()
         watcher.wake()
         thread.join(timeout=30)
-        sync.merge_files.writer_lock = real_lock
+        sync.merge.apply.writer_lock = real_lock
         if command and command[0].poll() is None:
             command[0].kill()
     if command[0].returncode != 0 or err:
@@ -926,7 +927,7 @@ def test_a_backups_path_that_is_a_file_stops_the_merge_with_one_line(
     master = batch.fresh(folder)
     (folder / BACKUP_FOLDER).write_text("not a folder")  # mkdir fails even for root
     proc = subprocess.run(
-        [sys.executable, "-m", "sync.cli", "merge", str(master), *map(str, batch.returns)],
+        [sys.executable, "-m", "actionplan.cli", "merge", str(master), *map(str, batch.returns)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -9,12 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import INITIALS, plans, render_text_export
 
-from workbook.actions import split_numbered
-from workbook.import_text import import_text
-from workbook.leads import lead_codes, parse_leads
-from workbook.model import format_actions
-from workbook.timescales import due_date
-from workbook.updates import entry_date, new_entry_label, parse_updates
+from workbook.importers.text import import_text
+from workbook.plan.actions import split_numbered
+from workbook.plan.leads import lead_codes, parse_leads
+from workbook.plan.model import format_actions
+from workbook.plan.timescales import due_date
+from workbook.plan.updates import entry_date, new_entry_label, parse_updates
 
 _ACTION_WORDS = st.sampled_from(
     [

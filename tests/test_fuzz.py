@@ -71,7 +71,7 @@ from strategies import plans, render_text_export
 
 from sync.identity import SHEET_IDENTITY
 from sync.ledger import MergedReturn
-from sync.merge import (
+from sync.merge.core import (
     ADDED,
     ALREADY,
     APPLIED,
@@ -88,14 +88,16 @@ from sync.merge import (
 )
 from sync.returns import ReturnedCopy, ReturnError, read_return, returned_copy
 from sync.simulate import Answer
-from workbook.cells import parse_cell
-from workbook.document import N_CELLS, cell_text
 from workbook.errors import PlanImportError
-from workbook.import_text import import_text, is_header
-from workbook.importing import import_plan
-from workbook.lead_copy import COPY_COLUMNS
-from workbook.model import RAG_CODES, SHEET_PLAN, Plan
-from workbook.seed import seed_plan, seed_text
+from workbook.importers.document import N_CELLS, cell_text
+from workbook.importers.html import parse_cell
+from workbook.importers.seed import seed_plan, seed_text
+from workbook.importers.source import import_plan
+from workbook.importers.text import import_text, is_header
+from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.master.sheets import SHEET_PLAN
+from workbook.plan.model import Plan
+from workbook.plan.status import RAG_CODES
 
 #: Longest any single call may take on a fuzz example (the inputs are small: a real hang or a
 #: quadratic blow-up shows as many times this).

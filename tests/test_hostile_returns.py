@@ -39,17 +39,18 @@ from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from sync.cli import cli
+from actionplan.cli import cli
 from sync.identity import SHEET_IDENTITY
 from sync.ledger import SHEET_CONFLICTS, SHEET_MERGED_RETURNS, SHEET_PROPOSALS
-from sync.merge_files import MergeRun, merge_returns
+from sync.merge.apply import MergeRun, merge_returns
 from sync.simulate import Answer, fill_copy
 from tests.cycle import MERGED, Cycle, cell, header, sheets, start_cycle
 from tests.office import SOFFICE, edit_in_calc, needs_calc_uno
-from workbook.lead_copy import COPY_COLUMNS
-from workbook.model import SHEET_CHANGES, SHEET_PLAN, SHEET_UPDATES, Plan
-from workbook.seed import seed_plan
-from workbook.updates import new_entry_label
+from workbook.importers.seed import seed_plan
+from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.master.sheets import SHEET_CHANGES, SHEET_PLAN, SHEET_UPDATES
+from workbook.plan.model import Plan
+from workbook.plan.updates import new_entry_label
 
 #: The sheets a merge appends rows to; every other sheet must come out exactly as it went in.
 LOG_SHEETS = {SHEET_UPDATES, SHEET_CHANGES, SHEET_CONFLICTS, SHEET_PROPOSALS, SHEET_MERGED_RETURNS}
@@ -1074,7 +1075,7 @@ def test_a_return_of_junk_rows_is_reported_in_a_few_lines(cycle: Cycle):
 
 _CELL_BOMB = """
 import sys
-from sync.cli import main
+from actionplan.cli import main
 sys.argv = ["actionplan", *sys.argv[1:]]
 main()
 """

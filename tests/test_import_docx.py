@@ -23,10 +23,10 @@ from docx_builder import (
 from hypothesis import assume, given
 from strategies import plans
 
-from workbook.actions import split_numbered
 from workbook.errors import PlanImportError
-from workbook.import_docx import import_docx_file, read_docx_document
-from workbook.model import Plan, Run, format_actions
+from workbook.importers.docx import import_docx_file, read_docx_document
+from workbook.plan.actions import split_numbered
+from workbook.plan.model import Plan, Run, format_actions
 
 
 def _same_plan(plan: Plan) -> Plan:

@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from workbook.errors import PlanImportError
-from workbook.import_text import decode, import_text
-from workbook.model import Plan, Run
+from workbook.importers.text import decode, import_text
+from workbook.plan.model import Plan, Run
 
 SECTIONS = (
     "What needs to improve",

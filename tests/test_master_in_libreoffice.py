@@ -7,8 +7,8 @@ import re
 import pytest
 from office import needs_office, pdf_pages, pdf_text, to_pdf
 
-from workbook.master_write import write_master
-from workbook.model import Plan
+from workbook.master.write import write_master
+from workbook.plan.model import Plan
 
 pytestmark = needs_office
 

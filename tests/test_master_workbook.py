@@ -13,37 +13,34 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
-from workbook import layout
 from workbook.errors import MasterError
-from workbook.master_read import (
+from workbook.formatting import layout
+from workbook.master.read import (
     actions_from_cell,
     find_header_row,
     plan_from_sheets,
     read_master,
-    read_settings,
     read_sheets,
 )
-from workbook.master_write import HEADER_ROW_NAME, write_master
-from workbook.model import (
+from workbook.master.settings import settings_from_sheets
+from workbook.master.sheets import (
     CHANGES_COLUMNS,
     DOCUMENT_COLUMN_TITLES,
     DUE_COLUMN,
     FINDING_TITLE,
+    HEADER_ROW_NAME,
     LEADS_COLUMNS,
     PLAN_COLUMNS,
-    RAG_KEY,
     SHEET_CHANGES,
     SHEET_LEADS,
     SHEET_PLAN,
     SHEET_SETTINGS,
     SHEET_UPDATES,
     UPDATES_COLUMNS,
-    Item,
-    Lead,
-    Plan,
-    Run,
-    UpdateEntry,
 )
+from workbook.master.write import write_master
+from workbook.plan.model import Item, Lead, Plan, Run, UpdateEntry
+from workbook.plan.status import RAG_KEY
 
 WNI = "What needs to improve"
 EHP = "Early Help and Protection"
@@ -172,7 +169,7 @@ def test_plan_with_nothing_but_a_title_round_trips(tmp_path: Path) -> None:
 
 
 def test_settings_sheet_holds_returns_folder_and_as_of_date(master: Path) -> None:
-    settings = read_settings(master)
+    settings = settings_from_sheets(read_sheets(master))
     assert settings["Returns folder"] == "returns"
     assert settings["As-of date"] == dt.date(2023, 6, 30)
     assert settings["Extra"] == 3
@@ -469,7 +466,7 @@ def test_real_seed_plan_round_trips(seed: Plan, tmp_path: Path) -> None:
 def test_text_that_looks_like_an_excel_escape_reads_back_literally(tmp_path: Path, seed) -> None:
     """Excel and calamine read "_x0041_" in a cell as "A": the writers escape it, the openpyxl
     reader decodes it, so every reader gets the text that was written."""
-    from workbook.model import Run
+    from workbook.plan.model import Run
 
     first = seed.items[0]
     item = replace(

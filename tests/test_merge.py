@@ -14,14 +14,15 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from sync.cli import cli
+from actionplan.cli import cli
 from sync.identity import SHEET_IDENTITY
-from sync.merge_files import merge_returns
+from sync.merge.apply import merge_returns
 from sync.simulate import Answer
 from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
-from workbook.master_read import read_master
-from workbook.model import SHEET_PLAN, Plan
-from workbook.updates import new_entry_label
+from workbook.master.read import read_master
+from workbook.master.sheets import SHEET_PLAN
+from workbook.plan.model import Plan
+from workbook.plan.updates import new_entry_label
 
 # WNI-01 is led by GT alone; WNI-02 by LH / JoR / GT / LJ; EHP-04 by GT alone.
 SOLO, SHARED = "WNI-01", "WNI-02"

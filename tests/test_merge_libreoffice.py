@@ -23,13 +23,13 @@ from python_calamine import CalamineWorkbook
 
 from sync.copies import IssuedFile, issue_copies
 from sync.identity import SHEET_IDENTITY
-from sync.merge_files import MergeRun, merge_returns
-from workbook.lead_copy import COPY_COLUMNS
-from workbook.master_read import read_master
-from workbook.master_write import write_master
-from workbook.model import SHEET_PLAN
-from workbook.seed import seed_plan
-from workbook.updates import new_entry_label
+from sync.merge.apply import MergeRun, merge_returns
+from workbook.importers.seed import seed_plan
+from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.master.read import read_master
+from workbook.master.sheets import SHEET_PLAN
+from workbook.master.write import write_master
+from workbook.plan.updates import new_entry_label
 
 pytestmark = needs_calc_uno
 

@@ -32,24 +32,18 @@ from sync.ledger import (
     SHEET_MERGED_RETURNS,
     SHEET_PROPOSALS,
 )
-from sync.merge import ChangeSet, master_state, merge
-from sync.merge_files import merge_returns
+from sync.merge.apply import merge_returns
+from sync.merge.core import ChangeSet, master_state, merge
 from sync.returns import ReturnedCopy, returned_copy
 from sync.simulate import Answer, fill_copy
-from workbook.lead_copy import COPY_COLUMNS
-from workbook.master_read import read_master
-from workbook.master_write import write_master
-from workbook.model import (
-    COLUMN_BY_KEY,
-    RAG_CODES,
-    SHEET_CHANGES,
-    SHEET_PLAN,
-    SHEET_UPDATES,
-    Plan,
-    normalise_status,
-)
-from workbook.seed import seed_plan
-from workbook.updates import new_entry_label
+from workbook.importers.seed import seed_plan
+from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.master.read import read_master
+from workbook.master.sheets import COLUMN_BY_KEY, SHEET_CHANGES, SHEET_PLAN, SHEET_UPDATES
+from workbook.master.write import write_master
+from workbook.plan.model import Plan
+from workbook.plan.status import RAG_CODES, normalise_status
+from workbook.plan.updates import new_entry_label
 
 ISSUED = dt.datetime(2024, 5, 1, 9, 0)
 MERGED = dt.datetime(2024, 6, 3, 17, 30)

@@ -19,21 +19,10 @@ from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sync.cli import cli
-from workbook import layout
+from actionplan.cli import cli
 from workbook.errors import MasterError
-from workbook.master_read import read_master
-from workbook.master_write import SETTING_AS_OF, item_texts, write_master
-from workbook.model import (
-    DUE_COLUMN,
-    RAG_BY_CODE,
-    RAG_KEY,
-    SHEET_PLAN,
-    SHEET_SETTINGS,
-    Plan,
-    normalise_status,
-)
-from workbook.rag_format import (
+from workbook.formatting import layout
+from workbook.formatting.rag import (
     AS_OF_NAME,
     DROPDOWN_ERROR_TITLE,
     OVERDUE_FILL,
@@ -42,6 +31,12 @@ from workbook.rag_format import (
     rag_master,
     status_aliases,
 )
+from workbook.master.read import read_master
+from workbook.master.settings import SETTING_AS_OF
+from workbook.master.sheets import DUE_COLUMN, SHEET_PLAN, SHEET_SETTINGS
+from workbook.master.write import item_texts, write_master
+from workbook.plan.model import Plan
+from workbook.plan.status import RAG_BY_CODE, RAG_KEY, normalise_status
 
 #: Statuses as people type them; blanks stay uncoloured.
 TYPED = ["GREEN", "green ", "Amber", " AMBER", "RED", "red", "BLUE", "Blue ", "", "g", "Complete"]

@@ -18,15 +18,15 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from actionplan.cli import cli
 from sync.chase import XLSX_TYPE, recipients
-from sync.cli import cli
 from sync.copies import issue_copies
-from sync.desk import desk_status, overdue_refs
 from sync.ledger import IssuedCopy, Ledger, MergedReturn
-from sync.merge_files import merge_returns
+from sync.merge.apply import merge_returns
 from sync.simulate import Answer
+from sync.status import desk_status, overdue_refs
 from tests.cycle import MERGED, Cycle, start_cycle
-from workbook.model import Lead, Plan
+from workbook.plan.model import Lead, Plan
 
 REISSUED = dt.datetime(2023, 6, 15, 9, 0)
 AS_OF = "2023-08-01"

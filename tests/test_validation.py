@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from openpyxl import load_workbook
 from strategies import plans
 
-from sync.cli import cli
+from actionplan.cli import cli
 from validation.codes import CODES
 from validation.run import validate_master
-from workbook.master_read import read_master
-from workbook.master_write import write_master
-from workbook.model import Plan, UpdateEntry, normalise_status
-from workbook.validation_sheet import COMMENT_AUTHOR, SHEET_VALIDATION
+from validation.sheet import COMMENT_AUTHOR, SHEET_VALIDATION
+from workbook.master.read import read_master
+from workbook.master.write import write_master
+from workbook.plan.model import Plan, UpdateEntry
+from workbook.plan.status import normalise_status
 
 AS_OF = dt.date(2023, 8, 1)
 

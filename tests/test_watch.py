@@ -18,7 +18,8 @@ import pytest
 from sync.simulate import Answer
 from sync.watch import ReturnsWatcher, Seen, is_return_candidate, settle_files
 from tests.cycle import Cycle, cell, sheets, start_cycle
-from workbook.model import SHEET_PLAN, Plan
+from workbook.master.sheets import SHEET_PLAN
+from workbook.plan.model import Plan
 
 SETTLE = 0.4
 
@@ -237,7 +238,7 @@ def test_the_command_stops_cleanly_on_sigterm(tmp_path: Path, template: Cycle) -
     master.write_bytes(template.master.read_bytes())
     inbox = tmp_path / "inbox"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync.cli", "watch", str(master), "--returns", str(inbox),
+        [sys.executable, "-m", "actionplan.cli", "watch", str(master), "--returns", str(inbox),
          "--settle", "0.3"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -23,10 +23,17 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from workbook.master_write import write_atomically, write_master
-from workbook.model import CHANGES_COLUMNS, SHEET_CHANGES, SHEET_LEADS, SHEET_PLAN, SHEET_UPDATES
-from workbook.seed import seed_plan
-from workbook.xlsx_patch import CellStyle, PatchError, XlsxPatch
+from workbook.importers.seed import seed_plan
+from workbook.master.sheets import (
+    CHANGES_COLUMNS,
+    SHEET_CHANGES,
+    SHEET_LEADS,
+    SHEET_PLAN,
+    SHEET_UPDATES,
+)
+from workbook.master.write import write_master
+from workbook.xlsx.files import write_atomically
+from workbook.xlsx.patch import CellStyle, PatchError, XlsxPatch
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 PLAN_PART = "xl/worksheets/sheet1.xml"

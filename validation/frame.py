@@ -10,10 +10,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from workbook.leads import lead_codes
-from workbook.master_read import PlanRow, UpdatesLog, actions_from_cell
-from workbook.model import COMPLETE, UpdateEntry, normalise_status
-from workbook.timescales import due_date
+from workbook.master.read import PlanRow, UpdatesLog, actions_from_cell
+from workbook.plan.leads import lead_codes
+from workbook.plan.model import UpdateEntry
+from workbook.plan.status import COMPLETE, normalise_status
+from workbook.plan.timescales import due_date
 
 # words by which an update says the work is finished
 _COMPLETION = re.compile(

@@ -9,19 +9,13 @@ from pathlib import Path
 from validation.codes import CODES, PLAN_CODES
 from validation.report import ERROR, Finding, Report
 from workbook import clock
-from workbook.master_read import (
-    Grid,
-    PlanRow,
-    plan_rows,
-    read_sheets,
-    records,
-    settings_as_of,
-    settings_from_sheets,
-    sheet,
-    updates_log,
-)
-from workbook.model import LEADS_COLUMNS, SHEET_LEADS, SHEET_PLAN, SHEET_UPDATES, normalise_status
-from workbook.timescales import due_date
+from workbook.master.read import PlanRow, plan_rows, read_sheets, updates_log
+from workbook.master.settings import settings_as_of, settings_from_sheets
+from workbook.master.sheets import LEADS_COLUMNS, SHEET_LEADS, SHEET_PLAN, SHEET_UPDATES
+from workbook.plan.status import normalise_status
+from workbook.plan.timescales import due_date
+from workbook.xlsx.cells import Grid
+from workbook.xlsx.read import records, sheet
 
 #: How far back "this cycle" reaches when the Settings sheet gives no "Cycle start".
 DEFAULT_CYCLE_DAYS = 30

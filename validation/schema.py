@@ -12,7 +12,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from workbook.model import COMPLETE
+from workbook.plan.status import COMPLETE
 
 _UNHEARD = ("RED", "AMBER")  # statuses that need an update every cycle
 

@@ -81,7 +81,7 @@ def build_addin(out: Path) -> Path:
     ribbon part, which becomes ribbon/customUI.xml under the template's own part name,
     relationship and content type. Both files are written atomically.
     """
-    from workbook.master_write import write_atomically
+    from workbook.xlsx.files import write_atomically
 
     missing = [p.name for p in (CUSTOM_UI, DISPATCH_BAS) if not p.is_file()]
     if missing:
@@ -229,7 +229,7 @@ def import_vba_module(xlam: Path, bas: Path) -> None:
 
 def _keep_our_ribbon(xlam: Path) -> None:
     """Put our ribbon back if Excel's save changed it (it should keep it as it is)."""
-    from workbook.master_write import write_atomically
+    from workbook.xlsx.files import write_atomically
 
     data = xlam.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as package:
@@ -262,7 +262,7 @@ def install_addin(xlam: Path) -> Path:
         )
     import xlwings as xw
 
-    from workbook.master_write import write_atomically
+    from workbook.xlsx.files import write_atomically
 
     target = _startup_folder(xw) / ADDIN_FILE
     for app in xw.apps:

@@ -58,7 +58,7 @@ def _alert(book: Any, message: str) -> None:
 
 
 def _sheets(book: Any, also: tuple[str, ...] = ()) -> dict[str, list[list[object]]]:
-    from workbook.master_read import PLAN_SHEETS
+    from workbook.master.sheets import PLAN_SHEETS
     from xl_addin.live import read_sheets
 
     return read_sheets(book, (*PLAN_SHEETS, *also))
@@ -76,7 +76,7 @@ def _book_folder(book: Any) -> Path | None:
 def _folder(book: Any, sheets: dict[str, Any], setting: str, default: str | None) -> Path:
     """A folder named on the Settings sheet (relative to the workbook's folder), else the
     default beside the workbook."""
-    from workbook.master_read import settings_from_sheets
+    from workbook.master.settings import settings_from_sheets
 
     value = settings_from_sheets(sheets).get(setting)
     base = _book_folder(book)
@@ -159,12 +159,11 @@ def issue_copies(book: Any) -> str:
 def merge_returns(book: Any) -> str:
     """Merge every return in the Settings sheet's returns folder into the open master."""
     from sync.ledger import LEDGER_SHEETS
-    from sync.merge import master_state, merge
-    from sync.merge_files import RECEIPTS_FOLDER, apply_change_set, find_returns, read_returns
-    from sync.merge_files import write_receipts as write_receipt_files
-    from workbook.master_read import settings_from_sheets
-    from workbook.master_write import SETTING_RETURNS_FOLDER, SETTING_TITLE
-    from workbook.model import SHEET_CHANGES
+    from sync.merge.apply import RECEIPTS_FOLDER, apply_change_set, find_returns, read_returns
+    from sync.merge.apply import write_receipts as write_receipt_files
+    from sync.merge.core import master_state, merge
+    from workbook.master.settings import SETTING_RETURNS_FOLDER, SETTING_TITLE, settings_from_sheets
+    from workbook.master.sheets import SHEET_CHANGES
     from xl_addin.live import LiveEdit
 
     sheets = _sheets(book, (SHEET_CHANGES, *LEDGER_SHEETS))
@@ -188,7 +187,7 @@ def merge_returns(book: Any) -> str:
 
 def merge_summary(changes: Any) -> str:
     """One line for the owner: what the merge did and what needs them."""
-    from sync.merge import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
+    from sync.merge.core import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
 
     results = changes.results
     merged = [r for r in results if r.outcome == "merged"]
@@ -220,16 +219,17 @@ def merge_summary(changes: Any) -> str:
 def board_pack(book: Any) -> str:
     """Write the board pack for the open master, and record it in the master."""
     from validation.run import as_of_date
-    from workbook.board import board_summary, write_board
-    from workbook.board_packs import (
+    from workbook.board.packs import (
         BOARD_PACKS_COLUMNS,
         SHEET_BOARD_PACKS,
         latest_pack,
         pack_rows,
         packs_from_grid,
     )
-    from workbook.master_read import plan_from_sheets, sheet
-    from workbook.master_write import free_path
+    from workbook.board.summary import board_summary, write_board
+    from workbook.master.read import plan_from_sheets
+    from workbook.xlsx.files import free_path
+    from workbook.xlsx.read import sheet
     from xl_addin.live import LiveEdit
 
     sheets = _sheets(book, (SHEET_BOARD_PACKS,))

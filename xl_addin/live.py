@@ -14,9 +14,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from workbook import layout
-from workbook.master_read import column_positions, place_in_columns, sheet_name
-from workbook.model import PLAN_COLUMNS, SHEET_PLAN
+from workbook.formatting import layout
+from workbook.master.sheets import PLAN_COLUMNS, SHEET_PLAN
+from workbook.xlsx.read import column_positions, place_in_columns, sheet_name
 
 
 def read_sheets(book: Any, wanted: Iterable[str] | None = None) -> dict[str, list[list[object]]]:
@@ -175,10 +175,11 @@ def apply_rag_live(book: Any, sheets: Mapping[str, list[list[object]]]) -> int:
     column recomputed from the time-scales. Returns the number of item rows."""
     from openpyxl.utils import get_column_letter
 
-    from workbook.master_read import find_header_row, plan_column_indexes, plan_rows
-    from workbook.model import DUE_COLUMN, RAG_CODES, RAG_KEY
-    from workbook.rag_format import overdue_test, status_test
-    from workbook.timescales import due_date
+    from workbook.formatting.rag import overdue_test, status_test
+    from workbook.master.read import find_header_row, plan_column_indexes, plan_rows
+    from workbook.master.sheets import DUE_COLUMN
+    from workbook.plan.status import RAG_CODES, RAG_KEY
+    from workbook.plan.timescales import due_date
 
     name = sheet_name(list(sheets), SHEET_PLAN) or SHEET_PLAN
     grid = sheets[name]

@@ -1,0 +1,775 @@
+"""The three-way merge of returned copies into the master, as a pure function.
+
+`merge(master, returns, when=...)` takes the master's state (its item rows and its ledger of what
+was issued) and the returns as read, and gives back a ChangeSet: the cells to write, the rows to
+add to `Updates`, `Changes`, `Conflicts`, `Proposals` and the ledger, and what happened to each
+return, line by line, for its receipt. Nothing here touches a file: the CLI applies a change set
+with the file shell (`sync.master_file`), the add-in applies the same one with xlwings.
+
+Per item and field, against what was issued (the base):
+- Status: the lead changed it and the master did not -> applied; both changed it, differently ->
+  a conflict for the owner, the master keeps its value; leads sharing an item who return
+  different statuses in one batch -> a conflict for each, so the result never depends on which
+  file was read first. A blank status is "no answer", never a change.
+- New update: appended as a dated entry attributed to the lead, newest first; never overwrites.
+- Proposed time-scale: recorded on `Proposals` for the owner to accept; never applied.
+Anything else a lead edits is reported and ignored; bad values are rejected with the reason, and
+the rest of the return still merges. A return already merged (same SHA-256) changes nothing, and
+an update or proposal already recorded from the same issue is not recorded twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sync.identity import verify
+from sync.ledger import (
+    IssuedCopy,
+    Ledger,
+    changed_locked_fields,
+    ledger_from_sheets,
+)
+from sync.returns import ReturnedCopy, ReturnedRow, display_name
+from workbook.lead_copy.layout import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
+from workbook.master.read import PlanRow, plan_rows
+from workbook.master.settings import SETTING_PLAN_ID
+from workbook.master.sheets import (
+    CHANGES_COLUMNS,
+    COLUMN_BY_KEY,
+    SHEET_CHANGES,
+    SHEET_PLAN,
+    SHEET_UPDATES,
+    UPDATES_COLUMNS,
+)
+from workbook.plan.model import UPDATE_SEPARATOR
+from workbook.plan.status import RAG_CODES, normalise_status
+from workbook.plan.text import CELL_LIMIT, cell_safe, excel_length
+from workbook.plan.timescales import due_date
+from workbook.plan.updates import new_entry_label
+from workbook.xlsx.cells import Grid, cell_str
+from workbook.xlsx.read import records, sheet
+
+#: A value quoted back in a note or log row is cut to this many characters.
+QUOTE_LIMIT = 200
+#: More lines than this of one kind about rows outside a lead's copy are summed up in one line.
+STRAY_ROWS_SHOWN = 5
+
+# Outcomes, as the Changes sheet and receipts say them.
+APPLIED = "applied"
+ADDED = "added"
+ALREADY = "already in the plan"
+PROPOSED = "proposed"
+CONFLICT = "conflict"
+REJECTED = "rejected"
+IGNORED = "ignored"
+#: Outcomes that need the owner's attention (exit code 1).
+ATTENTION = (CONFLICT, REJECTED, IGNORED)
+
+# Field names, as the Changes sheet and receipts say them.
+FIELD_STATUS = "Status"
+FIELD_UPDATE = "Update"
+FIELD_PROPOSED = PROPOSED_TIMESCALE_TITLE
+FIELD_RETURN = "Return"
+_LOCKED_TITLES = {
+    "finding": "Finding",
+    "actions": COLUMN_BY_KEY["actions"].title,
+    "lead": COLUMN_BY_KEY["lead"].title,
+    "timescale": COLUMN_BY_KEY["timescale"].title,
+    "updates": COLUMN_BY_KEY["updates"].title,
+}
+
+_EDITABLE_TITLES = {c.key: c.title for c in COPY_COLUMNS if c.key in EDITABLE_KEYS}
+
+_SOURCE_ISSUE = re.compile(r"\(issue ([^()\s]+)\)\s*$")
+
+
+def update_source(file_name: str, issue_id: str) -> str:
+    """The `Source` of an update merged from a return; it names the issue, so the same update
+    from the same copy is never added twice."""
+    return f"{file_name} (issue {issue_id})"
+
+
+# --- The master, as the merge needs it ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MasterState:
+    """What the merge reads from the master: item rows by ref, the plan id, and the ledger."""
+
+    plan_id: str
+    rows: Mapping[str, PlanRow]
+    ledger: Ledger
+    #: (issue id, ref, text) of every update already merged from a return
+    merged_updates: frozenset[tuple[str, str, str]] = frozenset()
+    #: (issue id, ref) -> the status last applied from that issue's returns
+    applied_status: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: SHA-256 of returns already rejected whole (logged once, not at every attempt)
+    rejected: frozenset[str] = frozenset()
+    #: what each merged return's merge did, as logged on Changes, by SHA-256
+    logged: Mapping[str, tuple[ReceiptLine, ...]] = field(default_factory=dict)
+
+
+def master_state(sheets: Mapping[str, Grid]) -> MasterState:
+    """The merge's view of a master's sheets (grids of cell values, ledger sheets included)."""
+    from workbook.master.settings import settings_from_sheets
+
+    grid = sheet(sheets, SHEET_PLAN) or ()
+    rows: dict[str, PlanRow] = {}
+    for row in plan_rows(grid):
+        if not row.is_section and row.texts["ref"]:
+            rows.setdefault(row.texts["ref"].strip(), row)
+    ledger = ledger_from_sheets(sheets)
+    merged_updates = set()
+    for rec in records(sheet(sheets, SHEET_UPDATES) or (), UPDATES_COLUMNS):
+        m = _SOURCE_ISSUE.search(cell_str(rec["source"]))
+        if m:
+            text = cell_str(rec["update"])
+            merged_updates.add((m[1], cell_str(rec["ref"]), _entry_text(text)))
+    issue_of = {sha: r.issue_id for sha, r in ledger.merged.items()}
+    applied: dict[tuple[str, str], str] = {}
+    rejected = set()
+    logged: dict[str, list[ReceiptLine]] = defaultdict(list)
+    for rec in records(sheet(sheets, SHEET_CHANGES) or (), CHANGES_COLUMNS):
+        sha, outcome = cell_str(rec["sha-256"]).lower(), cell_str(rec["outcome"])
+        if sha in issue_of:
+            logged[sha].append(
+                ReceiptLine(
+                    cell_str(rec["ref"]),
+                    cell_str(rec["field"]),
+                    outcome,
+                    cell_str(rec["old"]),
+                    cell_str(rec["new"]),
+                    cell_str(rec["note"]),
+                )
+            )
+        if outcome == REJECTED and cell_str(rec["field"]) == FIELD_RETURN:
+            rejected.add(sha)
+        if outcome == APPLIED and cell_str(rec["field"]) == FIELD_STATUS and sha in issue_of:
+            applied[(issue_of[sha], cell_str(rec["ref"]))] = cell_str(rec["new"])
+    settings = settings_from_sheets(sheets)
+    return MasterState(
+        plan_id=cell_str(settings.get(SETTING_PLAN_ID)),
+        rows=rows,
+        ledger=ledger,
+        merged_updates=frozenset(merged_updates),
+        applied_status=applied,
+        rejected=frozenset(rejected),
+        logged={sha: tuple(lines) for sha, lines in logged.items()},
+    )
+
+
+def _entry_text(display: str) -> str:
+    """The lead's own words of a merged entry "Update 26 Nov 26 (GT): words"."""
+    head, sep, rest = display.partition(": ")
+    return rest if sep and head.startswith("Update ") else display
+
+
+# --- The change set ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellWrite:
+    """A plan cell to write: the item's row as read, the field's 0-based column."""
+
+    ref: str
+    field: str  # "status" or "updates"
+    row: int
+    column: int
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One thing that happened to one field of one return, for its receipt and the log."""
+
+    ref: str
+    field: str
+    outcome: str
+    old: str = ""
+    new: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReturnResult:
+    """What became of one return."""
+
+    name: str
+    sha256: str
+    lead: str = ""
+    issue_id: str = ""
+    issued: dt.datetime | None = None
+    #: "merged", "rejected" (whole), "already merged", or "duplicate" (twice in one batch)
+    outcome: str = "merged"
+    reason: str = ""
+    lines: tuple[ReceiptLine, ...] = ()
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+    @property
+    def needs_attention(self) -> bool:
+        if self.outcome != "merged":  # an earlier merge's lines were seen to then
+            return self.outcome == "rejected"
+        return any(ln.outcome in ATTENTION for ln in self.lines)
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    """A return that could not even be read (not an xlsx, damaged, no identity...)."""
+
+    name: str
+    sha256: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """Everything a merge would do to the master; empty when there is nothing to do."""
+
+    when: dt.datetime
+    writes: tuple[CellWrite, ...] = ()
+    updates_rows: tuple[tuple[object, ...], ...] = ()
+    changes_rows: tuple[tuple[object, ...], ...] = ()
+    conflicts_rows: tuple[tuple[object, ...], ...] = ()
+    proposals_rows: tuple[tuple[object, ...], ...] = ()
+    merged_rows: tuple[tuple[object, ...], ...] = ()
+    results: tuple[ReturnResult, ...] = ()
+
+    @property
+    def changes_master(self) -> bool:
+        return bool(
+            self.writes
+            or self.updates_rows
+            or self.changes_rows
+            or self.conflicts_rows
+            or self.proposals_rows
+            or self.merged_rows
+        )
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every return merged cleanly, 1 when something needs the owner's attention."""
+        return 1 if any(r.needs_attention for r in self.results) else 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "when": self.when.isoformat(timespec="seconds"),
+            "exit_code": self.exit_code,
+            "writes": [
+                {"ref": w.ref, "field": w.field, "row": w.row, "old": w.old, "new": w.new}
+                for w in self.writes
+            ],
+            "returns": [
+                {
+                    "file": r.name,
+                    "sha256": r.sha256,
+                    "lead": r.lead,
+                    "issue_id": r.issue_id,
+                    "outcome": r.outcome,
+                    "reason": r.reason,
+                    "lines": [
+                        {
+                            "ref": ln.ref,
+                            "field": ln.field,
+                            "outcome": ln.outcome,
+                            "old": ln.old,
+                            "new": ln.new,
+                            "note": ln.note,
+                        }
+                        for ln in r.lines
+                    ],
+                }
+                for r in self.results
+            ],
+        }
+
+
+# --- The merge ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Return:
+    """A return being merged: its identity checked, its lines collected."""
+
+    copy: ReturnedCopy
+    issued: IssuedCopy
+    lines: list[ReceiptLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _StatusClaim:
+    ret: _Return
+    ref: str
+    value: str  # normalised
+    base: str  # normalised, as issued (or as this issue's own earlier return left it)
+
+
+def merge(
+    master: MasterState,
+    returns: Sequence[ReturnedCopy | RejectedFile],
+    *,
+    when: dt.datetime,
+) -> ChangeSet:
+    """Merge `returns` into `master` as of `when`; see the module docstring for the rules."""
+    results: dict[str, ReturnResult] = {}
+    accepted: list[_Return] = []
+    changes: list[tuple[object, ...]] = []
+    seen: set[str] = set()
+    # A canonical order (by content), so the order the files were given in cannot matter.
+    for ret in sorted(returns, key=lambda r: (r.sha256, r.name)):
+        same = ret.sha256 or ret.name  # a file that could not even be read has no SHA-256
+        if same in seen:
+            key = f"{ret.sha256}{ret.name}#{len(results)}"  # never in place of the first's
+            results[key] = ReturnResult(
+                ret.name, ret.sha256, outcome="duplicate", reason="the same file twice in one batch"
+            )
+            continue
+        seen.add(same)
+        if isinstance(ret, RejectedFile):
+            reason = ret.reason
+        elif ret.sha256.lower() in master.ledger.merged:
+            prior = master.ledger.merged[ret.sha256.lower()]
+            on = f" on {prior.merged:%d %b %Y %H:%M}" if prior.merged else ""
+            copy = master.ledger.copies.get(prior.issue_id)
+            results[ret.sha256 + ret.name] = ReturnResult(
+                ret.name,
+                ret.sha256,
+                prior.lead,
+                prior.issue_id,
+                copy.issued if copy else None,
+                outcome="already merged",
+                reason=f"already merged{on} (as {prior.file}); nothing to do",
+                # what that merge did, from the Changes log: a receipt lost then can be remade
+                lines=master.logged.get(ret.sha256.lower(), ()),
+            )
+            continue
+        else:
+            issued, reason = _check_identity(master, ret)
+            if issued is not None:
+                accepted.append(_Return(ret, issued))
+                continue
+        results[ret.sha256 + ret.name] = ReturnResult(
+            ret.name, ret.sha256, outcome="rejected", reason=reason
+        )
+        if ret.sha256 not in master.rejected:
+            changes.append(
+                (when, ret.name, ret.sha256, "", "", FIELD_RETURN, "", "", REJECTED, reason)
+            )
+
+    accepted.sort(key=lambda r: (r.issued.lead, r.issued.issue_id, r.copy.sha256))
+    claims: dict[str, list[_StatusClaim]] = defaultdict(list)
+    new_updates: dict[str, list[tuple[_Return, str]]] = defaultdict(list)
+    proposals: list[tuple[_Return, ReturnedRow, str]] = []
+    for ret in accepted:
+        _read_rows(master, ret, claims, new_updates, proposals)
+
+    status_after = {ref: row.texts["status"] for ref, row in master.rows.items()}
+    writes: list[CellWrite] = []
+    conflicts_rows: list[tuple[object, ...]] = []
+    for ref in sorted(claims):
+        writes.extend(_settle_status(master, ref, claims[ref], status_after, conflicts_rows, when))
+
+    updates_rows: list[tuple[object, ...]] = []
+    for ref in sorted(new_updates):
+        write = _add_updates(master, ref, new_updates[ref], status_after[ref], updates_rows, when)
+        if write is not None:
+            writes.append(write)
+
+    proposals_rows = []
+    for ret, row, value in proposals:
+        current = master.rows[row.ref].texts["timescale"]
+        proposals_rows.append(
+            (
+                when,
+                row.ref,
+                ret.issued.lead,
+                current,
+                value,
+                due_date(value),
+                ret.copy.name,
+                ret.issued.issue_id,
+                "",
+            )
+        )
+
+    merged_rows = []
+    for ret in accepted:
+        result = ReturnResult(
+            ret.copy.name,
+            ret.copy.sha256,
+            ret.issued.lead,
+            ret.issued.issue_id,
+            ret.issued.issued,
+            lines=tuple(ret.lines),
+        )
+        results[ret.copy.sha256 + ret.copy.name] = result
+        for line in ret.lines:
+            if line.outcome != ALREADY:
+                changes.append(
+                    (
+                        when,
+                        ret.copy.name,
+                        ret.copy.sha256,
+                        ret.issued.lead,
+                        line.ref,
+                        line.field,
+                        line.old,
+                        line.new,
+                        line.outcome,
+                        line.note,
+                    )
+                )
+        merged_rows.append(
+            (
+                when,
+                ret.copy.name,
+                ret.copy.sha256,
+                ret.issued.issue_id,
+                ret.issued.lead,
+                result.count(APPLIED) + result.count(ADDED),
+                result.count(CONFLICT),
+                result.count(PROPOSED),
+                result.count(REJECTED),
+                result.count(IGNORED),
+            )
+        )
+
+    return ChangeSet(
+        when=when,
+        writes=tuple(writes),
+        updates_rows=tuple(updates_rows),
+        changes_rows=tuple(changes),
+        conflicts_rows=tuple(conflicts_rows),
+        proposals_rows=tuple(proposals_rows),
+        merged_rows=tuple(merged_rows),
+        results=tuple(sorted(results.values(), key=lambda r: (r.name, r.sha256))),
+    )
+
+
+def _check_identity(master: MasterState, ret: ReturnedCopy) -> tuple[IssuedCopy | None, str]:
+    """The issue a return belongs to, or why its identity cannot be trusted."""
+    shown = display_name(ret.name)
+    claimed = ret.claimed
+    identity = claimed.identity
+    if identity is None:
+        return (
+            None,
+            f"{shown}: {claimed.problem}; ask the lead to fill in the copy they were sent",
+        )
+    # what the copy claims is shown escaped: a line break in it cannot split the one line
+    plan_id, issue_id, lead = (
+        display_name(v) for v in (identity.plan_id, identity.issue_id, identity.lead)
+    )
+    if identity.plan_id != master.plan_id:
+        return None, (
+            f"{shown}: a copy of another plan (plan id {plan_id}, this master is "
+            f"{master.plan_id}); merge it into its own master"
+        )
+    issued = master.ledger.copies.get(identity.issue_id)
+    if issued is None:
+        return None, (
+            f"{shown}: issue {issue_id} was not issued from this master; was it issued "
+            "from another copy of the master? Merge it there, or issue a fresh copy"
+        )
+    key = master.ledger.key
+    if key is None or not verify(identity, claimed.signature, key):
+        return None, (
+            f"{shown}: its signature does not match (the copy's identity was altered); "
+            f"issue {issue_id} went to {issued.lead} - ask them to fill in the copy "
+            "they were sent"
+        )
+    if identity.lead != issued.lead:
+        return None, (
+            f"{shown}: claims lead {lead} but issue {issue_id} went to "
+            f"{issued.lead}; ask {issued.lead} to return their own copy"
+        )
+    if set(identity.refs) != set(issued.refs):
+        return None, (
+            f"{shown}: its items do not match what issue {issue_id} recorded; issue a fresh copy"
+        )
+    return issued, ""
+
+
+def _read_rows(
+    master: MasterState,
+    ret: _Return,
+    claims: dict[str, list[_StatusClaim]],
+    new_updates: dict[str, list[tuple[_Return, str]]],
+    proposals: list[tuple[_Return, ReturnedRow, str]],
+) -> None:
+    issue_id = ret.issued.issue_id
+    mine = set(ret.issued.refs)
+    lines = ret.lines
+    for ref in ret.copy.duplicate_refs[:STRAY_ROWS_SHOWN]:
+        note = "the ref is on more than one row; none was read - keep one row per item"
+        lines.append(ReceiptLine(_quote(ref), FIELD_RETURN, REJECTED, note=note))
+    if len(ret.copy.duplicate_refs) > STRAY_ROWS_SHOWN:
+        more = len(ret.copy.duplicate_refs) - STRAY_ROWS_SHOWN
+        note = f"{more:,} more refs are on more than one row; none of them was read"
+        lines.append(ReceiptLine("", FIELD_RETURN, REJECTED, note=note))
+    no_ref = ret.copy.rows_without_ref
+    if len(no_ref) > STRAY_ROWS_SHOWN:
+        note = (
+            f"{len(no_ref):,} rows have an update but no ref (the first at row {no_ref[0]}); "
+            "type updates on your items' rows"
+        )
+        lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
+    else:
+        for excel_row in no_ref:
+            note = f"row {excel_row} has an update but no ref; type it on your item's row"
+            lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
+    returned = {row.ref: row for row in ret.copy.rows}
+    stray = [
+        ref
+        for ref in sorted(set(returned) - mine)
+        if any(v.strip() for v in (returned[ref].new_update, returned[ref].proposed_timescale,
+                                   returned[ref].status))
+    ]  # fmt: skip
+    if len(stray) > STRAY_ROWS_SHOWN:
+        shown = ", ".join(_quote(r) for r in stray[:STRAY_ROWS_SHOWN])
+        note = (
+            f"{len(stray):,} rows: not one of the items in your copy (the first: {shown}); none "
+            "was read - type only on your own items' rows"
+        )
+        lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
+    else:
+        for ref in stray:
+            note = "not one of the items in your copy; ask the owner to change other items"
+            lines.append(ReceiptLine(_quote(ref), FIELD_RETURN, IGNORED, note=note))
+    for ref in ret.issued.refs:
+        row = returned.get(ref)
+        if row is None:
+            continue  # a lead may delete rows they have nothing to say about
+        current = master.rows.get(ref)
+        if current is None:
+            if row.new_update.strip() or row.proposed_timescale.strip():
+                lines.append(
+                    ReceiptLine(
+                        ref,
+                        FIELD_RETURN,
+                        REJECTED,
+                        note="the item is no longer in the plan; the owner will be in touch",
+                    )
+                )
+            continue
+        issued = master.ledger.items[(issue_id, ref)]
+        edited = changed_locked_fields(issued.digest, row.locked)
+        if edited:
+            titles = ", ".join(_LOCKED_TITLES[k] for k in edited)
+            lines.append(
+                ReceiptLine(
+                    ref,
+                    titles,
+                    IGNORED,
+                    note="only Status, New update and Proposed time-scale are read; "
+                    "ask the owner for other changes",
+                )
+            )
+        for key in row.blank_formulas:
+            note = (
+                "the cell holds a formula with no value (was it typed starting with '='?); type "
+                "it as plain text and send the copy again"
+            )
+            ret.lines.append(ReceiptLine(ref, _EDITABLE_TITLES[key], REJECTED, note=note))
+        _read_status(master, ret, row, issued.status, claims)
+        text = _clean(row.new_update)
+        if text:
+            if (issue_id, ref, text) in master.merged_updates:
+                lines.append(ReceiptLine(ref, FIELD_UPDATE, ALREADY, new=text))
+            else:
+                new_updates[ref].append((ret, text))
+        proposed = " ".join(row.proposed_timescale.split())
+        if proposed:
+            _read_proposal(master, ret, row, proposed, proposals)
+
+
+def _read_status(
+    master: MasterState,
+    ret: _Return,
+    row: ReturnedRow,
+    issued_status: str,
+    claims: dict[str, list[_StatusClaim]],
+) -> None:
+    value = normalise_status(row.status)
+    if value is None:
+        ret.lines.append(
+            ReceiptLine(
+                row.ref,
+                FIELD_STATUS,
+                REJECTED,
+                new=_quote(row.status),
+                note=f"{_quote(row.status)!r} is not a RAG status; use {', '.join(RAG_CODES)}",
+            )
+        )
+        return
+    base = _status(issued_status)
+    if not value or value == base:
+        return  # blank is no answer; unchanged is nothing to do
+    earlier = master.applied_status.get((ret.issued.issue_id, row.ref))
+    master_value = _status(master.rows[row.ref].texts["status"])
+    if earlier is not None and _status(earlier) == master_value:
+        base = master_value  # this copy's own earlier return set it; the lead may revise it
+    claims[row.ref].append(_StatusClaim(ret, row.ref, value, base))
+
+
+def _settle_status(
+    master: MasterState,
+    ref: str,
+    claims: list[_StatusClaim],
+    status_after: dict[str, str],
+    conflicts_rows: list[tuple[object, ...]],
+    when: dt.datetime,
+) -> list[CellWrite]:
+    row = master.rows[ref]
+    current = _status(row.texts["status"])
+    pending: list[_StatusClaim] = []
+    for claim in claims:
+        if claim.value == current:
+            claim.ret.lines.append(ReceiptLine(ref, FIELD_STATUS, ALREADY, new=claim.value))
+        elif current != claim.base:
+            note = (
+                f"issued as {claim.base or 'blank'}, since changed in the master to "
+                f"{current or 'blank'}; the master keeps {current or 'blank'}"
+            )
+            _conflict(master, claim, current, note, conflicts_rows, when)
+        else:
+            pending.append(claim)
+    values = {c.value for c in pending}
+    if len(values) > 1:
+        others = ", ".join(f"{c.ret.issued.lead} {c.value}" for c in pending)
+        for claim in pending:
+            note = f"the item's leads returned different statuses ({others}); the master keeps "
+            note += current or "blank"
+            _conflict(master, claim, current, note, conflicts_rows, when)
+        return []
+    if not pending:
+        return []
+    value = pending[0].value
+    for claim in pending:
+        claim.ret.lines.append(
+            ReceiptLine(ref, FIELD_STATUS, APPLIED, old=row.texts["status"], new=value)
+        )
+    status_after[ref] = value
+    return [
+        CellWrite(ref, "status", row.excel_row, row.columns["status"], row.texts["status"], value)
+    ]
+
+
+def _conflict(
+    master: MasterState,
+    claim: _StatusClaim,
+    current: str,
+    note: str,
+    conflicts_rows: list[tuple[object, ...]],
+    when: dt.datetime,
+) -> None:
+    ret = claim.ret
+    ret.lines.append(
+        ReceiptLine(claim.ref, FIELD_STATUS, CONFLICT, old=current, new=claim.value, note=note)
+    )
+    key = (ret.issued.issue_id, claim.ref, FIELD_STATUS, claim.value)
+    if key not in master.ledger.conflicts:
+        conflicts_rows.append(
+            (
+                when,
+                claim.ref,
+                FIELD_STATUS,
+                ret.issued.lead,
+                claim.base,
+                current,
+                claim.value,
+                note,
+                ret.copy.name,
+                ret.issued.issue_id,
+                "",
+            )
+        )
+
+
+def _add_updates(
+    master: MasterState,
+    ref: str,
+    entries: list[tuple[_Return, str]],
+    status: str,
+    updates_rows: list[tuple[object, ...]],
+    when: dt.datetime,
+) -> CellWrite | None:
+    """Put the new entries at the top of the item's Update cell (newest first, as the document
+    does) and in the Updates log; an entry that would overflow the cell is rejected, not cut."""
+    row = master.rows[ref]
+    old = row.texts["updates"]
+    text = old
+    added = False
+    for ret, words in entries:
+        display = f"{new_entry_label(when.date(), ret.issued.lead)}: {words}"
+        candidate = display + (UPDATE_SEPARATOR + text if text else "")
+        if excel_length(candidate) > CELL_LIMIT:
+            ret.lines.append(
+                ReceiptLine(
+                    ref,
+                    FIELD_UPDATE,
+                    REJECTED,
+                    new=_quote(words),
+                    note=f"the item's Update cell would pass Excel's {CELL_LIMIT:,}-character "
+                    "limit; shorten the update, or the owner archives older updates",
+                )
+            )
+            continue
+        text, added = candidate, True
+        ret.lines.append(ReceiptLine(ref, FIELD_UPDATE, ADDED, new=display))
+        source = update_source(ret.copy.name, ret.issued.issue_id)
+        updates_rows.append((ref, when.date(), ret.issued.lead, status, display, source))
+    if not added:
+        return None
+    return CellWrite(ref, "updates", row.excel_row, row.columns["updates"], old, text)
+
+
+def _read_proposal(
+    master: MasterState,
+    ret: _Return,
+    row: ReturnedRow,
+    proposed: str,
+    proposals: list[tuple[_Return, ReturnedRow, str]],
+) -> None:
+    current = master.rows[row.ref].texts["timescale"]
+    if due_date(proposed) is None:
+        shown = _quote(proposed)
+        note = f"{shown!r} names no month and year; write it like Jun-24 or June 2024"
+        ret.lines.append(ReceiptLine(row.ref, FIELD_PROPOSED, REJECTED, new=shown, note=note))
+    elif " ".join(current.split()).casefold() == proposed.casefold():
+        ret.lines.append(ReceiptLine(row.ref, FIELD_PROPOSED, ALREADY, new=proposed))
+    elif (ret.issued.issue_id, row.ref, proposed) in master.ledger.proposals:
+        ret.lines.append(
+            ReceiptLine(row.ref, FIELD_PROPOSED, ALREADY, new=proposed, note="already proposed")
+        )
+    else:
+        note = "recorded for the plan owner to accept"
+        ret.lines.append(
+            ReceiptLine(row.ref, FIELD_PROPOSED, PROPOSED, old=current, new=proposed, note=note)
+        )
+        proposals.append((ret, row, proposed))
+
+
+def _status(text: str) -> str:
+    """A status for comparison: its code when it is one, else the text as typed."""
+    value = normalise_status(text)
+    return value if value is not None else text.strip()
+
+
+def _clean(text: str) -> str:
+    """A lead's update as it will be stored: ends trimmed, line ends made Excel's, and without
+    characters a workbook cannot hold (the receipt then shows exactly what was stored)."""
+    return cell_safe(text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _quote(text: str) -> str:
+    """A lead's value as quoted back in a note, receipt or log row: one line, and cut short if
+    long (the whole value stays in their return)."""
+    text = " ".join(cell_safe(text).split())
+    return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"

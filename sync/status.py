@@ -1,0 +1,262 @@
+"""The owner's desk view of an update cycle: who was sent a copy, who has answered, who is late.
+
+`desk_status` is the pure core: it takes the plan and the ledger as read from the master and says,
+per lead, which copy they hold, whether it has come back, and which of their items are open or
+overdue. `read_desk` is the thin shell that reads the master once; `status_table` and
+`summary_line` lay the result out for a person. Nothing here writes to the master.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sync.ledger import LEDGER_SHEETS, IssuedCopy, Ledger, ledger_from_sheets
+from workbook.master.read import plan_from_sheets, read_snapshot
+from workbook.plan.model import Item, Plan
+from workbook.plan.status import COMPLETE, normalise_status
+
+OUTSTANDING = "outstanding"
+RETURNED = "returned"
+NOT_ISSUED = "not issued"
+STATES = (OUTSTANDING, RETURNED, NOT_ISSUED)
+
+
+@dataclass(frozen=True)
+class OverdueItem:
+    """One of a lead's items past its due date and not complete."""
+
+    ref: str
+    due: dt.date
+    status: str  # the RAG code, the typed text when it is not one, "" when blank
+
+
+@dataclass(frozen=True)
+class LeadStatus:
+    """Where one lead stands in the cycle."""
+
+    lead: str
+    name: str
+    email: str
+    issued: dt.datetime | None  # when their latest copy was issued
+    issue_id: str  # their latest copy's; "" when they were never issued one
+    returned: dt.datetime | None  # the latest merged return of that latest copy
+    last_returned: dt.datetime | None  # the latest merged return of any of their copies
+    outstanding: bool  # issued a copy whose return has not been merged
+    items: int
+    open_items: int  # not BLUE
+    overdue: tuple[OverdueItem, ...]
+
+    @property
+    def state(self) -> str:
+        if not self.issue_id:
+            return NOT_ISSUED
+        return OUTSTANDING if self.outstanding else RETURNED
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "lead": self.lead,
+            "name": self.name,
+            "email": self.email,
+            "state": self.state,
+            "issued": _iso(self.issued),
+            "issue_id": self.issue_id,
+            "returned": _iso(self.returned),
+            "last_returned": _iso(self.last_returned),
+            "outstanding": self.outstanding,
+            "items": self.items,
+            "open_items": self.open_items,
+            "overdue": [
+                {"ref": o.ref, "due": o.due.isoformat(), "status": o.status} for o in self.overdue
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A master read for the desk view: the plan, its ledger, and each lead's status."""
+
+    master: Path
+    as_of: dt.date
+    plan: Plan
+    ledger: Ledger
+    leads: tuple[LeadStatus, ...]
+
+    @property
+    def overdue_refs(self) -> tuple[str, ...]:
+        return overdue_refs(self.plan, self.as_of)
+
+    def to_dict(self) -> dict[str, object]:
+        counts = state_counts(self.leads)
+        return {
+            "master": str(self.master),
+            "title": self.plan.title,
+            "as_of": self.as_of.isoformat(),
+            "summary": {
+                "leads": len(self.leads),
+                **{state.replace(" ", "_"): counts[state] for state in STATES},
+                "overdue_items": len(self.overdue_refs),
+            },
+            "leads": [s.to_dict() for s in self.leads],
+        }
+
+
+# --- Pure core ---------------------------------------------------------------------------------
+
+
+def is_open(item: Item) -> bool:
+    """Not complete. A status nobody can read counts as open: it was not marked BLUE."""
+    return normalise_status(item.status) != COMPLETE
+
+
+def is_overdue(item: Item, as_of: dt.date) -> bool:
+    """Due before `as_of` and not complete (the board pack's rule, so the two agree)."""
+    return item.due is not None and item.due < as_of and is_open(item)
+
+
+def status_shown(status: str) -> str:
+    """The RAG code a status means, or the typed text when it means none."""
+    code = normalise_status(status)
+    return " ".join(status.split()) if code is None else code
+
+
+def overdue_refs(plan: Plan, as_of: dt.date) -> tuple[str, ...]:
+    """Every overdue item of the plan, in plan order (an item shared by leads counts once)."""
+    return tuple(it.ref for it in plan.items if is_overdue(it, as_of))
+
+
+def latest_copies(ledger: Ledger) -> dict[str, IssuedCopy]:
+    """Each lead's latest issued copy. A copy with no readable issue time ranks below any dated
+    one; between equals the later ledger row wins, since copies are recorded as issued."""
+    latest: dict[str, tuple[tuple[dt.datetime, int], IssuedCopy]] = {}
+    for n, copy in enumerate(ledger.copies.values()):
+        rank = (copy.issued or dt.datetime.min, n)
+        if copy.lead and (copy.lead not in latest or rank >= latest[copy.lead][0]):
+            latest[copy.lead] = (rank, copy)
+    return {lead: copy for lead, (_, copy) in latest.items()}
+
+
+def desk_status(plan: Plan, ledger: Ledger, as_of: dt.date) -> list[LeadStatus]:
+    """Per lead who has items or was ever issued a copy: outstanding first, then the rest; each
+    group in the Leads sheet's order, then leads it does not list as met in items and ledger."""
+    latest = latest_copies(ledger)
+    merged_by_issue: dict[str, list[dt.datetime | None]] = {}
+    merged_by_lead: dict[str, list[dt.datetime]] = {}
+    for ret in ledger.merged.values():
+        merged_by_issue.setdefault(ret.issue_id, []).append(ret.merged)
+        lead = ledger.copies[ret.issue_id].lead if ret.issue_id in ledger.copies else ret.lead
+        if ret.merged is not None:
+            merged_by_lead.setdefault(lead, []).append(ret.merged)
+
+    register = {lead.code: lead for lead in plan.leads}
+    with_items = [code for it in plan.items for code in it.lead_codes]
+    known = set(with_items) | set(latest)
+    order = [code for code in register if code in known]
+    order += [code for code in dict.fromkeys([*with_items, *latest]) if code not in order]
+
+    out = []
+    for code in order:
+        items = [it for it in plan.items if code in it.lead_codes]
+        copy = latest.get(code)
+        answers = merged_by_issue.get(copy.issue_id, []) if copy else []
+        dated = [d for d in answers if d is not None]
+        previous = merged_by_lead.get(code, [])
+        lead = register.get(code)
+        out.append(
+            LeadStatus(
+                lead=code,
+                name=lead.name if lead else "",
+                email=lead.email if lead else "",
+                issued=copy.issued if copy else None,
+                issue_id=copy.issue_id if copy else "",
+                returned=max(dated) if dated else None,
+                last_returned=max(previous) if previous else None,
+                # a return recorded without a readable time still answered the copy
+                outstanding=copy is not None and not answers,
+                items=len(items),
+                open_items=sum(1 for it in items if is_open(it)),
+                overdue=tuple(
+                    OverdueItem(it.ref, it.due, status_shown(it.status))
+                    for it in items
+                    if it.due is not None and is_overdue(it, as_of)
+                ),
+            )
+        )
+    out.sort(key=lambda s: not s.outstanding)  # stable: register order within each group
+    return out
+
+
+def state_counts(leads: Sequence[LeadStatus]) -> dict[str, int]:
+    return {state: sum(1 for s in leads if s.state == state) for state in STATES}
+
+
+def long_date(d: dt.date) -> str:
+    """31 May 2023: how the summary names the as-of date."""
+    return f"{d.day} {d:%B %Y}"
+
+
+def short_date(d: dt.date | None) -> str:
+    return f"{d:%d %b %Y}" if d else ""
+
+
+def summary_line(leads: Sequence[LeadStatus], overdue: int, as_of: dt.date) -> str:
+    """e.g. "13 leads: 4 outstanding, 8 returned, 1 not issued; 5 items overdue as of 31 May 2023"
+    (`overdue` counts items once, however many leads share them)."""
+    counts = state_counts(leads)
+    states = ", ".join(f"{counts[s]} {s}" for s in STATES if counts[s]) or "nothing issued"
+    return (
+        f"{_count(len(leads), 'lead')}: {states}; "
+        f"{_count(overdue, 'item')} overdue as of {long_date(as_of)}"
+    )
+
+
+def status_table(leads: Sequence[LeadStatus]) -> list[str]:
+    """The desk view as aligned text lines, a header first."""
+    head = ("LEAD", "NAME", "ISSUED", "RETURNED", "STATE", "OPEN", "OVERDUE")
+    rows = [head]
+    for s in leads:
+        if s.returned is not None:
+            returned = short_date(s.returned)
+        elif s.outstanding and s.last_returned is not None:
+            # they did answer an earlier copy; say so, or the owner may think they never reply
+            returned = f"(earlier copy {short_date(s.last_returned)})"
+        elif s.state == RETURNED:
+            returned = "(date unknown)"
+        else:
+            returned = "-"
+        issued = short_date(s.issued) if s.issued else ("(date unknown)" if s.issue_id else "-")
+        overdue = str(len(s.overdue))
+        if s.overdue:
+            overdue += ": " + ", ".join(o.ref for o in s.overdue)
+        rows.append((s.lead, s.name, issued, returned, s.state, str(s.open_items), overdue))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head) - 1)]
+    return [
+        "  ".join(v.ljust(w) for v, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+        for r in rows
+    ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+# --- Shell -------------------------------------------------------------------------------------
+
+
+def read_desk(master: Path, *, as_of: dt.date | None = None, rich: bool = False) -> Desk:
+    """Read the master once and work out every lead's status at `as_of` (else the Settings
+    sheet's As-of date, else today). `rich` keeps the findings' italics, for headlines."""
+    from validation.run import as_of_date
+
+    master = Path(master)
+    snapshot = read_snapshot(master, also=LEDGER_SHEETS, rich=rich)
+    plan = plan_from_sheets(snapshot.sheets)
+    ledger = ledger_from_sheets(snapshot.sheets)
+    when = as_of_date(snapshot.sheets, as_of)
+    return Desk(master, when, plan, ledger, tuple(desk_status(plan, ledger, when)))

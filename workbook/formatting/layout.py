@@ -1,0 +1,193 @@
+"""How the `Action Plan` sheet looks: fonts, fills, borders, alignment, and row heights.
+
+Excel does not grow a row to fit wrapped text that a program wrote, and never for merged cells, so
+the writers estimate each row's height here and set it explicitly; an underestimate hides text, so
+the estimate errs towards a little spare space.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbook.master.sheets import COLUMN_BY_KEY, DUE_COLUMN
+from workbook.plan.status import RagStatus
+
+FONT_NAME = "Arial"
+FONT_SIZE = 10
+
+HEADER_FILL_COLOUR = "1F3864"
+SECTION_FILL_COLOUR = "D9E1F2"
+
+BODY_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
+BOLD_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
+TITLE_FONT = Font(name=FONT_NAME, size=16, bold=True)
+SUBTITLE_FONT = Font(name=FONT_NAME, size=12, bold=True)
+HEADER_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color="FFFFFF")
+SECTION_FONT = Font(name=FONT_NAME, size=11, bold=True)
+
+HEADER_FILL = PatternFill(
+    fill_type="solid", start_color=HEADER_FILL_COLOUR, end_color=HEADER_FILL_COLOUR
+)
+SECTION_FILL = PatternFill(
+    fill_type="solid", start_color=SECTION_FILL_COLOUR, end_color=SECTION_FILL_COLOUR
+)
+
+_THIN = Side(style="thin", color="808080")
+THIN_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+WRAP_TOP_LEFT = Alignment(wrap_text=True, vertical="top", horizontal="left")
+TOP_LEFT = Alignment(vertical="top", horizontal="left")
+WRAP_TOP_CENTRE = Alignment(wrap_text=True, vertical="top", horizontal="center")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center", horizontal="center")
+SECTION_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
+CENTRE = Alignment(horizontal="center", vertical="center")
+
+
+def rag_font(status: RagStatus) -> Font:
+    """Bold text in the colour the RAG key draws on this status's fill."""
+    return Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color=status.font)
+
+
+def rag_fill(status: RagStatus) -> PatternFill:
+    return PatternFill(fill_type="solid", start_color=status.fill, end_color=status.fill)
+
+
+DATE_FORMAT = "dd-mmm-yy"
+TIMESTAMP_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def number_format_for(values: Iterable[object]) -> str | None:
+    """The format of a list-sheet column holding `values`: timestamps or dates as such, else
+    General (None)."""
+    values = list(values)
+    if any(isinstance(v, dt.datetime) for v in values):
+        return TIMESTAMP_FORMAT
+    if any(isinstance(v, dt.date) for v in values):
+        return DATE_FORMAT
+    return None
+
+
+# --- Row heights ----------------------------------------------------------------------------
+
+#: Height of one line of 10pt text, as Excel spaces it.
+LINE_HEIGHT = 12.75
+#: Room above and below the text so the last line is not clipped by the cell border.
+ROW_PADDING = 4.0
+#: Excel refuses taller rows.
+MAX_ROW_HEIGHT = 409.0
+#: Column widths count '0' digits of the default font (Arial 10, see use_body_font_as_default).
+#: Arial 10 prose runs about 1.2 characters per digit width in Excel and LibreOffice; 1.1 leaves
+#: room for text heavy in capitals and for print rendering, which runs a little wider than screen.
+CHARS_PER_WIDTH_UNIT = 1.1
+CELL_MARGIN_CHARS = 1
+
+
+def chars_per_line(width: float, *, bold: bool = False) -> int:
+    """How many characters of 10pt text fit on one line of a column this wide."""
+    chars = width * CHARS_PER_WIDTH_UNIT - CELL_MARGIN_CHARS
+    if bold:
+        chars /= 1.1
+    return max(1, math.floor(chars))
+
+
+def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
+    """Lines a wrapped cell needs: each explicit line wrapped word by word, as Excel does."""
+    if not text:
+        return 0
+    limit = chars_per_line(width, bold=bold)
+    return sum(_wrap_count(line, limit) for line in text.split("\n"))
+
+
+def _wrap_count(line: str, limit: int) -> int:
+    if len(line) <= limit:
+        return 1
+    lines, used = 1, 0
+    for size in map(len, line.split(" ")):
+        need = size if used == 0 else used + 1 + size
+        if need <= limit:
+            used = need
+            continue
+        if used:  # the word moves to a fresh line
+            lines += 1
+        # a word longer than a line is broken across as many lines as it takes
+        extra, used = divmod(size, limit)
+        if used == 0 and extra:
+            extra, used = extra - 1, limit
+        lines += extra
+    return lines
+
+
+def height_for_lines(lines: int) -> float:
+    """Row height in points for this many lines of 10pt text, within Excel's limit."""
+    return min(MAX_ROW_HEIGHT, max(1, lines) * LINE_HEIGHT + ROW_PADDING)
+
+
+def row_height(texts_by_column: dict[str, str], *, bold: bool = False) -> float:
+    """Height in points a plan row needs so every wrapped cell shows completely.
+
+    Keys are `PLAN_COLUMNS` keys ("finding", "actions", ...); widths come from there.
+    """
+    lines = max(
+        (
+            wrapped_lines(text, COLUMN_BY_KEY[key].width, bold=bold)
+            for key, text in texts_by_column.items()
+        ),
+        default=0,
+    )
+    return height_for_lines(lines)
+
+
+def use_body_font_as_default(wb: Workbook) -> None:
+    """Make Arial 10 the workbook's default font (the `Normal` style), before any cell is styled.
+
+    Column widths are measured in digits of the default font. Left at Calibri, a machine without
+    Calibri or a metric twin (LibreOffice on Linux falls back to DejaVu Sans) draws every column
+    much wider than Excel does; Arial has metric twins everywhere. Cells an owner adds later also
+    come out in the plan's font. openpyxl has no public call for this, hence its private lists.
+    """
+    wb._fonts = IndexedList([BODY_FONT])
+    wb._named_styles["Normal"].font = BODY_FONT
+
+
+# --- Plan sheet cells -----------------------------------------------------------------------
+
+
+def write_due_header(cell: Cell) -> None:
+    """The `Due` column's title, styled like the other column titles."""
+    cell.value = DUE_COLUMN.title
+    cell.font = HEADER_FONT
+    cell.fill = HEADER_FILL
+    cell.alignment = HEADER_ALIGNMENT
+    cell.border = THIN_BORDER
+
+
+def write_due_cell(cell: Cell, due: dt.date | None) -> None:
+    """An item's `Due` cell: the date its time-scale names, as a real date, or blank."""
+    cell.value = due
+    cell.number_format = DATE_FORMAT
+    cell.font = BODY_FONT
+    cell.alignment = WRAP_TOP_CENTRE
+    cell.border = THIN_BORDER
+
+
+def fit_to_page_width(ws: Worksheet) -> None:
+    """Landscape A4, as many pages down as needed but never a column cut onto a page of its own."""
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    # Excel's "Narrow" margins, in inches
+    ws.page_margins = PageMargins(
+        left=0.25, right=0.25, top=0.75, bottom=0.75, header=0.3, footer=0.3
+    )

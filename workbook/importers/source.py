@@ -1,0 +1,43 @@
+"""Import a plan document, whatever its kind: a text export or a Word .docx."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from pathlib import Path
+
+from workbook.errors import PlanImportError
+from workbook.plan.model import Plan
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+def new_plan_id() -> str:
+    """A fresh plan id; lead copies and returns carry it so a return can't land in another plan."""
+    return f"plan-{uuid.uuid4().hex[:12]}"
+
+
+def import_plan(path: Path, plan_id: str | None = None) -> Plan:
+    """The plan held in `path` (.txt export or .docx), with a plan id (a new one unless given)."""
+    if not path.exists():
+        raise PlanImportError(f"{path} does not exist; check the path and try again")
+    if path.is_dir():
+        raise PlanImportError(f"{path} is a folder; give the plan document's file")
+    suffix = path.suffix.lower()
+    if suffix == ".doc":
+        raise PlanImportError(
+            f"{path.name} is an old Word .doc file; open it in Word, Save As 'Word Document "
+            "(.docx)', and import that"
+        )
+    with path.open("rb") as f:
+        head = f.read(8)
+    if suffix == ".docx" or head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        from workbook.importers.docx import import_docx_file
+
+        plan = import_docx_file(path)
+    else:
+        from workbook.importers.text import import_text_file
+
+        plan = import_text_file(path)
+    return dataclasses.replace(plan, plan_id=plan_id or new_plan_id())

@@ -1,0 +1,96 @@
+"""The text export of a plan document: title lines, then a tab-separated table whose cells may hold
+HTML fragments, with page-break debris (dashed separator lines, split rows, repeated headings)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from workbook.errors import PlanImportError
+from workbook.importers.document import N_CELLS, RawDocument, RawRow, RawText, assemble_plan
+from workbook.importers.html import parse_cell
+from workbook.plan.model import Plan
+
+#: What a table separator line is made of; it needs at least one "-". A set test, not a regex:
+#: the obvious pattern backtracks quadratically on a long run of dashes ending in a letter.
+_SEPARATOR_CHARS = frozenset(" \t\r\n\f\v-=_|+")
+_HEADER_WORDS = ("action", "lead", "time", "update", "status")
+
+
+def decode(data: bytes, source: str) -> str:
+    """The text of an export: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
+    if not data.strip():
+        raise PlanImportError(f"{source} is empty; export the plan document again and retry")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                text = ""
+            if text and not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
+                return text
+    raise PlanImportError(
+        f"{source} is not readable text (unknown encoding or a binary file); "
+        "save the plan as 'Plain Text' with UTF-8 encoding, or give the .docx itself"
+    )
+
+
+def is_header(cells: list[str]) -> bool:
+    low = [c.strip().lower() for c in cells]
+    return len(low) >= N_CELLS and all(any(w in c for c in low[1:]) for w in _HEADER_WORDS)
+
+
+def read_text_document(text: str, source: str) -> RawDocument:
+    """Split an export into its title lines and table rows (no interpretation of the rows yet)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    header_at = next((i for i, line in enumerate(lines) if is_header(line.split("\t"))), None)
+    if header_at is None:
+        raise PlanImportError(
+            f"{source} does not look like an action plan: no table header with Action, Lead, "
+            "Time-scale, Update and Status columns was found; export the document's plan table "
+            "with its header row"
+        )
+    rows: list[RawRow | RawText] = []
+    stray_open = False  # the last non-blank line was text outside the table
+    for i in range(header_at + 1, len(lines)):
+        line, lineno = lines[i], i + 1
+        if not line.strip() or _is_separator(line):
+            continue
+        if "\t" not in line:
+            # Text outside the table: consecutive lines (blank lines between) form one block.
+            prev = rows[-1] if stray_open else None
+            if isinstance(prev, RawText):
+                rows[-1] = RawText(prev.line, f"{prev.text}\n{line.strip()}")
+            else:
+                rows.append(RawText(lineno, line.strip()))
+            stray_open = True
+            continue
+        stray_open = False
+        cells = line.split("\t")
+        if len(cells) > N_CELLS and any(c.strip() for c in cells[N_CELLS:]):
+            raise PlanImportError(
+                f"{source}, line {lineno}: the row has {len(cells)} columns but a plan has "
+                f"{N_CELLS}; a cell probably holds a tab character - replace it and import again"
+            )
+        rows.append(RawRow(lineno, tuple(parse_cell(c) for c in cells[:N_CELLS])))
+    return RawDocument(source=source, title_lines=tuple(lines[:header_at]), rows=tuple(rows))
+
+
+def import_text(text: str, source: str = "plan.txt") -> Plan:
+    """The plan held in a text export."""
+    return assemble_plan(read_text_document(text, source))
+
+
+def import_text_file(path: Path) -> Plan:
+    return import_text(decode(path.read_bytes(), path.name), path.name)
+
+
+def _is_separator(line: str) -> bool:
+    return "-" in line and set(line) <= _SEPARATOR_CHARS

@@ -1,0 +1,197 @@
+"""How a lead's copy looks: their items laid out like the master, the document's columns locked,
+and three columns for them to fill in - Status (a dropdown of the RAG key), New update and Proposed
+time-scale. A plain .xlsx: no macros, nothing a lead must enable.
+
+This module knows the look only; what goes in a copy and the identity it carries are decided by
+`sync.copies`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.rich_text import CellRichText
+from openpyxl.styles import PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbook.formatting import layout
+from workbook.formatting.layout import fit_to_page_width
+from workbook.master.sheets import COLUMN_BY_KEY, SHEET_PLAN, Column
+from workbook.master.write import (
+    finding_value,
+    item_texts,
+    sections_with_items,
+    write_rag_key,
+    write_section_row,
+)
+from workbook.plan.model import Plan
+from workbook.xlsx.cells import set_text
+from workbook.xlsx.files import save_atomically
+
+NEW_UPDATE_TITLE = "New update"
+PROPOSED_TIMESCALE_TITLE = "Proposed time-scale"
+
+#: The copy's columns: the master's (narrower, to fit a page with the three to fill in), then the
+#: lead's own. Keys name the plan field, or the lead's column.
+COPY_COLUMNS: tuple[Column, ...] = (
+    Column("ref", COLUMN_BY_KEY["ref"].title, 9),
+    Column("finding", COLUMN_BY_KEY["finding"].title, 40),
+    Column("actions", COLUMN_BY_KEY["actions"].title, 52),
+    Column("lead", COLUMN_BY_KEY["lead"].title, 11),
+    Column("timescale", COLUMN_BY_KEY["timescale"].title, 11),
+    Column("updates", COLUMN_BY_KEY["updates"].title, 46),
+    Column("status", COLUMN_BY_KEY["status"].title, 11),
+    Column("new_update", NEW_UPDATE_TITLE, 50),
+    Column("proposed_timescale", PROPOSED_TIMESCALE_TITLE, 13),
+)
+#: The columns a lead types in; everything else is locked.
+EDITABLE_KEYS = ("status", "new_update", "proposed_timescale")
+
+#: A pale yellow: where to type, as forms mark fields to fill in. The Status colours draw over it.
+INPUT_FILL = PatternFill(fill_type="solid", start_color="FFF2CC", end_color="FFF2CC")
+_UNLOCKED = Protection(locked=False)
+
+
+@dataclass(frozen=True)
+class CopyText:
+    """The words at the top of a copy."""
+
+    heading: str  # e.g. "Copy for GT - issued 26 November 2026"
+    instructions: tuple[str, ...]  # shown one per line, under the heading
+    footer: str  # e.g. "GT - issued 26 Nov 2026"
+
+
+def write_lead_copy(
+    path: Path,
+    plan: Plan,
+    text: CopyText,
+    *,
+    identity_sheet: str,
+    identity_rows: Sequence[tuple[str, str]],
+) -> None:
+    """Write `plan` (already only the lead's items) as a lead's copy at `path`, atomically, with
+    `identity_rows` in a veryHidden sheet named `identity_sheet`."""
+    wb = Workbook()
+    layout.use_body_font_as_default(wb)
+    ws = wb.active
+    ws.title = SHEET_PLAN
+    _write_copy_sheet(ws, plan, text)
+    hidden = wb.create_sheet(identity_sheet)
+    for r, (name, value) in enumerate(identity_rows, 1):
+        set_text(hidden.cell(r, 1), name)
+        set_text(hidden.cell(r, 2), value)
+    hidden.protection.sheet = True
+    hidden.sheet_state = "veryHidden"
+    save_atomically(wb, Path(path))
+
+
+def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
+    for i, column in enumerate(COPY_COLUMNS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+    total_width = sum(c.width for c in COPY_COLUMNS)
+    row = _write_heading(ws, plan, text, total_width)
+    row = write_rag_key(ws, start=row + 1)
+    header_row = row + 2
+    _write_header(ws, header_row)
+    row = header_row
+    for section, items in sections_with_items(plan):
+        if section:
+            row += 1
+            write_section_row(ws, row, section, columns=len(COPY_COLUMNS), total_width=total_width)
+        for item in items:
+            row += 1
+            texts = item_texts(item)
+            values: dict[str, object] = {**texts, "finding": finding_value(item.finding)}
+            _write_item_row(ws, row, values, texts)
+    _protect(ws)
+    # imported here: rag_format builds on the master writer, which this module also uses
+    from workbook.formatting.rag import apply_status_formatting
+
+    status_col = _column_index("status")
+    apply_status_formatting(ws, header_row=header_row, status_col=status_col, last_row=row)
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    fit_to_page_width(ws)
+    ws.oddFooter.left.text = text.footer.replace("&", "&&")
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+def _write_heading(ws: Worksheet, plan: Plan, text: CopyText, total_width: float) -> int:
+    """Title, heading and instructions, each across the whole width; return the last row."""
+    lines = [
+        (plan.title, layout.TITLE_FONT),
+        (text.heading, layout.SUBTITLE_FONT),
+        *((line, layout.BODY_FONT) for line in text.instructions),
+    ]
+    last = len(COPY_COLUMNS)
+    for row, (line, font) in enumerate(lines, 1):
+        cell = ws.cell(row, 1)
+        set_text(cell, line)
+        cell.font = font
+        cell.alignment = layout.WRAP_TOP_LEFT
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+        wrapped = layout.wrapped_lines(line, total_width * 10 / max(font.size or 10, 10))
+        scale = (font.size or 10) / layout.FONT_SIZE
+        ws.row_dimensions[row].height = layout.height_for_lines(wrapped) * scale
+    return len(lines)
+
+
+def _write_header(ws: Worksheet, row: int) -> None:
+    for i, column in enumerate(COPY_COLUMNS, 1):
+        cell = ws.cell(row, i, column.title)
+        cell.font = layout.HEADER_FONT
+        cell.fill = layout.HEADER_FILL
+        cell.alignment = layout.HEADER_ALIGNMENT
+        cell.border = layout.THIN_BORDER
+    titles = {c.key: c.title for c in COPY_COLUMNS}
+    ws.row_dimensions[row].height = _row_height(titles, bold=True)
+
+
+def _write_item_row(ws: Worksheet, row: int, values: dict[str, object], texts: dict[str, str]):
+    for i, column in enumerate(COPY_COLUMNS, 1):
+        cell = ws.cell(row, i)
+        value = values.get(column.key, "")
+        if isinstance(value, CellRichText):
+            cell.value = value
+        else:
+            set_text(cell, str(value or ""))
+        cell.font = layout.BODY_FONT
+        centred = column.key in ("ref", "status", "lead", "timescale", "proposed_timescale")
+        cell.alignment = layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP
+        cell.border = layout.THIN_BORDER
+        if column.key in EDITABLE_KEYS:
+            cell.protection = _UNLOCKED
+            cell.fill = INPUT_FILL
+    # room for a few lines of new update as well as what is there already
+    ws.row_dimensions[row].height = max(_row_height(texts), layout.height_for_lines(4))
+
+
+def _row_height(texts: dict[str, str], *, bold: bool = False) -> float:
+    widths = {c.key: c.width for c in COPY_COLUMNS}
+    lines = max(
+        (layout.wrapped_lines(t, widths[k], bold=bold) for k, t in texts.items() if k in widths),
+        default=0,
+    )
+    return layout.height_for_lines(lines)
+
+
+def _protect(ws: Worksheet) -> None:
+    """Lock the document's columns. No password: protection here prevents accidents, and the
+    merge reads only the three editable columns whatever a lead does. Resizing, filtering and
+    inserting rows or columns stay allowed; the merge finds rows by ref and columns by title."""
+    p = ws.protection
+    p.sheet = True
+    p.formatColumns = False
+    p.formatRows = False
+    p.insertRows = False
+    p.insertColumns = False
+    p.sort = False
+    p.autoFilter = False
+
+
+def _column_index(key: str) -> int:
+    return next(i for i, c in enumerate(COPY_COLUMNS, 1) if c.key == key)

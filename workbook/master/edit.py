@@ -1,0 +1,221 @@
+"""Change-only edits of a master workbook on disk: the one write path of the master.
+
+The master is the owner's record of a statutory plan, and they work on it in Excel: loading and
+re-saving it whole (openpyxl) is slow for a big plan and drops what openpyxl does not understand
+(rules Excel keeps in extLst, images, slicers). `MasterEdit` rewrites only the parts it touches,
+through `workbook.xlsx.patch`, and every other part of the file stays byte for byte as it was.
+
+Every command that changes the master (merge, watch, issue, board, rag, validate --write) does it
+the same way: `editing_master` takes the writer lock (one writer at a time), refuses a master open
+in Excel or LibreOffice, and reads one snapshot; the command makes its edits; `commit` backs up
+the master as read, checks that the file has not changed on disk since, and replaces it
+atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
+
+from workbook import clock
+from workbook.errors import MasterError
+from workbook.formatting import layout
+from workbook.formatting.layout import number_format_for
+from workbook.master.read import MasterSnapshot, read_snapshot
+from workbook.master.sheets import SHEET_PLAN
+from workbook.xlsx.files import (
+    check_not_open,
+    free_path,
+    remove_orphans,
+    write_atomically,
+    writer_lock,
+)
+from workbook.xlsx.patch import CellStyle, XlsxPatch
+from workbook.xlsx.read import column_positions, place_in_columns, sheet_name
+from workbook.xlsx.read import sheet as sheet_grid
+
+BACKUP_FOLDER = "backups"
+
+_TEXT = CellStyle(vertical="top", horizontal="left")
+_WRAPPED = CellStyle(wrap=True, vertical="top", horizontal="left")
+_DATE = CellStyle(number_format=layout.DATE_FORMAT, vertical="top", horizontal="left")
+_TIMESTAMP = CellStyle(number_format=layout.TIMESTAMP_FORMAT, vertical="top", horizontal="left")
+#: Width of a list-sheet column added by an edit, by how long its title is.
+_MIN_WIDTH, _MAX_WIDTH = 10.0, 60.0
+
+
+class MasterEdit:
+    """Edits to one snapshot of the master, applied to the file by `commit`."""
+
+    def __init__(self, snapshot: MasterSnapshot) -> None:
+        self.snapshot = snapshot
+        self._patch = XlsxPatch(snapshot.data)
+        self._touched = False
+        self._plan_sheet = sheet_name(self._patch.sheet_names, SHEET_PLAN) or SHEET_PLAN
+
+    @property
+    def touched(self) -> bool:
+        return self._touched
+
+    def set_plan_text(self, row: int, column: int, text: str, *, key: str | None = None) -> None:
+        """Write `text` into the `Action Plan` cell at Excel row `row`, 0-based `column`, keeping
+        its look. With `key` (the plan column it is, e.g. "updates") the row grows when the new
+        text needs more room; it never shrinks, since another cell of the row may need the room
+        (and only the changed cell's text has to be measured)."""
+        self._patch.set_cell(self._plan_sheet, row, column + 1, text)
+        if key is not None:
+            needed = layout.row_height({key: text})
+            current = self._patch.row_height(self._plan_sheet, row)
+            if current is None or needed > current:
+                self._patch.set_row_height(self._plan_sheet, row, needed)
+        self._touched = True
+
+    def append(
+        self,
+        sheet: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[object]],
+        *,
+        state: str = "visible",
+        widths: Sequence[float] | None = None,
+        wrap: str | None = None,
+    ) -> None:
+        """Add `rows` (values in `columns` order) under the list sheet `sheet`, matching its
+        columns by title so an owner's reordering does not matter; the sheet is created (with
+        `state`, e.g. "veryHidden", and `widths`) when missing, and a missing column gets its
+        title added. The `wrap` column's text wraps, and each row is made tall enough for it."""
+        if not rows:
+            return
+        self._touched = True
+        existing = sheet_name(self._patch.sheet_names, sheet)
+        wrap_at = columns.index(wrap) if wrap is not None else None
+        styles = [
+            _WRAPPED if i == wrap_at else _style_for([r[i] for r in rows])
+            for i in range(len(columns))
+        ]
+        heights = None
+        if wrap_at is not None:
+            width = widths[wrap_at] if widths else _width(columns[wrap_at])
+            heights = [_height(r[wrap_at], width) for r in rows]
+        if existing is None:
+            self._patch.add_sheet(
+                sheet,
+                [list(columns)],
+                state=state,
+                widths=widths or [_width(c) for c in columns],
+            )
+            existing = sheet
+            header = list(columns)
+        else:
+            grid = sheet_grid(self.snapshot.sheets, existing) or [[]]
+            header = ["" if v is None else str(v) for v in grid[0]]
+        positions = column_positions(header, columns)
+        for title, pos in zip(columns, positions, strict=True):
+            if pos >= len(header):
+                self._patch.set_cell(existing, 1, pos + 1, title, style=CellStyle(bold=True))
+        placed = [place_in_columns(row, positions) for row in rows]
+        placed_styles = place_in_columns(styles, positions)
+        self._patch.append_rows(existing, placed, styles=placed_styles, heights=heights)
+
+    def commit(self, *, when: dt.datetime | None = None) -> Path | None:
+        """Back up the master as read, then replace it with the edited workbook in one step.
+
+        Refuses, writing nothing, when Excel or LibreOffice has the master open, or when the file
+        changed on disk since it was read. Returns the backup's path (None if nothing changed).
+        """
+        if not self._touched:
+            return None
+        path = self.snapshot.path
+        check_not_open(path)
+        data = self._patch.to_bytes()  # everything that can fail is done before the file is touched
+        self._check_unchanged()
+        backup = backup_path(path, when or clock.now())
+        try:
+            backup.parent.mkdir(exist_ok=True)
+            write_atomically(backup, lambda fh: fh.write(self.snapshot.data))
+        except OSError as e:
+            raise MasterError(
+                f"cannot write the backup {backup} ({_reason(e)}); nothing was written - check "
+                f"the '{backup.parent.name}' folder beside the master"
+            ) from e
+        try:
+            # checked again at the last moment, once the new file is on disk: a save landing
+            # while the backup and the new master were written must not be lost
+            write_atomically(path, lambda fh: fh.write(data), before_replace=self._check_unchanged)
+        except OSError as e:
+            raise MasterError(
+                f"cannot write {path} ({_reason(e)}); it is unchanged - close it in Excel, check "
+                "you may change it and that the disk has room, then run again"
+            ) from e
+        return backup
+
+    def _check_unchanged(self) -> None:
+        path = self.snapshot.path
+        try:
+            current = path.read_bytes()
+        except OSError as e:
+            raise MasterError(f"cannot read {path} ({_reason(e)}); nothing was written") from e
+        if hashlib.sha256(current).hexdigest() != self.snapshot.sha256:
+            raise MasterError(
+                f"{path} changed on disk while this ran (saved by someone else?); nothing was "
+                "written - run again"
+            )
+
+
+def _reason(e: OSError) -> str:
+    """What went wrong, in the OS's words, without the temp file's name (gone already)."""
+    return e.strerror or type(e).__name__
+
+
+@contextlib.contextmanager
+def editing_master(
+    master: Path,
+    *,
+    also: Collection[str] = (),
+    rich: bool = False,
+    open_advice: str | None = None,
+) -> Iterator[MasterEdit]:
+    """Hold the master for one writer, refuse it while Excel or LibreOffice has it open, and
+    give an edit of one snapshot of it (its plan sheets and the `also` sheets). The caller makes
+    its changes and calls `commit`; nothing is written otherwise."""
+    master = Path(master)
+    with writer_lock(master, on_locked=lambda: _remove_orphans(master)):
+        if open_advice is None:
+            check_not_open(master)
+        else:
+            check_not_open(master, advice=open_advice)
+        yield MasterEdit(read_snapshot(master, also=also, rich=rich))
+
+
+def _remove_orphans(master: Path) -> None:
+    """Temp files a killed writer left (`.master.xlsx.1a2b3c4d.tmp`, and in backups/): with the
+    lock held nobody else is writing them, so they are debris."""
+    remove_orphans(master.parent, prefix=f".{master.name}.")
+    remove_orphans(master.parent / BACKUP_FOLDER)
+
+
+def backup_path(master: Path, when: dt.datetime) -> Path:
+    """Where the copy of the master taken before an edit goes: `backups/` beside it, named by
+    time so backups sort in order; never overwrites an earlier one."""
+    folder = master.parent / BACKUP_FOLDER
+    return free_path(folder / f"{master.stem} {when:%Y-%m-%d %H%M%S}{master.suffix}")
+
+
+def _style_for(values: Sequence[object]) -> CellStyle:
+    fmt = number_format_for(values)
+    return {layout.TIMESTAMP_FORMAT: _TIMESTAMP, layout.DATE_FORMAT: _DATE}.get(fmt or "", _TEXT)
+
+
+def _height(value: object, width: float) -> float | None:
+    """A list-sheet row's height for its wrapped text; None (the default) for one line."""
+    if not isinstance(value, str) or not value:
+        return None
+    lines = layout.wrapped_lines(value, width)
+    return layout.height_for_lines(lines) if lines > 1 else None
+
+
+def _width(title: str) -> float:
+    return min(_MAX_WIDTH, max(_MIN_WIDTH, len(title) + 4.0))

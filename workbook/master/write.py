@@ -1,0 +1,327 @@
+"""Write a plan as the master workbook: the `Action Plan` sheet laid out like the document, plus the
+`Leads`, `Updates`, `Changes` and `Settings` sheets. The file is replaced atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
+
+from workbook.formatting import layout
+from workbook.formatting.layout import fit_to_page_width, write_due_cell, write_due_header
+from workbook.formatting.rag import apply_rag_formatting, ensure_as_of_name
+from workbook.master.settings import PLAN_SETTINGS, SETTINGS_COLUMNS, settings_rows
+from workbook.master.sheets import (
+    CHANGES_COLUMNS,
+    CHANGES_WIDTHS,
+    HEADER_ROW_NAME,
+    LAST_COLUMN,
+    LEADS_COLUMNS,
+    LEADS_WIDTHS,
+    PLAN_COLUMNS,
+    RAG_KEY_LABEL,
+    SETTINGS_WIDTHS,
+    SHEET_CHANGES,
+    SHEET_COLUMNS,
+    SHEET_LEADS,
+    SHEET_PLAN,
+    SHEET_SETTINGS,
+    SHEET_UPDATES,
+    UPDATES_COLUMNS,
+    UPDATES_WIDTHS,
+)
+from workbook.plan.model import Item, Plan, Run
+from workbook.plan.status import RAG_KEY
+from workbook.xlsx.cells import excel_escape, set_text
+from workbook.xlsx.files import save_atomically
+
+
+def write_master(plan: Plan, path: Path, *, settings: dict[str, object] | None = None) -> None:
+    """Write `plan` as a master workbook at `path`, replacing any file there in one step.
+
+    `settings` adds rows to the `Settings` sheet or sets the value of "Returns folder", "As-of date"
+    or "Created"; the rows that hold the plan's own fields cannot be overridden.
+    """
+    settings = dict(settings or {})
+    clash = [key for key in settings if key in PLAN_SETTINGS]
+    if clash:
+        raise ValueError(f"settings {clash} are taken from the plan itself; set them on the Plan")
+    wb = build_master(plan, settings=settings)
+    save_atomically(wb, Path(path))
+
+
+def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) -> Workbook:
+    """The master workbook for `plan`, in memory."""
+    wb = Workbook()
+    layout.use_body_font_as_default(wb)
+    plan_ws = wb.active
+    plan_ws.title = SHEET_PLAN
+    header_row = write_plan_sheet(plan_ws, plan)
+    wb.defined_names[HEADER_ROW_NAME] = DefinedName(
+        HEADER_ROW_NAME, attr_text=f"'{SHEET_PLAN}'!$A${header_row}:${LAST_COLUMN}${header_row}"
+    )
+    _write_leads_sheet(wb.create_sheet(SHEET_LEADS), plan)
+    _write_updates_sheet(wb.create_sheet(SHEET_UPDATES), plan)
+    _write_list_sheet(wb.create_sheet(SHEET_CHANGES), CHANGES_COLUMNS, [], widths=CHANGES_WIDTHS)
+    _write_settings_sheet(wb.create_sheet(SHEET_SETTINGS), plan, settings or {})
+    ensure_as_of_name(wb)
+    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row)
+    return wb
+
+
+# --- Action Plan sheet ------------------------------------------------------------------------
+
+
+#: The Update column's title when it shows only each item's newest entry (the board pack), so a
+#: reader does not take one entry for the whole history.
+LATEST_UPDATE_TITLE = "Latest update"
+
+
+def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = False) -> int:
+    """Lay out the title block, RAG key, header, sections and items; return the header row.
+
+    `latest_update_only` puts only each item's newest update in the Update column (titled
+    "Latest update"), as the board pack shows it; the master keeps the whole history.
+    """
+    for i, column in enumerate(SHEET_COLUMNS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+    _write_title_block(ws, plan)
+    row = write_rag_key(ws, start=4)
+    header_row = row + 2  # one blank row between key and header, as in the document
+    _write_header(ws, header_row, latest_update_only=latest_update_only)
+    row = header_row + 1
+    for section, items in sections_with_items(plan):
+        if section:
+            write_section_row(ws, row, section)
+            row += 1
+        for item in items:
+            _write_item_row(ws, row, item, latest_update_only=latest_update_only)
+            row += 1
+    _set_print_layout(ws, plan, header_row)
+    return header_row
+
+
+def _write_title_block(ws: Worksheet, plan: Plan) -> None:
+    lines = ((plan.title, layout.TITLE_FONT, 24), (plan.date_label, layout.SUBTITLE_FONT, 18))
+    for row, (text, font, height) in enumerate(lines, 1):
+        cell = ws.cell(row, 1)
+        set_text(cell, text)
+        cell.font = font
+        ws.row_dimensions[row].height = height
+    cell = ws.cell(3, 1)
+    set_text(cell, plan.organisation)
+    cell.font = layout.BOLD_FONT
+
+
+def write_rag_key(ws: Worksheet, *, start: int) -> int:
+    """Write the key from `start`; return the last row used."""
+    label = ws.cell(start, 1, RAG_KEY_LABEL)
+    label.font = layout.BOLD_FONT
+    row = start
+    for status in RAG_KEY:
+        row += 1
+        code = ws.cell(row, 1, status.code)
+        code.font = layout.rag_font(status)
+        code.fill = layout.rag_fill(status)
+        code.alignment = layout.CENTRE
+        code.border = layout.THIN_BORDER
+        meaning = ws.cell(row, 2, status.meaning)
+        meaning.font = layout.BODY_FONT
+        meaning.border = layout.THIN_BORDER
+    return row
+
+
+def _write_header(ws: Worksheet, row: int, *, latest_update_only: bool = False) -> None:
+    titles = {c.key: c.title for c in PLAN_COLUMNS}
+    if latest_update_only:
+        titles["updates"] = LATEST_UPDATE_TITLE
+    for i, column in enumerate(PLAN_COLUMNS, 1):
+        cell = ws.cell(row, i, titles[column.key])
+        cell.font = layout.HEADER_FONT
+        cell.fill = layout.HEADER_FILL
+        cell.alignment = layout.HEADER_ALIGNMENT
+        cell.border = layout.THIN_BORDER
+    write_due_header(ws.cell(row, len(PLAN_COLUMNS) + 1))
+    ws.row_dimensions[row].height = layout.row_height(titles, bold=True)
+
+
+def sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
+    """Sections in plan order with their items. Items outside the listed sections are still
+    written (an unlisted section gets its own row at the end) so that no item is dropped."""
+    order = list(dict.fromkeys(plan.sections))
+    for item in plan.items:
+        if item.section not in order:
+            order.append(item.section)
+    # Items with no section have no section row to sit under, so they go first.
+    order.sort(key=lambda s: s != "")
+    return [(s, plan.items_in(s)) for s in order]
+
+
+def write_section_row(
+    ws: Worksheet,
+    row: int,
+    section: str,
+    *,
+    columns: int = len(SHEET_COLUMNS),
+    total_width: float = sum(c.width for c in PLAN_COLUMNS),
+) -> None:
+    """A section heading across the first `columns` columns (merged), tall enough to show it."""
+    for i in range(1, columns + 1):
+        cell = ws.cell(row, i)
+        cell.fill = layout.SECTION_FILL
+        cell.border = layout.THIN_BORDER
+    cell = ws.cell(row, 1)
+    set_text(cell, section)
+    cell.font = layout.SECTION_FONT
+    cell.alignment = layout.SECTION_ALIGNMENT
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+    lines = layout.wrapped_lines(section, total_width, bold=True)
+    ws.row_dimensions[row].height = max(18.0, layout.height_for_lines(lines))
+
+
+def _write_item_row(
+    ws: Worksheet, row: int, item: Item, *, latest_update_only: bool = False
+) -> None:
+    texts = item_texts(item)
+    if latest_update_only:
+        texts["updates"] = item.updates[0].display if item.updates else ""
+    for i, column in enumerate(PLAN_COLUMNS, 1):
+        cell = ws.cell(row, i)
+        value = finding_value(item.finding) if column.key == "finding" else texts[column.key]
+        if isinstance(value, CellRichText):
+            cell.value = value
+        else:
+            set_text(cell, value)
+        cell.font = layout.BODY_FONT
+        centred = column.key in ("ref", "status", "lead", "timescale")
+        cell.alignment = layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP
+        cell.border = layout.THIN_BORDER
+    write_due_cell(ws.cell(row, len(PLAN_COLUMNS) + 1), item.due)
+    # the Due date is one short line, so it never sets the height
+    ws.row_dimensions[row].height = layout.row_height(texts)
+
+
+def item_texts(item: Item) -> dict[str, str]:
+    """The text of each plan column for `item`, keyed by column key."""
+    return {
+        "ref": item.ref,
+        "finding": item.finding_text,
+        "actions": item.actions_text,
+        "lead": item.lead,
+        "timescale": item.timescale,
+        "updates": item.updates_text,
+        "status": item.status,
+    }
+
+
+def finding_value(runs: tuple[Run, ...]) -> str | CellRichText:
+    """A finding as a cell value: rich text when any run is italic, plain text otherwise.
+
+    Every run carries the full font: a run with no font of its own shows in Excel's default
+    (Calibri 11), not the cell's font.
+    """
+    if not any(r.italic for r in runs):
+        return "".join(r.text for r in runs)
+    return CellRichText(
+        [
+            TextBlock(
+                InlineFont(rFont=layout.FONT_NAME, sz=layout.FONT_SIZE, i=r.italic),
+                excel_escape(r.text),
+            )
+            for r in runs
+            if r.text
+        ]
+    )
+
+
+def _set_print_layout(ws: Worksheet, plan: Plan, header_row: int) -> None:
+    # Rows only: a merged section row cut by a frozen column shows clipped in Excel.
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    fit_to_page_width(ws)
+    # '&' starts a header/footer code, so a literal one is doubled
+    ws.oddFooter.left.text = plan.title.replace("&", "&&")
+    ws.oddFooter.right.text = "Page &P of &N"
+
+
+# --- List sheets ------------------------------------------------------------------------------
+
+
+def _write_leads_sheet(ws: Worksheet, plan: Plan) -> None:
+    rows = [(lead.code, lead.name, lead.email) for lead in plan.leads]
+    _write_list_sheet(ws, LEADS_COLUMNS, rows, widths=LEADS_WIDTHS)
+
+
+def _write_updates_sheet(ws: Worksheet, plan: Plan) -> None:
+    rows = [
+        (item.ref, entry.date, entry.lead, entry.status, entry.display, entry.source)
+        for item in plan.items
+        for entry in item.updates
+    ]
+    _write_list_sheet(ws, UPDATES_COLUMNS, rows, widths=UPDATES_WIDTHS, wrap_column=5)
+
+
+def _write_list_sheet(
+    ws: Worksheet,
+    columns: tuple[str, ...],
+    rows: Iterable[tuple[object, ...]],
+    *,
+    widths: tuple[float, ...],
+    wrap_column: int | None = None,
+) -> None:
+    """A plain table: bold frozen header, autofilter, and one row per tuple."""
+    for i, (title, width) in enumerate(zip(columns, widths, strict=True), 1):
+        cell = ws.cell(1, i, title)
+        cell.font = layout.BOLD_FONT
+        ws.column_dimensions[get_column_letter(i)].width = width
+    n = 1
+    for n, values in enumerate(rows, 2):
+        for i, value in enumerate(values, 1):
+            cell = ws.cell(n, i)
+            _set_value(cell, value)
+            cell.font = layout.BODY_FONT
+            # left-aligned throughout: a right-aligned date or timestamp drifts far from its label
+            cell.alignment = layout.WRAP_TOP_LEFT if i == wrap_column else layout.TOP_LEFT
+        if wrap_column is not None:
+            text = values[wrap_column - 1]
+            lines = layout.wrapped_lines(
+                text if isinstance(text, str) else "", widths[wrap_column - 1]
+            )
+            ws.row_dimensions[n].height = layout.height_for_lines(lines)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
+    ws.print_title_rows = "1:1"
+    fit_to_page_width(ws)
+
+
+def _write_settings_sheet(ws: Worksheet, plan: Plan, settings: Mapping[str, object]) -> None:
+    rows = settings_rows(plan, settings)
+    _write_list_sheet(ws, SETTINGS_COLUMNS, rows, widths=SETTINGS_WIDTHS, wrap_column=2)
+
+
+def _set_value(cell: Cell, value: object) -> None:
+    """Store a list-sheet value: text stays text, dates show as dates."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        set_text(cell, value)
+    elif isinstance(value, Path):
+        set_text(cell, str(value))
+    elif isinstance(value, dt.datetime):
+        cell.value = value
+        cell.number_format = layout.TIMESTAMP_FORMAT
+    elif isinstance(value, dt.date):
+        cell.value = value
+        cell.number_format = layout.DATE_FORMAT
+    elif isinstance(value, (bool, int, float)):
+        cell.value = value
+    else:
+        set_text(cell, str(value))

@@ -1,0 +1,141 @@
+"""The plan model: a plan, its sections and items, each item's finding, actions, lead, time-scale,
+dated updates and status, and the leads register. The RAG key is in `workbook.plan.status`, how
+lead and time-scale text is read in `leads` and `timescales`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+from workbook.plan.leads import lead_codes
+from workbook.plan.timescales import due_date
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch of text with one look; findings keep their italic narrative as runs."""
+
+    text: str
+    italic: bool = False
+
+
+@dataclass(frozen=True)
+class UpdateEntry:
+    """One dated update, e.g. label "Update mid-April 23" and the text after its colon."""
+
+    label: str
+    text: str
+    date: dt.date | None = None
+    lead: str = ""
+    status: str = ""
+    source: str = ""
+
+    @property
+    def display(self) -> str:
+        """The entry as the document shows it: ``Update mid-April 23: text``."""
+        return f"{self.label}: {self.text}" if self.label else self.text
+
+
+@dataclass(frozen=True)
+class Item:
+    """One row of the plan: a finding, its numbered actions, lead, time-scale, updates, status."""
+
+    ref: str
+    section: str
+    finding: tuple[Run, ...]
+    actions: tuple[str, ...]
+    lead: str = ""  # raw text as in the document, e.g. "LH / JoR / GT / LJ"
+    timescale: str = ""  # raw text, e.g. "Mar-24", "First audit April 2023", ""
+    updates: tuple[UpdateEntry, ...] = ()  # newest first, as the document shows them
+    status: str = ""  # a RAG code or blank
+
+    @property
+    def finding_text(self) -> str:
+        return runs_text(self.finding)
+
+    @property
+    def actions_text(self) -> str:
+        return format_actions(self.actions)
+
+    @property
+    def updates_text(self) -> str:
+        return format_updates(self.updates)
+
+    @cached_property
+    def lead_codes(self) -> tuple[str, ...]:
+        return lead_codes(self.lead)
+
+    @cached_property
+    def due(self) -> dt.date | None:
+        return due_date(self.timescale)
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A lead in the register: initials code (or role code), name, email."""
+
+    code: str
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A whole action plan: title block, RAG key meanings, sections in order, items, leads."""
+
+    title: str
+    organisation: str = ""
+    date_label: str = ""  # as the document gives it, e.g. "March 2023"
+    sections: tuple[str, ...] = ()
+    items: tuple[Item, ...] = ()
+    leads: tuple[Lead, ...] = ()
+    plan_id: str = ""
+    source: str = ""  # where the plan came from (file name)
+    notes: tuple[str, ...] = ()  # what the importer had to decide, for the owner to read
+
+    def item(self, ref: str) -> Item:
+        for it in self.items:
+            if it.ref == ref:
+                return it
+        raise KeyError(ref)
+
+    def items_in(self, section: str) -> tuple[Item, ...]:
+        return tuple(it for it in self.items if it.section == section)
+
+    @property
+    def lead_codes(self) -> tuple[str, ...]:
+        return tuple(lead.code for lead in self.leads)
+
+
+# --- Shared renderings -----------------------------------------------------------------------
+
+
+def runs_text(runs: tuple[Run, ...]) -> str:
+    return "".join(r.text for r in runs)
+
+
+def format_actions(actions: tuple[str, ...]) -> str:
+    """Numbered actions one per line, as the document numbers them."""
+    return "\n".join(f"{n}. {a}" for n, a in enumerate(actions, 1))
+
+
+UPDATE_SEPARATOR = "\n\n"
+
+
+def format_updates(updates: tuple[UpdateEntry, ...]) -> str:
+    return UPDATE_SEPARATOR.join(u.display for u in updates)
+
+
+def normalise_runs(runs: list[Run] | tuple[Run, ...]) -> tuple[Run, ...]:
+    """Merge neighbouring runs of the same look, drop empty ones: a canonical form for equality."""
+    out: list[Run] = []
+    for r in runs:
+        if not r.text:
+            continue
+        if out and out[-1].italic == r.italic:
+            out[-1] = Run(out[-1].text + r.text, r.italic)
+        else:
+            out.append(r)
+    return tuple(out)

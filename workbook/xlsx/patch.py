@@ -1,0 +1,1169 @@
+"""Change-only writes to an .xlsx file: set cells, append rows and add sheets at the zip/XML level.
+
+openpyxl rebuilds the whole workbook from its own model: slow for a large master, and whatever it
+does not model (x14 conditional formats in extLst, images, slicers, anything Excel added) is lost.
+Here only the parts that must change are parsed and re-serialised: the worksheets written to, and
+styles.xml, workbook.xml, the workbook's relationships and [Content_Types].xml only when a new style
+or sheet needs them. Every other zip member is copied unchanged, under the same name and in the same
+order. Strings are written inline, so sharedStrings.xml is never read.
+
+lxml (not xml.etree) keeps the namespace prefixes and `mc:Ignorable` declarations Excel relies on.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import datetime as dt
+import io
+import math
+import posixpath
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from lxml import etree
+from openpyxl.formula.translate import Translator
+from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import range_boundaries
+
+from workbook import clock
+from workbook.errors import MasterError
+from workbook.formatting.layout import DATE_FORMAT, TIMESTAMP_FORMAT
+from workbook.plan.text import cell_safe, excel_length
+from workbook.xlsx.cells import excel_escape
+
+Value = str | int | float | bool | dt.date | dt.datetime | None
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+_DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+_R_ID = f"{{{_DOC_REL_NS}}}id"
+
+_RT_WORKSHEET = f"{_DOC_REL_NS}/worksheet"
+_RT_STYLES = f"{_DOC_REL_NS}/styles"
+_RT_CALC_CHAIN = f"{_DOC_REL_NS}/calcChain"
+_RT_OFFICE_DOCUMENT = f"{_DOC_REL_NS}/officeDocument"
+_CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _q(local: str) -> str:
+    return f"{{{MAIN_NS}}}{local}"
+
+
+_ROW, _C, _V, _F, _IS, _T = (_q(n) for n in ("row", "c", "v", "f", "is", "t"))
+_REL = f"{{{_PKG_REL_NS}}}Relationship"
+
+MAX_ROW = 1_048_576
+MAX_COL = 16_384
+MAX_ROW_HEIGHT = 409  # points
+#: Excel's limit on the characters in one cell.
+MAX_CELL_CHARS = 32_767
+SHEET_STATES = ("visible", "hidden", "veryHidden")
+
+_EPOCH_1900 = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+
+# XML 1.0 cannot carry these at all; lxml would refuse the whole string.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
+_FILTER_DB = "_xlnm._FilterDatabase"
+_RANGE_END_ROW = re.compile(r"^(.*:\$?[A-Za-z]{1,3}\$?)(\d+)$")
+_NOT_XLSX_FIX = "open it in Excel and save it as Excel Workbook (*.xlsx)"
+
+
+class PatchError(MasterError):
+    """The workbook cannot be patched as asked (not an .xlsx, no such sheet, a bad name...)."""
+
+
+@dataclass(frozen=True)
+class CellStyle:
+    """How an appended or new cell looks. The workbook's default font (font 0) is used, bold when
+    asked."""
+
+    number_format: str | None = None  # e.g. "dd-mmm-yy", "yyyy-mm-dd hh:mm"; None = General
+    wrap: bool = False
+    bold: bool = False
+    vertical: str | None = "top"
+    horizontal: str | None = None  # "left", "center", ...
+
+
+@dataclass
+class _SheetEntry:
+    """One <sheet> of workbook.xml and the part that holds it."""
+
+    name: str
+    element: etree._Element
+    part: str | None
+    is_worksheet: bool
+
+
+class _Worksheet:
+    """A parsed worksheet part, with its rows indexed by number."""
+
+    def __init__(self, root: etree._Element, part: str) -> None:
+        self.root = root
+        self.part = part
+        data = root.find(_q("sheetData"))
+        if data is None:
+            raise PatchError(
+                f"worksheet part {part} has no sheetData; open it in Excel and save it"
+            )
+        self.data = data
+        self.rows: dict[int, etree._Element] = {}
+        number = 0
+        for row in data.iterchildren(_ROW):
+            r = row.get("r")
+            # "r" is optional in the schema: a row without it follows the one before
+            number = int(r) if r else number + 1
+            if not r:
+                row.set("r", str(number))
+            self.rows[number] = row
+        self.order = sorted(self.rows)
+        self.dirty = False
+        self.bounds: tuple[int, int, int, int] | None = None  # min_col, min_row, max_col, max_row
+        # Rows appended below everything else, kept as serialised XML until the part is written:
+        # building tens of thousands of cells as lxml elements costs ~10x the time and memory.
+        self.pending: list[str] = []
+        self.pending_top = 0  # the highest row number in `pending`
+        self.pending_last_value = 0  # the highest row in `pending` holding a value
+
+    @property
+    def top(self) -> int:
+        """The highest row number with a <row>, pending or parsed."""
+        return max(self.order[-1] if self.order else 0, self.pending_top)
+
+    def flush(self) -> None:
+        """Turn pending rows into elements, for an edit that needs the tree."""
+        if not self.pending:
+            return
+        prefix = self.data.prefix
+        ns = " ".join(f'xmlns{":" + k if k else ""}="{v}"' for k, v in self.data.nsmap.items())
+        tag = f"{prefix}:sheetData" if prefix else "sheetData"
+        fragment = etree.fromstring(f"<{tag} {ns}>{''.join(self.pending)}</{tag}>".encode())
+        for row in list(fragment):
+            number = int(row.get("r"))
+            self.data.append(row)
+            self.rows[number] = row
+            self.order.append(number)
+        self.pending.clear()
+        self.pending_top = self.pending_last_value = 0
+
+    def pending_xml(self, serialised: bytes) -> bytes:
+        """`serialised` (this part as lxml wrote it) with the pending rows at the end of
+        sheetData."""
+        if not self.pending:
+            return serialised
+        rows = "".join(self.pending).encode("utf-8")
+        tag = (f"{self.data.prefix}:sheetData" if self.data.prefix else "sheetData").encode()
+        close = b"</" + tag + b">"
+        at = serialised.find(close)
+        if at >= 0:
+            return serialised[:at] + rows + serialised[at:]
+        empty = re.search(rb"<" + re.escape(tag) + rb"(\s[^>]*)?/>", serialised)
+        if empty is None:
+            raise PatchError(f"worksheet part {self.part} lost its sheetData")
+        opened = empty.group(0)[:-2] + b">"
+        return serialised[: empty.start()] + opened + rows + close + serialised[empty.end() :]
+
+    def row(self, number: int, *, create: bool) -> etree._Element | None:
+        self.flush()
+        row = self.rows.get(number)
+        if row is not None or not create:
+            return row
+        row = self.data.makeelement(_ROW, {"r": str(number)})
+        at = bisect.bisect(self.order, number)
+        if at == len(self.order):
+            self.data.append(row)
+        else:
+            self.rows[self.order[at]].addprevious(row)
+        self.order.insert(at, number)
+        self.rows[number] = row
+        self.dirty = True
+        return row
+
+    def cell(self, row: int, col: int, *, create: bool) -> tuple[etree._Element | None, bool]:
+        """The <c> at (row, col), and whether it was created now."""
+        row_el = self.row(row, create=create)
+        if row_el is None:
+            return None, False
+        before = None
+        prev_col = 0
+        for c in row_el.iterchildren(_C):
+            ref = c.get("r")
+            if ref:
+                match = _CELL_REF.fullmatch(ref)
+                letters = match.group(1).upper() if match else None
+                this_col = column_index_from_string(letters) if letters else prev_col + 1
+            else:
+                # like rows, a cell without "r" follows the one before; name it so ours can't clash
+                this_col = prev_col + 1
+                c.set("r", f"{get_column_letter(this_col)}{row}")
+            if this_col == col:
+                return c, False
+            if this_col > col:
+                before = c
+                break
+            prev_col = this_col
+        if not create:
+            return None, False
+        c = row_el.makeelement(_C, {"r": f"{get_column_letter(col)}{row}"})
+        if before is not None:
+            before.addprevious(c)
+        elif len(row_el) and row_el[-1].tag != _C:  # keep a row-level extLst last
+            row_el[-1].addprevious(c)
+        else:
+            row_el.append(c)
+        self.touch_row(row_el)
+        return c, True
+
+    def touch_row(self, row_el: etree._Element) -> None:
+        # spans is only a load hint; once cells change it may be wrong, and absent is valid
+        row_el.attrib.pop("spans", None)
+        self.dirty = True
+
+    def grow(self, row: int, col: int) -> None:
+        if self.bounds is None:
+            self.bounds = (col, row, col, row)
+        else:
+            c0, r0, c1, r1 = self.bounds
+            self.bounds = (min(c0, col), min(r0, row), max(c1, col), max(r1, row))
+
+    def last_row(self) -> int:
+        if self.pending_last_value:
+            return self.pending_last_value
+        for number in reversed(self.order):
+            if any(_has_value(c) for c in self.rows[number].iterchildren(_C)):
+                return number
+        return 0
+
+    def finish(self) -> None:
+        """Widen <dimension ref> to the cells written."""
+        dim = self.root.find(_q("dimension"))
+        if dim is None or self.bounds is None:
+            return
+        c0, r0, c1, r1 = self.bounds
+        try:
+            old = range_boundaries(dim.get("ref", "").split()[0].replace("$", ""))
+        except (ValueError, TypeError, IndexError):
+            old = None
+        if old and None not in old:
+            c0, r0 = min(c0, old[0]), min(r0, old[1])
+            c1, r1 = max(c1, old[2]), max(r1, old[3])
+        first, last = f"{get_column_letter(c0)}{r0}", f"{get_column_letter(c1)}{r1}"
+        dim.set("ref", first if first == last else f"{first}:{last}")
+
+
+def _has_value(c: etree._Element) -> bool:
+    for child in c:
+        if child.tag == _F:
+            return True
+        if child.tag == _V and child.text:
+            return True
+        if child.tag == _IS and "".join(child.itertext()):
+            return True
+    return False
+
+
+class XlsxPatch:
+    """An .xlsx file held in memory, changed cell by cell and written back part by part."""
+
+    def __init__(self, data: bytes) -> None:
+        self._load(data, "the file")
+
+    @classmethod
+    def open(cls, path: Path) -> XlsxPatch:
+        """The workbook at `path`; error messages then name the file."""
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PatchError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        patch = cls.__new__(cls)
+        patch._load(data, str(path))
+        return patch
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def _load(self, data: bytes, label: str) -> None:
+        self._label = label
+        # one parser per workbook: lxml parsers must not be shared between threads
+        self._parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False
+        )
+        if data[:4] == b"\xd0\xcf\x11\xe0":
+            raise PatchError(
+                f"{label} is not an .xlsx workbook (it is an Excel 97-2003 .xls file or is "
+                f"password-protected); remove any password, then {_NOT_XLSX_FIX}"
+            )
+        try:
+            self._zip = zipfile.ZipFile(io.BytesIO(data))
+        except zipfile.BadZipFile as exc:
+            raise PatchError(f"{label} is not an .xlsx workbook; {_NOT_XLSX_FIX}") from exc
+        self._infos = self._zip.infolist()
+        # part names are case-insensitive in the package format
+        self._names = {info.filename.casefold(): info.filename for info in self._infos}
+        self._parsed: dict[str, etree._Element] = {}
+        self._dirty: set[str] = set()
+        self._new: list[str] = []
+        self._removed: set[str] = set()
+        self._worksheets: dict[str, _Worksheet] = {}
+        self._by_name: dict[str, _Worksheet] = {}  # as callers spell the name
+        self._xf_cache: dict[CellStyle, int] = {}
+        self._calc_chain_dropped = False
+
+        self._wb_part = self._main_part()
+        wb = self._xml(self._wb_part)
+        if etree.QName(wb).namespace == _STRICT_NS:
+            raise PatchError(
+                f"{label} is saved as Strict Open XML, which this tool cannot edit; {_NOT_XLSX_FIX}"
+            )
+        if etree.QName(wb).namespace != MAIN_NS:
+            raise PatchError(f"{label} is not an .xlsx workbook; {_NOT_XLSX_FIX}")
+        self._wb = wb
+        self._wb_rels_part = _rels_part_of(self._wb_part)
+        if self._member(self._wb_rels_part) is None:
+            raise PatchError(
+                f"{label} is not a complete .xlsx workbook (no {self._wb_rels_part}); "
+                f"{_NOT_XLSX_FIX}"
+            )
+        self._wb_rels = self._xml(self._wb_rels_part)
+        pr = wb.find(_q("workbookPr"))
+        self._epoch = (
+            _EPOCH_1904 if pr is not None and pr.get("date1904") in ("1", "true") else _EPOCH_1900
+        )
+        self._sheets: list[_SheetEntry] = []
+        sheets = wb.find(_q("sheets"))
+        for el in sheets.iterchildren(_q("sheet")) if sheets is not None else ():
+            rel = self._relationship(el.get(_R_ID, ""))
+            part = None
+            if rel is not None and rel.get("TargetMode") != "External":
+                part = self._member(_resolve(self._wb_part, rel.get("Target", "")))
+            is_ws = rel is not None and rel.get("Type") == _RT_WORKSHEET and part is not None
+            self._sheets.append(_SheetEntry(el.get("name", ""), el, part, is_ws))
+
+    def _main_part(self) -> str:
+        """The workbook part: where the package's relationships say, else xl/workbook.xml."""
+        root_rels = self._member("_rels/.rels")
+        if root_rels is not None:
+            for rel in self._xml(root_rels).iterchildren(_REL):
+                if rel.get("Type") == _RT_OFFICE_DOCUMENT:
+                    part = self._member(_resolve("", rel.get("Target", "")))
+                    if part is not None:
+                        return part
+        part = self._member("xl/workbook.xml")
+        if part is None:
+            raise PatchError(
+                f"{self._label} is not an .xlsx workbook (it has no xl/workbook.xml); "
+                f"{_NOT_XLSX_FIX}"
+            )
+        return part
+
+    def _member(self, name: str) -> str | None:
+        """The zip member called `name` (any case), if there is one."""
+        return self._names.get(name.casefold())
+
+    def _xml(self, part: str) -> etree._Element:
+        root = self._parsed.get(part)
+        if root is None:
+            try:
+                root = etree.fromstring(self._zip.read(part), self._parser)
+            except etree.XMLSyntaxError as exc:
+                msg = str(exc).splitlines()[0] if str(exc) else "syntax error"
+                raise PatchError(
+                    f"{self._label}: part {part} is not well-formed XML ({msg}); "
+                    "open the file in Excel and save it again"
+                ) from exc
+            self._parsed[part] = root
+        return root
+
+    def _relationship(self, rid: str) -> etree._Element | None:
+        for rel in self._wb_rels.iterchildren(_REL):
+            if rel.get("Id") == rid:
+                return rel
+        return None
+
+    # --- sheets -------------------------------------------------------------------------------
+
+    @property
+    def sheet_names(self) -> list[str]:
+        """Every sheet's name in workbook order, hidden ones included."""
+        return [s.name for s in self._sheets]
+
+    def sheet_state(self, name: str) -> str:
+        """The sheet's state: "visible", "hidden" or "veryHidden"."""
+        return self._entry(name).element.get("state", "visible")
+
+    def _entry(self, name: str) -> _SheetEntry:
+        key = name.casefold()
+        for entry in self._sheets:
+            if entry.name.casefold() == key:
+                return entry
+        raise PatchError(f"no sheet {name!r} in the workbook")
+
+    def _worksheet(self, name: str) -> _Worksheet:
+        ws = self._by_name.get(name)
+        if ws is not None:
+            return ws
+        ws = self._parse_worksheet(name)
+        self._by_name[name] = ws
+        return ws
+
+    def _parse_worksheet(self, name: str) -> _Worksheet:
+        entry = self._entry(name)
+        if not entry.is_worksheet or entry.part is None:
+            raise PatchError(f"sheet {entry.name!r} is not a worksheet (a chart or dialog sheet)")
+        ws = self._worksheets.get(entry.part)
+        if ws is None:
+            ws = _Worksheet(self._xml(entry.part), entry.part)
+            self._worksheets[entry.part] = ws
+        return ws
+
+    # --- cells --------------------------------------------------------------------------------
+
+    def set_cell(
+        self, sheet: str, row: int, col: int, value: Value, *, style: CellStyle | None = None
+    ) -> None:
+        """Write `value` at (row, col), 1-based. The cell keeps its style unless `style` is given;
+        None clears the value but keeps the style. Any formula the cell had is removed.
+
+        A date written with no number format (no style on a new cell, or a style whose
+        number_format is None) gets the master's date or timestamp format, so it never shows as
+        a bare serial number; an existing cell written without `style` keeps its own format.
+        """
+        _check_address(row, col)
+        self._put(self._worksheet(sheet), row, col, value, style)
+
+    def _put(
+        self, ws: _Worksheet, row: int, col: int, value: Value, style: CellStyle | None
+    ) -> None:
+        text = _clean_text(value) if isinstance(value, str) else None
+        c, created = ws.cell(row, col, create=value is not None or style is not None)
+        if c is None:
+            return
+        if isinstance(value, dt.date) and (style is not None or created):
+            style = _date_style(value, style)
+        if style is not None:
+            xf = self._xf(style)
+            if xf:
+                c.set("s", str(xf))
+            else:
+                c.attrib.pop("s", None)
+        self._clear_value(ws, c)
+        if value is not None:
+            _write_value(c, value, text, self._epoch)
+        ws.touch_row(c.getparent())
+        ws.grow(row, col)
+
+    def _clear_value(self, ws: _Worksheet, c: etree._Element) -> None:
+        for child in list(c):
+            if child.tag == _F:
+                self._drop_formula(ws, c, child)
+            if child.tag in (_F, _V, _IS):
+                c.remove(child)
+        # t types the old value; cm and vm point at metadata of the old formula or rich value
+        for attr in ("t", "cm", "vm"):
+            c.attrib.pop(attr, None)
+
+    def _drop_formula(self, ws: _Worksheet, c: etree._Element, f: etree._Element) -> None:
+        if f.get("t") == "shared" and f.get("ref") and f.text:
+            # the other cells of a shared formula hold only its id: give each its own copy,
+            # moved to its address, before the text they share disappears with this cell
+            si = f.get("si")
+            origin = c.get("r", "A1")
+            for other in ws.root.iter(_F):
+                if other is f or other.get("t") != "shared" or other.get("si") != si:
+                    continue
+                target = other.getparent().get("r", origin)
+                moved = Translator("=" + f.text, origin=origin).translate_formula(target)
+                other.text = moved[1:]
+                for attr in ("t", "si", "ref"):
+                    other.attrib.pop(attr, None)
+        self._drop_calc_chain()
+
+    def _drop_calc_chain(self) -> None:
+        """Excel reports a damaged file when calcChain.xml lists a cell that no longer has a
+        formula, and rebuilds the chain when the part is missing; so it goes."""
+        if self._calc_chain_dropped:
+            return
+        self._calc_chain_dropped = True
+        for rel in list(self._wb_rels.iterchildren(_REL)):
+            if rel.get("Type") != _RT_CALC_CHAIN:
+                continue
+            part = self._member(_resolve(self._wb_part, rel.get("Target", "")))
+            self._wb_rels.remove(rel)
+            self._dirty.add(self._wb_rels_part)
+            if part is not None:
+                self._removed.add(part)
+                self._remove_override(part)
+
+    def row_height(self, sheet: str, row: int) -> float | None:
+        """The height set on `row` in points, or None when it has the sheet's default."""
+        _check_address(row, 1)
+        row_el = self._worksheet(sheet).row(row, create=False)
+        ht = row_el.get("ht") if row_el is not None else None
+        try:
+            return float(ht) if ht is not None else None
+        except ValueError:
+            return None
+
+    def set_row_height(self, sheet: str, row: int, height: float) -> None:
+        """Give `row` a fixed height in points."""
+        _check_address(row, 1)
+        self._set_height(self._worksheet(sheet), row, height)
+
+    def _set_height(self, ws: _Worksheet, row: int, height: float) -> None:
+        _check_height(height)
+        row_el = ws.row(row, create=True)
+        assert row_el is not None
+        row_el.set("ht", _number(height))
+        row_el.set("customHeight", "1")
+        ws.touch_row(row_el)
+
+    def last_row(self, sheet: str) -> int:
+        """The highest row holding a cell with a value (or formula); 0 for an empty sheet."""
+        return self._worksheet(sheet).last_row()
+
+    def append_rows(
+        self,
+        sheet: str,
+        rows: Sequence[Sequence[Value]],
+        *,
+        styles: Sequence[CellStyle | None] | None = None,
+        heights: Sequence[float | None] | None = None,
+    ) -> int:
+        """Write `rows` below the last row with a value; return the first new row's number.
+
+        `styles[i]` styles column i+1 and `heights[i]` sets row i's height. An autofilter that ended
+        at the old last row grows to cover the new rows.
+        """
+        ws = self._worksheet(sheet)
+        old_last = ws.last_row()
+        first = old_last + 1
+        if not rows:
+            return first
+        if ws.top < first:
+            self._append_text(ws, first, rows, styles, heights)
+        else:  # formatted empty rows below the data: edit them in place
+            self._write_rows(ws, first, rows, styles, heights)
+        new_last = first + len(rows) - 1
+        self._grow_autofilter(sheet, ws, old_last, new_last)
+        return first
+
+    def _write_rows(
+        self,
+        ws: _Worksheet,
+        first: int,
+        rows: Sequence[Sequence[Value]],
+        styles: Sequence[CellStyle | None] | None,
+        heights: Sequence[float | None] | None,
+    ) -> None:
+        _check_address(first + len(rows) - 1, max((len(r) for r in rows), default=1) or 1)
+        styles = styles or ()
+        heights = heights or ()
+        for i, values in enumerate(rows):
+            number = first + i
+            for j, value in enumerate(values):
+                style = styles[j] if j < len(styles) else None
+                if value is not None or style is not None:
+                    self._put(ws, number, j + 1, value, style)
+            height = heights[i] if i < len(heights) else None
+            if height is not None:
+                self._set_height(ws, number, height)
+
+    def _append_text(
+        self,
+        ws: _Worksheet,
+        first: int,
+        rows: Sequence[Sequence[Value]],
+        styles: Sequence[CellStyle | None] | None,
+        heights: Sequence[float | None] | None,
+    ) -> None:
+        """New rows below every existing <row>, written as XML text (see _Worksheet.pending);
+        the same cells `_write_rows` would make."""
+        _check_address(first + len(rows) - 1, max((len(r) for r in rows), default=1) or 1)
+        styles = styles or ()
+        heights = heights or ()
+        prefix = f"{ws.data.prefix}:" if ws.data.prefix else ""
+        width = max(len(r) for r in rows)
+        letters = [get_column_letter(j + 1) for j in range(width)]
+        plain = [self._xf(st) if st is not None else None for st in styles]
+        dated: dict[tuple[int, bool], int] = {}
+        out: list[str] = []
+        last_value = 0
+        max_col = 0
+        for i, values in enumerate(rows):
+            number = first + i
+            height = heights[i] if i < len(heights) else None
+            attrs = ""
+            if height is not None:
+                _check_height(height)
+                attrs = f' ht="{_number(height)}" customHeight="1"'
+            cells: list[str] = []
+            for j, value in enumerate(values):
+                style = styles[j] if j < len(styles) else None
+                if value is None and style is None:
+                    continue
+                xf = plain[j] if j < len(plain) else None
+                if isinstance(value, dt.date):
+                    key = (j, isinstance(value, dt.datetime))
+                    if key not in dated:
+                        dated[key] = self._xf(_date_style(value, style))
+                    xf = dated[key]
+                s_attr = f' s="{xf}"' if xf else ""
+                ref = f"{letters[j]}{number}"
+                cells.append(_cell_xml(prefix, ref, s_attr, value, self._epoch))
+                max_col = max(max_col, j + 1)
+                if value is not None:
+                    last_value = number
+            if cells or attrs:
+                out.append(f'<{prefix}row r="{number}"{attrs}>{"".join(cells)}</{prefix}row>')
+                ws.pending_top = number
+        ws.pending.append("".join(out))
+        ws.pending_last_value = max(ws.pending_last_value, last_value)
+        if max_col:
+            ws.grow(first, 1)
+            ws.grow(first + len(rows) - 1, max_col)
+        ws.dirty = True
+
+    def _grow_autofilter(self, sheet: str, ws: _Worksheet, old_last: int, new_last: int) -> None:
+        af = ws.root.find(_q("autoFilter"))
+        if af is None:
+            return
+        try:
+            c0, r0, c1, r1 = range_boundaries(af.get("ref", "").replace("$", ""))
+        except (ValueError, TypeError):
+            return
+        if r1 != old_last or new_last <= old_last:
+            return
+        af.set("ref", f"{get_column_letter(c0)}{r0}:{get_column_letter(c1)}{new_last}")
+        ws.dirty = True
+        # Excel keeps the filter's range a second time, as a hidden name local to the sheet
+        index = self.sheet_names.index(self._entry(sheet).name)
+        names = self._wb.find(_q("definedNames"))
+        for dn in names.iterchildren(_q("definedName")) if names is not None else ():
+            if dn.get("name") != _FILTER_DB or dn.get("localSheetId") != str(index):
+                continue
+            match = _RANGE_END_ROW.match((dn.text or "").strip())
+            if match and int(match.group(2)) == old_last:
+                dn.text = f"{match.group(1)}{new_last}"
+                self._dirty.add(self._wb_part)
+
+    # --- new sheets ---------------------------------------------------------------------------
+
+    def add_sheet(
+        self,
+        name: str,
+        rows: Sequence[Sequence[Value]],
+        *,
+        state: str = "visible",
+        widths: Sequence[float] | None = None,
+        header_bold: bool = True,
+        styles: Sequence[CellStyle | None] | None = None,
+    ) -> None:
+        """Add a worksheet after the others; rows[0] is its header (frozen on visible sheets).
+
+        `styles[i]` styles column i+1 of the rows below the header.
+        """
+        _check_sheet_name(name)
+        if state not in SHEET_STATES:
+            raise ValueError(f"sheet state must be one of {SHEET_STATES}, not {state!r}")
+        if any(s.name.casefold() == name.casefold() for s in self._sheets):
+            raise PatchError(f"a sheet called {name!r} is already in the workbook")
+        part = self._free_sheet_part()
+        rid = self._free_relationship_id()
+
+        rel = self._wb_rels.makeelement(
+            _REL, {"Id": rid, "Type": _RT_WORKSHEET, "Target": _relative(self._wb_part, part)}
+        )
+        self._wb_rels.append(rel)
+        self._dirty.add(self._wb_rels_part)
+
+        sheets = self._wb.find(_q("sheets"))
+        if sheets is None:
+            raise PatchError(f"{self._label} has no <sheets> list; {_NOT_XLSX_FIX}")
+        ids = [int(s.get("sheetId", "0")) for s in sheets.iterchildren(_q("sheet"))]
+        el = etree.SubElement(sheets, _q("sheet"), nsmap={"r": _DOC_REL_NS})
+        el.set("name", name)
+        el.set("sheetId", str(max(ids, default=0) + 1))
+        if state != "visible":
+            el.set("state", state)
+        el.set(_R_ID, rid)
+        self._dirty.add(self._wb_part)
+
+        types = self._xml(self._content_types_part())
+        types.append(
+            types.makeelement(
+                f"{{{_CT_NS}}}Override", {"PartName": "/" + part, "ContentType": _CT_WORKSHEET}
+            )
+        )
+        self._dirty.add(self._content_types_part())
+
+        root = _new_worksheet(
+            frozen=state == "visible" and len(rows) > 0, widths=widths or (), rows=len(rows)
+        )
+        self._parsed[part] = root
+        self._names[part.casefold()] = part
+        self._new.append(part)
+        ws = _Worksheet(root, part)
+        ws.dirty = True
+        self._worksheets[part] = ws
+        self._sheets.append(_SheetEntry(name, el, part, True))
+        if rows:
+            header_style = CellStyle(bold=True) if header_bold else None
+            self._write_rows(ws, 1, rows[:1], [header_style] * len(rows[0]), None)
+            if rows[1:]:
+                self._append_text(ws, 2, rows[1:], styles, None)
+
+    def _free_sheet_part(self) -> str:
+        folder = posixpath.dirname(self._wb_part)
+        n = 1
+        while self._member(posixpath.join(folder, "worksheets", f"sheet{n}.xml")) is not None:
+            n += 1
+        return posixpath.join(folder, "worksheets", f"sheet{n}.xml")
+
+    def _free_relationship_id(self) -> str:
+        taken = {rel.get("Id") for rel in self._wb_rels.iterchildren(_REL)}
+        n = len(taken) + 1
+        while f"rId{n}" in taken:
+            n += 1
+        return f"rId{n}"
+
+    def _content_types_part(self) -> str:
+        part = self._member("[Content_Types].xml")
+        if part is None:
+            raise PatchError(f"{self._label} has no [Content_Types].xml; {_NOT_XLSX_FIX}")
+        return part
+
+    def _remove_override(self, part: str) -> None:
+        types = self._xml(self._content_types_part())
+        for override in list(types.iterchildren(f"{{{_CT_NS}}}Override")):
+            if override.get("PartName", "").lstrip("/").casefold() == part.casefold():
+                types.remove(override)
+                self._dirty.add(self._content_types_part())
+
+    # --- styles -------------------------------------------------------------------------------
+
+    def _xf(self, style: CellStyle) -> int:
+        """The cellXfs index that looks like `style`, appending one if the workbook has none."""
+        cached = self._xf_cache.get(style)
+        if cached is not None:
+            return cached
+        part = self._styles_part()
+        root = self._xml(part)
+        xfs = root.find(_q("cellXfs"))
+        if xfs is None:
+            raise PatchError(f"{self._label}: {part} has no cellXfs; open it in Excel and save it")
+        font = self._bold_font(root, part) if style.bold else 0
+        fmt = self._number_format_id(root, part, style.number_format)
+        align = _alignment(style)
+        index = None
+        for i, xf in enumerate(xfs.iterchildren(_q("xf"))):
+            if _xf_matches(xf, font, fmt, align):
+                index = i
+                break
+        if index is None:
+            xf = etree.SubElement(xfs, _q("xf"))
+            for key, val in (("numFmtId", fmt), ("fontId", font), ("fillId", 0), ("borderId", 0)):
+                xf.set(key, str(val))
+            xf.set("xfId", "0")
+            if fmt:
+                xf.set("applyNumberFormat", "1")
+            if font:
+                xf.set("applyFont", "1")
+            if align:
+                xf.set("applyAlignment", "1")
+                etree.SubElement(xf, _q("alignment"), align)
+            index = _recount(xfs, _q("xf")) - 1
+            self._dirty.add(part)
+        self._xf_cache[style] = index
+        return index
+
+    def _styles_part(self) -> str:
+        for rel in self._wb_rels.iterchildren(_REL):
+            if rel.get("Type") == _RT_STYLES:
+                part = self._member(_resolve(self._wb_part, rel.get("Target", "")))
+                if part is not None:
+                    return part
+        raise PatchError(f"{self._label} has no styles part; open it in Excel and save it again")
+
+    def _bold_font(self, root: etree._Element, part: str) -> int:
+        """Font 0 made bold: found among the fonts, else appended."""
+        fonts = root.find(_q("fonts"))
+        if fonts is None or not len(fonts):
+            raise PatchError(f"{self._label}: {part} has no fonts; open it in Excel and save it")
+        base = fonts[0]
+        want = (_font_key(base), True)
+        for i, font in enumerate(fonts.iterchildren(_q("font"))):
+            if (_font_key(font), _is_bold(font)) == want:
+                return i
+        bold = copy.deepcopy(base)
+        for b in bold.findall(_q("b")):
+            bold.remove(b)
+        bold.insert(0, bold.makeelement(_q("b"), {}))
+        fonts.append(bold)
+        self._dirty.add(part)
+        return _recount(fonts, _q("font")) - 1
+
+    def _number_format_id(self, root: etree._Element, part: str, code: str | None) -> int:
+        if code is None or code == "General":
+            return 0
+        builtin = BUILTIN_FORMATS_REVERSE.get(code)
+        if builtin is not None:
+            return builtin
+        fmts = root.find(_q("numFmts"))
+        ids = [164]
+        for fmt in fmts.iterchildren(_q("numFmt")) if fmts is not None else ():
+            if fmt.get("formatCode") == code:
+                return int(fmt.get("numFmtId", "0"))
+            ids.append(int(fmt.get("numFmtId", "0")) + 1)
+        if fmts is None:
+            fmts = root.makeelement(_q("numFmts"), {})
+            root.insert(0, fmts)  # numFmts comes first in a styleSheet
+        new_id = max(ids)
+        etree.SubElement(fmts, _q("numFmt"), {"numFmtId": str(new_id), "formatCode": code})
+        _recount(fmts, _q("numFmt"))
+        self._dirty.add(part)
+        return new_id
+
+    # --- output -------------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The workbook with the changes: changed parts re-serialised, the rest copied."""
+        changed = set(self._dirty)
+        for ws in self._worksheets.values():
+            if ws.dirty:
+                ws.finish()
+                changed.add(ws.part)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
+            for info in self._infos:
+                name = info.filename
+                if name in self._removed:
+                    continue
+                item = zipfile.ZipInfo(name, date_time=info.date_time)
+                item.external_attr = info.external_attr
+                if name in changed:
+                    item.compress_type = zipfile.ZIP_DEFLATED
+                    dest.writestr(item, self._serialise(name), compresslevel=_LEVEL)
+                else:
+                    _copy_member(dest, self._zip, info)
+            for name in self._new:
+                item = zipfile.ZipInfo(name, date_time=clock.now().timetuple()[:6])
+                item.compress_type = zipfile.ZIP_DEFLATED
+                dest.writestr(item, self._serialise(name), compresslevel=_LEVEL)
+        return out.getvalue()
+
+    def _serialise(self, part: str) -> bytes:
+        xml = etree.tostring(
+            self._parsed[part], xml_declaration=True, encoding="UTF-8", standalone=True
+        )
+        ws = self._worksheets.get(part)
+        return ws.pending_xml(xml) if ws is not None else xml
+
+    def save(self, path: Path) -> None:
+        """Write the patched workbook to `path` (callers replace files atomically themselves)."""
+        Path(path).write_bytes(self.to_bytes())
+
+
+#: Deflate level for rewritten parts. They are the big ones (the plan sheet, the logs), and level
+#: 6 takes about four times as long for files a few percent smaller; untouched parts keep their
+#: own compression. (A ZipInfo ignores the ZipFile's level, so it is passed to each writestr.)
+_LEVEL = 1
+
+
+def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Copy a member's compressed bytes as they are: decompressing and compressing again every
+    part that did not change (the shared strings, the other sheets) is most of a save's time.
+
+    zipfile has no public call for this; it writes the member's local header and raw data the
+    way ZipFile.write does, with the sizes and CRC known up front (no data descriptor)."""
+    src.fp.seek(info.header_offset)  # type: ignore[union-attr]
+    header = src.fp.read(zipfile.sizeFileHeader)  # type: ignore[union-attr]
+    if header[:4] != zipfile.stringFileHeader:
+        raise PatchError(
+            f"zip member {info.filename} is damaged; open the file in Excel and save it"
+        )
+    name_len, extra_len = (
+        int.from_bytes(header[26:28], "little"),
+        int.from_bytes(header[28:30], "little"),
+    )
+    src.fp.seek(info.header_offset + zipfile.sizeFileHeader + name_len + extra_len)  # type: ignore[union-attr]
+    raw = src.fp.read(info.compress_size)  # type: ignore[union-attr]
+    item = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    item.compress_type = info.compress_type
+    item.external_attr = info.external_attr
+    item.create_system = info.create_system
+    item.flag_bits = info.flag_bits & ~0x08  # sizes go in the local header, not after the data
+    item.CRC, item.compress_size, item.file_size = info.CRC, info.compress_size, info.file_size
+    item.header_offset = dest.fp.tell()  # type: ignore[union-attr]
+    dest.fp.write(item.FileHeader(zip64=item.file_size > zipfile.ZIP64_LIMIT))  # type: ignore[union-attr]
+    dest.fp.write(raw)  # type: ignore[union-attr]
+    dest.start_dir = dest.fp.tell()  # type: ignore[union-attr]
+    dest.filelist.append(item)
+    dest.NameToInfo[item.filename] = item
+    dest._didModify = True  # type: ignore[attr-defined]  # so close() writes the directory
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+def _check_height(height: float) -> None:
+    if not 0 <= height <= MAX_ROW_HEIGHT:
+        raise ValueError(f"row height {height} is outside 0 to {MAX_ROW_HEIGHT} points")
+
+
+def _check_address(row: int, col: int) -> None:
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise ValueError(f"row {row}, column {col} is outside a worksheet")
+
+
+def _clean_text(text: str) -> str:
+    text = cell_safe(text)
+    # Excel counts UTF-16 units, so a character outside the BMP counts twice
+    if len(text) * 2 > MAX_CELL_CHARS and excel_length(text) > MAX_CELL_CHARS:
+        raise PatchError(
+            f"text of {len(text):,} characters is longer than the {MAX_CELL_CHARS:,} characters "
+            "an Excel cell can hold; shorten it"
+        )
+    return excel_escape(text)
+
+
+def _date_style(value: dt.date, style: CellStyle | None) -> CellStyle:
+    base = style or CellStyle(vertical=None)  # a new unstyled cell: General, plus the format
+    if base.number_format is not None:
+        return base
+    code = TIMESTAMP_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT
+    return replace(base, number_format=code)
+
+
+def _write_value(c: etree._Element, value: Value, text: str | None, epoch: dt.datetime) -> None:
+    if text is not None:
+        # inline, so sharedStrings.xml stays untouched; text is never read as a formula
+        c.set("t", "inlineStr")
+        t = etree.SubElement(c.makeelement(_IS, {}), _T, {_XML_SPACE: "preserve"})
+        t.text = text
+        c.insert(0, t.getparent())
+        return
+    v = c.makeelement(_V, {})
+    if isinstance(value, bool):
+        c.set("t", "b")
+        v.text = "1" if value else "0"
+    elif isinstance(value, int):
+        v.text = str(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} cannot be stored in an Excel cell")
+        v.text = repr(value)
+    elif isinstance(value, dt.date):
+        v.text = _number(_serial(value, epoch))
+    else:
+        raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
+    c.insert(0, v)
+
+
+def _escape_xml_text(text: str) -> str:
+    """Text as XML character data; a carriage return as a reference, since a parser would
+    otherwise read it as a line feed. (Chained replace is several times faster than translate.)"""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _cell_xml(prefix: str, ref: str, s_attr: str, value: Value, epoch: dt.datetime) -> str:
+    """One <c> as XML text, as _write_value would build it."""
+    if value is None:
+        return f'<{prefix}c r="{ref}"{s_attr}/>'
+    if isinstance(value, str):
+        text = _escape_xml_text(_clean_text(value))
+        return (
+            f'<{prefix}c r="{ref}"{s_attr} t="inlineStr"><{prefix}is>'
+            f'<{prefix}t xml:space="preserve">{text}</{prefix}t></{prefix}is></{prefix}c>'
+        )
+    if isinstance(value, bool):
+        return f'<{prefix}c r="{ref}"{s_attr} t="b"><{prefix}v>{int(value)}</{prefix}v></{prefix}c>'
+    if isinstance(value, int):
+        v = str(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} cannot be stored in an Excel cell")
+        v = repr(value)
+    elif isinstance(value, dt.date):
+        v = _number(_serial(value, epoch))
+    else:
+        raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
+    return f'<{prefix}c r="{ref}"{s_attr}><{prefix}v>{v}</{prefix}v></{prefix}c>'
+
+
+def _serial(value: dt.date, epoch: dt.datetime) -> float:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            raise ValueError("Excel has no time zones: convert the datetime to naive local time")
+        delta = value - epoch
+    else:
+        delta = dt.datetime.combine(value, dt.time()) - epoch
+    return delta.days + delta.seconds / 86_400 + delta.microseconds / 86_400_000_000
+
+
+def _number(x: float) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
+# --- styles helpers -----------------------------------------------------------------------------
+
+
+def _alignment(style: CellStyle) -> dict[str, str]:
+    align = {}
+    if style.horizontal:
+        align["horizontal"] = style.horizontal
+    if style.vertical:
+        align["vertical"] = style.vertical
+    if style.wrap:
+        align["wrapText"] = "1"
+    return align
+
+
+def _truthy(text: str | None) -> bool:
+    return text in ("1", "true")
+
+
+def _xf_matches(xf: etree._Element, font: int, fmt: int, align: dict[str, str]) -> bool:
+    ids = {k: int(xf.get(k, "0")) for k in ("numFmtId", "fontId", "fillId", "borderId", "xfId")}
+    if ids != {"numFmtId": fmt, "fontId": font, "fillId": 0, "borderId": 0, "xfId": 0}:
+        return False
+    if _truthy(xf.get("quotePrefix")):
+        return False
+    # an explicit apply...="0" tells LibreOffice to ignore that part of the xf
+    for attr, used in (("applyNumberFormat", fmt), ("applyFont", font), ("applyAlignment", align)):
+        if used and xf.get(attr) in ("0", "false"):
+            return False
+    have: dict[str, str] = {}
+    for child in xf:
+        if child.tag != _q("alignment"):
+            return False  # protection or extLst: not a plain style
+        have = dict(child.attrib)
+    if _truthy(have.get("wrapText")):
+        have["wrapText"] = "1"
+    else:
+        have.pop("wrapText", None)
+    return have == align
+
+
+def _font_key(font: etree._Element) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """A font's properties other than bold, in a comparable form."""
+    return tuple(
+        sorted(
+            (etree.QName(child).localname, tuple(sorted(child.attrib.items())))
+            for child in font
+            if isinstance(child.tag, str) and child.tag != _q("b")
+        )
+    )
+
+
+def _is_bold(font: etree._Element) -> bool:
+    b = font.find(_q("b"))
+    return b is not None and b.get("val", "1") in ("1", "true")
+
+
+def _recount(parent: etree._Element, tag: str) -> int:
+    n = sum(1 for _ in parent.iterchildren(tag))
+    parent.set("count", str(n))
+    return n
+
+
+# --- package helpers ----------------------------------------------------------------------------
+
+
+def _rels_part_of(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _resolve(source: str, target: str) -> str:
+    """A relationship target as a zip member name: absolute from the package root, or relative to
+    the folder of the part the relationship belongs to."""
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+
+
+def _relative(source: str, part: str) -> str:
+    return posixpath.relpath(part, posixpath.dirname(source) or ".")
+
+
+_BAD_SHEET_CHARS = frozenset(":\\/?*[]")
+
+
+def _check_sheet_name(name: str) -> None:
+    if (
+        not name
+        or len(name) > 31
+        or any(ch in _BAD_SHEET_CHARS for ch in name)
+        or name[0] == "'"
+        or name[-1] == "'"
+        or _XML_ILLEGAL.search(name)
+        or name.casefold() == "history"  # Excel keeps this name for its change history
+    ):
+        raise PatchError(
+            f"{name!r} is not a valid Excel sheet name: use 1 to 31 characters, none of "
+            ": \\ / ? * [ ], not starting or ending with ' and not 'History'"
+        )
+
+
+def _new_worksheet(*, frozen: bool, widths: Sequence[float], rows: int) -> etree._Element:
+    """An empty worksheet part like the ones Excel writes."""
+    root = etree.Element(_q("worksheet"), nsmap={None: MAIN_NS, "r": _DOC_REL_NS})
+    if frozen:  # a sheet for people: print it one page wide
+        props = etree.SubElement(root, _q("sheetPr"))
+        etree.SubElement(props, _q("pageSetUpPr"), {"fitToPage": "1"})
+    etree.SubElement(root, _q("dimension"), {"ref": "A1"})
+    view = etree.SubElement(etree.SubElement(root, _q("sheetViews")), _q("sheetView"))
+    view.set("workbookViewId", "0")
+    if frozen:
+        etree.SubElement(
+            view,
+            _q("pane"),
+            {"ySplit": "1", "topLeftCell": "A2", "activePane": "bottomLeft", "state": "frozen"},
+        )
+        etree.SubElement(
+            view, _q("selection"), {"pane": "bottomLeft", "activeCell": "A2", "sqref": "A2"}
+        )
+    etree.SubElement(root, _q("sheetFormatPr"), {"defaultRowHeight": "15"})
+    if widths:
+        cols = etree.SubElement(root, _q("cols"))
+        for i, width in enumerate(widths, 1):
+            etree.SubElement(
+                cols,
+                _q("col"),
+                {"min": str(i), "max": str(i), "width": _number(width), "customWidth": "1"},
+            )
+    etree.SubElement(root, _q("sheetData"))
+    if frozen and widths:
+        last = get_column_letter(len(widths))
+        etree.SubElement(root, _q("autoFilter"), {"ref": f"A1:{last}{max(rows, 1)}"})
+    etree.SubElement(
+        root,
+        _q("pageMargins"),
+        {"left": "0.25", "right": "0.25", "top": "0.75", "bottom": "0.75", "header": "0.3",
+         "footer": "0.3"},
+    )  # fmt: skip
+    if frozen:
+        etree.SubElement(
+            root,
+            _q("pageSetup"),
+            {"paperSize": "9", "orientation": "landscape", "fitToWidth": "1", "fitToHeight": "0"},
+        )
+    return root
