@@ -300,7 +300,8 @@ def _parse_date(text: str, option: str) -> Any:
 
 
 def _report_board(run: Any, master: Path) -> None:
-    from workbook.board.summary import CATEGORIES, long_date, percent
+    from workbook.board.summary import CATEGORIES
+    from workbook.wording import long_date, percent
 
     s = run.summary
     counts = ", ".join(
@@ -477,6 +478,7 @@ def watch_cmd(master: Path, returns_dir: Path, poll: bool, settle: float, interv
 def _print_merge(run: Any) -> None:
     from sync.merge.core import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
     from sync.returns import display_name
+    from workbook.wording import one_line
 
     changes = run.changes
     for r in changes.results:
@@ -504,7 +506,7 @@ def _print_merge(run: Any) -> None:
                 change = (
                     f"{line.old or 'blank'} -> {line.new}" if line.outcome != ADDED else line.new
                 )
-                click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {_one_line(change)}")
+                click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {one_line(change, 100)}")
     verb = "Would change" if run.dry_run else "Changed"
     click.echo(
         f"{verb} {len(changes.writes)} cells; {len(changes.updates_rows)} updates, "
@@ -674,11 +676,6 @@ def addin_install(out: Path) -> None:
         click.echo("Next: quit Excel (Cmd+Q) and start it again; the Action Plan tab appears")
     else:
         click.echo("Next: open your master workbook; the Action Plan tab is on the ribbon")
-
-
-def _one_line(text: str, limit: int = 100) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def main(argv: list[str] | None = None) -> None:

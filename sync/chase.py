@@ -23,12 +23,14 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from sync.ledger import IssuedCopy
-from sync.status import Desk, LeadStatus, is_open, is_overdue, long_date, read_desk, status_shown
+from sync.status import Desk, LeadStatus, read_desk
 from workbook import clock
 from workbook.board.summary import headline
 from workbook.errors import ActionPlanError, OutputExistsError
 from workbook.plan.model import Plan
-from workbook.plan.status import RAG_KEY
+from workbook.plan.overdue import is_open, is_overdue
+from workbook.plan.status import RAG_KEY, status_shown
+from workbook.wording import long_date
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 #: Where `actionplan issue` puts copies when the owner follows the demo's layout.

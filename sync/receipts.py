@@ -18,6 +18,7 @@ from sync.merge.core import (
     ReturnResult,
 )
 from sync.returns import display_name
+from workbook.wording import one_line
 
 _HEADINGS = (
     ((APPLIED, ADDED), "Taken into the plan"),
@@ -64,20 +65,15 @@ def _line(line: ReceiptLine) -> str:
     if line.outcome == APPLIED:
         return f"{where}{line.field}: {line.old or 'blank'} -> {line.new}"
     if line.outcome == ADDED:
-        return f"{where}update added: {_short(line.new)}"
+        return f"{where}update added: {one_line(line.new, 160)}"
     if line.outcome == PROPOSED:
         return f"{where}{line.field}: {line.new!r} (now {line.old or 'blank'})"
     if line.outcome == CONFLICT:
         return f"{where}{line.field} {line.new}: {line.note}"
     if line.outcome == ALREADY:
-        return f"{where}{line.field}: {_short(line.new)}"
-    detail = f" {_short(line.new)!r}" if line.new else ""
+        return f"{where}{line.field}: {one_line(line.new, 160)}"
+    detail = f" {one_line(line.new, 160)!r}" if line.new else ""
     return f"{where}{line.field}{detail}: {line.note}"
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def receipt_file_name(result: ReturnResult) -> str:

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from sync.ledger import LEDGER_SHEETS, IssuedCopy, Ledger, ledger_from_sheets
 from workbook.master.read import plan_from_sheets, read_snapshot
-from workbook.plan.model import Item, Plan
-from workbook.plan.status import COMPLETE, normalise_status
+from workbook.plan.model import Plan
+from workbook.plan.overdue import is_open, is_overdue, overdue_items
+from workbook.plan.status import status_shown
+from workbook.wording import count, long_date, short_date
 
 OUTSTANDING = "outstanding"
 RETURNED = "returned"
@@ -86,7 +88,7 @@ class Desk:
 
     @property
     def overdue_refs(self) -> tuple[str, ...]:
-        return overdue_refs(self.plan, self.as_of)
+        return tuple(it.ref for it in overdue_items(self.plan, self.as_of))
 
     def to_dict(self) -> dict[str, object]:
         counts = state_counts(self.leads)
@@ -104,27 +106,6 @@ class Desk:
 
 
 # --- Pure core ---------------------------------------------------------------------------------
-
-
-def is_open(item: Item) -> bool:
-    """Not complete. A status nobody can read counts as open: it was not marked BLUE."""
-    return normalise_status(item.status) != COMPLETE
-
-
-def is_overdue(item: Item, as_of: dt.date) -> bool:
-    """Due before `as_of` and not complete (the board pack's rule, so the two agree)."""
-    return item.due is not None and item.due < as_of and is_open(item)
-
-
-def status_shown(status: str) -> str:
-    """The RAG code a status means, or the typed text when it means none."""
-    code = normalise_status(status)
-    return " ".join(status.split()) if code is None else code
-
-
-def overdue_refs(plan: Plan, as_of: dt.date) -> tuple[str, ...]:
-    """Every overdue item of the plan, in plan order (an item shared by leads counts once)."""
-    return tuple(it.ref for it in plan.items if is_overdue(it, as_of))
 
 
 def latest_copies(ledger: Ledger) -> dict[str, IssuedCopy]:
@@ -192,23 +173,14 @@ def state_counts(leads: Sequence[LeadStatus]) -> dict[str, int]:
     return {state: sum(1 for s in leads if s.state == state) for state in STATES}
 
 
-def long_date(d: dt.date) -> str:
-    """31 May 2023: how the summary names the as-of date."""
-    return f"{d.day} {d:%B %Y}"
-
-
-def short_date(d: dt.date | None) -> str:
-    return f"{d:%d %b %Y}" if d else ""
-
-
 def summary_line(leads: Sequence[LeadStatus], overdue: int, as_of: dt.date) -> str:
     """e.g. "13 leads: 4 outstanding, 8 returned, 1 not issued; 5 items overdue as of 31 May 2023"
     (`overdue` counts items once, however many leads share them)."""
     counts = state_counts(leads)
     states = ", ".join(f"{counts[s]} {s}" for s in STATES if counts[s]) or "nothing issued"
     return (
-        f"{_count(len(leads), 'lead')}: {states}; "
-        f"{_count(overdue, 'item')} overdue as of {long_date(as_of)}"
+        f"{count(len(leads), 'lead')}: {states}; "
+        f"{count(overdue, 'item')} overdue as of {long_date(as_of)}"
     )
 
 
@@ -236,10 +208,6 @@ def status_table(leads: Sequence[LeadStatus]) -> list[str]:
         "  ".join(v.ljust(w) for v, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
         for r in rows
     ]
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _iso(value: dt.datetime | None) -> str | None:

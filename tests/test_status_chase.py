@@ -24,9 +24,10 @@ from sync.copies import issue_copies
 from sync.ledger import IssuedCopy, Ledger, MergedReturn
 from sync.merge.apply import merge_returns
 from sync.simulate import Answer
-from sync.status import desk_status, overdue_refs
+from sync.status import desk_status
 from tests.cycle import MERGED, Cycle, start_cycle
 from workbook.plan.model import Lead, Plan
+from workbook.plan.overdue import overdue_items
 
 REISSUED = dt.datetime(2023, 6, 15, 9, 0)
 AS_OF = "2023-08-01"
@@ -214,7 +215,8 @@ def test_desk_status_pure_edge_cases(seed: Plan):
     assert status["LH"].state == "returned" and status["LH"].returned is None
     assert status["XX"].state == "outstanding" and status["XX"].items == 0
     assert list(status)[:3] == ["GT", "XX", "LH"]  # outstanding first, register order, then others
-    assert overdue_refs(seed, dt.date(2023, 5, 1)) == ("EHP-03", "EHP-10", "AIA-06")
+    overdue = overdue_items(seed, dt.date(2023, 5, 1))
+    assert tuple(it.ref for it in overdue) == ("EHP-03", "EHP-10", "AIA-06")
 
 
 # --- chase -------------------------------------------------------------------------------------

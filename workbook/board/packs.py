@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbook import clock
-from workbook.board.summary import BoardSummary, board_summary, status_shown, write_board
+from workbook.board.summary import BoardSummary, board_summary, write_board
 from workbook.errors import ActionPlanError
 from workbook.master.read import read_master_sheets, read_sheets
 from workbook.master.settings import settings_as_of
 from workbook.plan.model import Plan
+from workbook.plan.status import status_shown
 from workbook.xlsx.cells import cell_datetime
 from workbook.xlsx.read import records, sheet
 

@@ -34,7 +34,16 @@ from workbook.formatting.rag import AS_OF_NAME, apply_rag_formatting
 from workbook.master.sheets import SHEET_PLAN
 from workbook.master.write import write_plan_sheet
 from workbook.plan.model import Item, Plan, Run
-from workbook.plan.status import COMPLETE, RAG_BY_CODE, RAG_KEY, RagStatus, normalise_status
+from workbook.plan.overdue import overdue_items
+from workbook.plan.status import (
+    COMPLETE,
+    RAG_BY_CODE,
+    RAG_KEY,
+    RagStatus,
+    normalise_status,
+    status_shown,
+)
+from workbook.wording import long_date, percent
 from workbook.xlsx.cells import set_text
 from workbook.xlsx.files import save_atomically
 
@@ -80,13 +89,6 @@ def status_category(status: str) -> str:
     if code is None:
         return NOT_RECOGNISED
     return code or NO_STATUS
-
-
-def status_shown(status: str) -> str:
-    """A status as the board sees it: its RAG code, "" for none, the typed text when the RAG key
-    does not know it (so the board sees what is actually there, not a guess)."""
-    code = normalise_status(status)
-    return " ".join(status.split()) if code is None else code
 
 
 @dataclass(frozen=True)
@@ -186,8 +188,8 @@ def board_summary(
     overdue = sorted(
         (
             OverdueItem(it.ref, headline(it), it.lead, it.due, status_shown(it.status))
-            for it in plan.items
-            if it.due is not None and it.due < as_of and status_category(it.status) != COMPLETE
+            for it in overdue_items(plan, as_of)
+            if it.due is not None  # always, for an overdue item
         ),
         key=lambda o: o.due,  # sorted() is stable: plan order within one due date
     )
@@ -307,11 +309,6 @@ def _set_footer(ws: Worksheet, plan: Plan, as_of: dt.date) -> None:
     ws.oddFooter.left.text = plan.title.replace("&", "&&")
     ws.oddFooter.center.text = f"As at {long_date(as_of)}"
     ws.oddFooter.right.text = "Page &P of &N"
-
-
-def long_date(d: dt.date) -> str:
-    """1 August 2023: how the pack names dates in prose."""
-    return f"{d.day} {d:%B %Y}"
 
 
 # --- Summary sheet ----------------------------------------------------------------------------
@@ -739,8 +736,3 @@ def rag_chart(
     chart.y_axis.scaling.min = 0
     chart.legend.position = "r"  # beside the bars, where the page has room to spare
     return chart
-
-
-def percent(fraction: float | None) -> str:
-    """A share as the pack prints it: 15%, or – when there is nothing to divide."""
-    return "–" if fraction is None else f"{fraction:.0%}"
