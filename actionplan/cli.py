@@ -397,7 +397,8 @@ def merge_cmd(
 ) -> None:
     """Merge returned lead copies into MASTER: exit 0 all merged, 1 something rejected or in
     conflict (the rest merged), 2 nothing written."""
-    from sync.merge.apply import find_returns, merge_returns
+    from sync.inbox import find_returns
+    from sync.merge.apply import merge_returns
     from workbook.errors import ActionPlanError
 
     files = list(returns)
@@ -476,7 +477,7 @@ def watch_cmd(master: Path, returns_dir: Path, poll: bool, settle: float, interv
 
 
 def _print_merge(run: Any) -> None:
-    from sync.merge.core import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
+    from sync.merge.outcomes import Outcome
     from sync.returns import display_name
     from workbook.wording import one_line
 
@@ -489,22 +490,24 @@ def _print_merge(run: Any) -> None:
         counts = ", ".join(
             f"{r.count(o)} {label}"
             for o, label in (
-                (APPLIED, "status changes"),
-                (ADDED, "updates"),
-                (PROPOSED, "time-scales proposed"),
-                (CONFLICT, "conflicts"),
-                (REJECTED, "rejected"),
-                (IGNORED, "ignored"),
+                (Outcome.APPLIED, "status changes"),
+                (Outcome.ADDED, "updates"),
+                (Outcome.PROPOSED, "time-scales proposed"),
+                (Outcome.CONFLICT, "conflicts"),
+                (Outcome.REJECTED, "rejected"),
+                (Outcome.IGNORED, "ignored"),
             )
             if r.count(o)
         )
         click.echo(f"MERGED   {display_name(r.name)} ({r.lead}): {counts or 'nothing new'}")
         for line in r.lines:
-            if line.outcome in (CONFLICT, REJECTED, IGNORED):
+            if line.outcome in (Outcome.CONFLICT, Outcome.REJECTED, Outcome.IGNORED):
                 click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {line.note}")
-            elif run.dry_run and line.outcome in (APPLIED, ADDED, PROPOSED):
+            elif run.dry_run and line.outcome in (Outcome.APPLIED, Outcome.ADDED, Outcome.PROPOSED):
                 change = (
-                    f"{line.old or 'blank'} -> {line.new}" if line.outcome != ADDED else line.new
+                    f"{line.old or 'blank'} -> {line.new}"
+                    if line.outcome != Outcome.ADDED
+                    else line.new
                 )
                 click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {one_line(change, 100)}")
     verb = "Would change" if run.dry_run else "Changed"

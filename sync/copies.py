@@ -13,7 +13,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from sync.identity import (
     SHEET_IDENTITY,
@@ -24,15 +23,12 @@ from sync.identity import (
     sign,
 )
 from sync.ledger import (
-    ISSUED_COPIES_COLUMNS,
-    ISSUED_ITEMS_COLUMNS,
     LEDGER_SHEETS,
-    SHEET_ISSUED_COPIES,
-    SHEET_ISSUED_ITEMS,
-    SHEET_SIGNING_KEY,
-    SIGNING_KEY_COLUMNS,
     SIGNING_KEY_SETTING,
+    IssuedCopyRow,
     IssuedItem,
+    IssuedItemRow,
+    SigningKeyRow,
     issued_rows,
     ledger_from_sheets,
     locked_digest,
@@ -41,6 +37,7 @@ from workbook import clock
 from workbook.errors import ActionPlanError, MasterError
 from workbook.lead_copy.layout import CopyText, write_lead_copy
 from workbook.master.edit import MasterEdit
+from workbook.master.editor import Editor, append_rows
 from workbook.master.read import plan_from_sheets, read_snapshot
 from workbook.master.write import item_texts
 from workbook.plan.model import Item, Plan
@@ -159,9 +156,9 @@ class IssuePlan:
     """Everything an issue does: the copies to write and the ledger rows recording them."""
 
     copies: tuple[PlannedCopy, ...]
-    key_rows: tuple[tuple[object, ...], ...]  # a new signing key, when the master has none
-    copy_rows: tuple[tuple[object, ...], ...]
-    item_rows: tuple[tuple[object, ...], ...]
+    key_rows: tuple[SigningKeyRow, ...]  # a new signing key, when the master has none
+    copy_rows: tuple[IssuedCopyRow, ...]
+    item_rows: tuple[IssuedItemRow, ...]
 
 
 def plan_issue(
@@ -183,13 +180,13 @@ def plan_issue(
         )
     chosen = choose_leads(plan, leads)
     key = ledger_from_sheets(sheets).key
-    key_rows: tuple[tuple[object, ...], ...] = ()
+    key_rows: tuple[SigningKeyRow, ...] = ()
     if key is None or new_signing_key:
         key = new_key()
-        key_rows = ((SIGNING_KEY_SETTING, key),)
+        key_rows = (SigningKeyRow(SIGNING_KEY_SETTING, key),)
     copies: list[PlannedCopy] = []
-    copy_rows: list[tuple[object, ...]] = []
-    item_rows: list[tuple[object, ...]] = []
+    copy_rows: list[IssuedCopyRow] = []
+    item_rows: list[IssuedItemRow] = []
     taken: set[Path] = set()
     for lead in chosen:
         lead_plan = plan_for_lead(plan, lead)
@@ -222,28 +219,11 @@ def plan_issue(
     return IssuePlan(tuple(copies), key_rows, tuple(copy_rows), tuple(item_rows))
 
 
-class LedgerEdit(Protocol):
-    """What recording an issue needs of an edit: the file's MasterEdit or the add-in's
-    LiveEdit."""
-
-    def append(
-        self,
-        sheet: str,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[object]],
-        *,
-        state: str = ...,
-        widths: Sequence[float] | None = ...,
-        wrap: str | None = ...,
-    ) -> None: ...
-
-
-def record_issue(edit: LedgerEdit, issue: IssuePlan) -> None:
-    """Put the issue's ledger rows (and a new signing key) into the master through `edit`."""
-    hidden = "veryHidden"
-    edit.append(SHEET_SIGNING_KEY, SIGNING_KEY_COLUMNS, issue.key_rows, state=hidden)
-    edit.append(SHEET_ISSUED_COPIES, ISSUED_COPIES_COLUMNS, issue.copy_rows, state=hidden)
-    edit.append(SHEET_ISSUED_ITEMS, ISSUED_ITEMS_COLUMNS, issue.item_rows, state=hidden)
+def record_issue(editor: Editor, issue: IssuePlan) -> None:
+    """Put the issue's ledger rows (and a new signing key) into the master through `editor`."""
+    append_rows(editor, issue.key_rows)
+    append_rows(editor, issue.copy_rows)
+    append_rows(editor, issue.item_rows)
 
 
 def write_copies(issue: IssuePlan) -> tuple[IssuedFile, ...]:

@@ -13,57 +13,127 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from workbook.master.sheets import ListRow, title
 from workbook.xlsx.cells import Grid, cell_datetime, cell_str
 from workbook.xlsx.read import records, sheet
 
 SHEET_ISSUED_COPIES = "IssuedCopies"
-ISSUED_COPIES_COLUMNS = ("Issue id", "Lead", "Issued", "File", "Items", "Folder")
 SHEET_ISSUED_ITEMS = "IssuedItems"
-ISSUED_ITEMS_COLUMNS = ("Issue id", "Ref", "Status", "Time-scale", "Locked digest")
 SHEET_MERGED_RETURNS = "MergedReturns"
-MERGED_RETURNS_COLUMNS = (
-    "Merged",
-    "File",
-    "SHA-256",
-    "Issue id",
-    "Lead",
-    "Applied",
-    "Conflicts",
-    "Proposed",
-    "Rejected",
-    "Ignored",
-)
 SHEET_SIGNING_KEY = "SigningKey"
-SIGNING_KEY_COLUMNS = ("Setting", "Value")
 SIGNING_KEY_SETTING = "Signing key"
-
 SHEET_CONFLICTS = "Conflicts"
-CONFLICTS_COLUMNS = (
-    "Received",
-    "Ref",
-    "Field",
-    "Lead",
-    "Issued value",
-    "Master value",
-    "Lead's value",
-    "Why",
-    "Return file",
-    "Issue id",
-    "Resolved",
-)
 SHEET_PROPOSALS = "Proposals"
-PROPOSALS_COLUMNS = (
-    "Received",
-    "Ref",
-    "Lead",
-    "Time-scale now",
-    "Proposed time-scale",
-    "Proposed due",
-    "Return file",
-    "Issue id",
-    "Decision",
-)
+VERY_HIDDEN = "veryHidden"
+
+
+@dataclass(frozen=True)
+class IssuedCopyRow(ListRow):
+    """`IssuedCopies`: one copy issued to a lead."""
+
+    SHEET: ClassVar[str] = SHEET_ISSUED_COPIES
+    STATE: ClassVar[str] = VERY_HIDDEN
+
+    issue_id: str = title("Issue id")
+    lead: str = title("Lead")
+    issued: dt.datetime = title("Issued")
+    file: str = title("File")
+    items: int = title("Items")
+    folder: str = title("Folder")
+
+
+@dataclass(frozen=True)
+class IssuedItemRow(ListRow):
+    """`IssuedItems`: one item's values as issued in one copy, the base of the merge."""
+
+    SHEET: ClassVar[str] = SHEET_ISSUED_ITEMS
+    STATE: ClassVar[str] = VERY_HIDDEN
+
+    issue_id: str = title("Issue id")
+    ref: str = title("Ref")
+    status: str = title("Status")
+    timescale: str = title("Time-scale")
+    digest: str = title("Locked digest")
+
+
+@dataclass(frozen=True)
+class MergedReturnRow(ListRow):
+    """`MergedReturns`: a return merged, known by its SHA-256, and what its merge did."""
+
+    SHEET: ClassVar[str] = SHEET_MERGED_RETURNS
+    STATE: ClassVar[str] = VERY_HIDDEN
+    WIDTHS: ClassVar[tuple[float, ...] | None] = (17, 36, 20, 22, 8, 8, 8, 8, 8, 8)
+
+    merged: dt.datetime = title("Merged")
+    file: str = title("File")
+    sha256: str = title("SHA-256")
+    issue_id: str = title("Issue id")
+    lead: str = title("Lead")
+    applied: int = title("Applied")
+    conflicts: int = title("Conflicts")
+    proposed: int = title("Proposed")
+    rejected: int = title("Rejected")
+    ignored: int = title("Ignored")
+
+
+@dataclass(frozen=True)
+class SigningKeyRow(ListRow):
+    """`SigningKey`: a key copies are signed with; the last one recorded is in force."""
+
+    SHEET: ClassVar[str] = SHEET_SIGNING_KEY
+    STATE: ClassVar[str] = VERY_HIDDEN
+
+    setting: str = title("Setting")
+    value: str = title("Value")
+
+
+@dataclass(frozen=True)
+class ConflictRow(ListRow):
+    """`Conflicts`: a status the lead and the master both changed, for the owner to settle."""
+
+    SHEET: ClassVar[str] = SHEET_CONFLICTS
+    WIDTHS: ClassVar[tuple[float, ...] | None] = (17, 9, 10, 8, 12, 12, 12, 50, 30, 22, 10)
+    WRAP: ClassVar[str | None] = "Why"
+
+    received: dt.datetime = title("Received")
+    ref: str = title("Ref")
+    field: str = title("Field")
+    lead: str = title("Lead")
+    issued_value: str = title("Issued value")
+    master_value: str = title("Master value")
+    leads_value: str = title("Lead's value")
+    why: str = title("Why")
+    file: str = title("Return file")
+    issue_id: str = title("Issue id")
+    resolved: str = title("Resolved")
+
+
+@dataclass(frozen=True)
+class ProposalRow(ListRow):
+    """`Proposals`: a time-scale a lead proposed, for the owner to decide."""
+
+    SHEET: ClassVar[str] = SHEET_PROPOSALS
+    WIDTHS: ClassVar[tuple[float, ...] | None] = (17, 9, 8, 14, 16, 11, 36, 22, 12)
+
+    received: dt.datetime = title("Received")
+    ref: str = title("Ref")
+    lead: str = title("Lead")
+    timescale_now: str = title("Time-scale now")
+    proposed: str = title("Proposed time-scale")
+    proposed_due: dt.date | None = title("Proposed due")
+    file: str = title("Return file")
+    issue_id: str = title("Issue id")
+    decision: str = title("Decision")
+
+
+ISSUED_COPIES_COLUMNS = IssuedCopyRow.columns()
+ISSUED_ITEMS_COLUMNS = IssuedItemRow.columns()
+MERGED_RETURNS_COLUMNS = MergedReturnRow.columns()
+SIGNING_KEY_COLUMNS = SigningKeyRow.columns()
+CONFLICTS_COLUMNS = ConflictRow.columns()
+PROPOSALS_COLUMNS = ProposalRow.columns()
 
 #: Every sheet this module keeps, and whether the owner sees it.
 HIDDEN_SHEETS = (SHEET_ISSUED_COPIES, SHEET_ISSUED_ITEMS, SHEET_MERGED_RETURNS, SHEET_SIGNING_KEY)
@@ -250,8 +320,8 @@ def issued_rows(
     items: Sequence[IssuedItem],
     *,
     folder: str = "",
-) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
+) -> tuple[IssuedCopyRow, list[IssuedItemRow]]:
     """The IssuedCopies row and IssuedItems rows recording one copy."""
-    copy_row = (issue_id, lead, issued, file, len(items), folder)
-    item_rows = [(i.issue_id, i.ref, i.status, i.timescale, i.digest) for i in items]
+    copy_row = IssuedCopyRow(issue_id, lead, issued, file, len(items), folder)
+    item_rows = [IssuedItemRow(i.issue_id, i.ref, i.status, i.timescale, i.digest) for i in items]
     return copy_row, item_rows

@@ -6,27 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sync.merge.core import (
-    ADDED,
-    ALREADY,
-    APPLIED,
-    CONFLICT,
-    IGNORED,
-    PROPOSED,
-    REJECTED,
-    ReceiptLine,
-    ReturnResult,
-)
+from sync.merge.core import ReceiptLine, ReturnResult
+from sync.merge.outcomes import Outcome
 from sync.returns import display_name
 from workbook.wording import one_line
 
 _HEADINGS = (
-    ((APPLIED, ADDED), "Taken into the plan"),
-    ((PROPOSED,), "Recorded for the plan owner to decide"),
-    ((CONFLICT,), "Not taken in yet: for the plan owner to settle with you"),
-    ((REJECTED,), "Not taken in"),
-    ((IGNORED,), "Ignored"),
-    ((ALREADY,), "Already in the plan"),
+    ((Outcome.APPLIED, Outcome.ADDED), "Taken into the plan"),
+    ((Outcome.PROPOSED,), "Recorded for the plan owner to decide"),
+    ((Outcome.CONFLICT,), "Not taken in yet: for the plan owner to settle with you"),
+    ((Outcome.REJECTED,), "Not taken in"),
+    ((Outcome.IGNORED,), "Ignored"),
+    ((Outcome.ALREADY,), "Already in the plan"),
 )  # fmt: skip
 
 
@@ -62,15 +53,15 @@ def receipt_text(result: ReturnResult, *, plan_title: str, when: dt.datetime) ->
 
 def _line(line: ReceiptLine) -> str:
     where = f"{line.ref} " if line.ref else ""
-    if line.outcome == APPLIED:
+    if line.outcome == Outcome.APPLIED:
         return f"{where}{line.field}: {line.old or 'blank'} -> {line.new}"
-    if line.outcome == ADDED:
+    if line.outcome == Outcome.ADDED:
         return f"{where}update added: {one_line(line.new, 160)}"
-    if line.outcome == PROPOSED:
+    if line.outcome == Outcome.PROPOSED:
         return f"{where}{line.field}: {line.new!r} (now {line.old or 'blank'})"
-    if line.outcome == CONFLICT:
+    if line.outcome == Outcome.CONFLICT:
         return f"{where}{line.field} {line.new}: {line.note}"
-    if line.outcome == ALREADY:
+    if line.outcome == Outcome.ALREADY:
         return f"{where}{line.field}: {one_line(line.new, 160)}"
     detail = f" {one_line(line.new, 160)!r}" if line.new else ""
     return f"{where}{line.field}{detail}: {line.note}"

@@ -25,7 +25,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sync.inbox import is_return_candidate
 from workbook import clock
+from workbook.xlsx.files import lock_files
 
 MERGED_FOLDER = "merged"
 REJECTED_FOLDER = "rejected"
@@ -38,24 +40,6 @@ UNREADABLE_AFTER_SETTLES = 5
 RESCAN_SECONDS = 30.0
 #: A master that could not be written (open in Excel) is tried again after this long.
 RETRY_SECONDS = 10.0
-
-_TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".txt")
-
-
-def is_return_candidate(name: str) -> bool:
-    """Whether a file in the returns folder may be a return, rather than a temp or lock file:
-    Excel's temp files have no extension, OneDrive's end `~RF….TMP`, lock files start `~$` or
-    `.~lock.`, receipts are .txt."""
-    lower = name.lower()
-    if name.startswith((".", "~$")) or lower.endswith(_TEMP_SUFFIXES):
-        return False
-    stem, dot, suffix = name.rpartition(".")
-    return bool(dot and stem and suffix)
-
-
-def lock_files(name: str) -> tuple[str, str]:
-    """The lock files Excel and LibreOffice keep beside `name` while it is open."""
-    return f"~${name}", f".~lock.{name}#"
 
 
 @dataclass(frozen=True)
@@ -279,7 +263,8 @@ class ReturnsWatcher:
 
 
 def _describe(result: object) -> str:
-    from sync.merge.core import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED, ReturnResult
+    from sync.merge.core import ReturnResult
+    from sync.merge.outcomes import Outcome
     from sync.returns import display_name
 
     assert isinstance(result, ReturnResult)
@@ -288,11 +273,11 @@ def _describe(result: object) -> str:
         return f"rejected {name}: {result.reason.removeprefix(f'{name}: ')}"
     if result.outcome in ("already merged", "duplicate"):
         return f"{display_name(result.name)}: {result.reason}; moved to {MERGED_FOLDER}/"
-    changes = result.count(APPLIED) + result.count(ADDED)
+    changes = result.count(Outcome.APPLIED) + result.count(Outcome.ADDED)
     extra = [
         f"{result.count(o)} {label}"
-        for o, label in ((PROPOSED, "proposed"), (CONFLICT, "in conflict"),
-                         (REJECTED, "rejected"), (IGNORED, "ignored"))
+        for o, label in ((Outcome.PROPOSED, "proposed"), (Outcome.CONFLICT, "in conflict"),
+                         (Outcome.REJECTED, "rejected"), (Outcome.IGNORED, "ignored"))
         if result.count(o)
     ]  # fmt: skip
     more = f" ({', '.join(extra)})" if extra else ""

@@ -30,8 +30,8 @@ from workbook.board.summary import (
     SHEET_SUMMARY,
     board_summary,
     headline,
-    write_board,
 )
+from workbook.board.workbook import write_board
 from workbook.formatting import layout
 from workbook.formatting.rag import AS_OF_NAME
 from workbook.master.read import read_master

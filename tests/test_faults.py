@@ -793,13 +793,13 @@ def watcher_and_command_round(
     asked = threading.Event()
     merges: list[float] = []  # how long the watcher waited for the lock, per merge
     command: list[subprocess.Popen[str]] = []
-    real_lock = sync.merge.apply.writer_lock
+    real_lock = workbook.master.edit.writer_lock
 
     @contextlib.contextmanager
-    def watched_lock(path: Path) -> Iterator[None]:
+    def watched_lock(path: Path, **kw: Any) -> Iterator[None]:
         start = time.monotonic()
         asked.set()
-        with real_lock(path):
+        with real_lock(path, **kw):
             merges.append(time.monotonic() - start)
             # the command, if still running, is inside writer_lock: waiting for this merge
             if command and command[0].poll() is None:
@@ -810,7 +810,7 @@ def watcher_and_command_round(
         (inbox / ".arriving").write_bytes(gt.read_bytes())
         os.replace(inbox / ".arriving", inbox / "GT.xlsx")  # lands whole, as Excel saves
 
-    sync.merge.apply.writer_lock = watched_lock  # type: ignore[assignment]
+    workbook.master.edit.writer_lock = watched_lock  # type: ignore[assignment]
     watcher = ReturnsWatcher(
         master, inbox, settle=SETTLE, interval=0.1, log=lines.append, retry=0.3
     )
@@ -848,7 +848,7 @@ def watcher_and_command_round(
         stop.set()
         watcher.wake()
         thread.join(timeout=30)
-        sync.merge.apply.writer_lock = real_lock
+        workbook.master.edit.writer_lock = real_lock
         if command and command[0].poll() is None:
             command[0].kill()
     if command[0].returncode != 0 or err:

@@ -71,21 +71,8 @@ from strategies import plans, render_text_export
 
 from sync.identity import SHEET_IDENTITY
 from sync.ledger import MergedReturn
-from sync.merge.core import (
-    ADDED,
-    ALREADY,
-    APPLIED,
-    ATTENTION,
-    CONFLICT,
-    IGNORED,
-    PROPOSED,
-    REJECTED,
-    ChangeSet,
-    MasterState,
-    RejectedFile,
-    master_state,
-    merge,
-)
+from sync.merge.core import ChangeSet, MasterState, RejectedFile, master_state, merge
+from sync.merge.outcomes import ATTENTION, Outcome
 from sync.returns import ReturnedCopy, ReturnError, read_return, returned_copy
 from sync.simulate import Answer
 from workbook.errors import PlanImportError
@@ -872,7 +859,7 @@ def batches(draw: st.DrawFn) -> Batch:
     return Batch(state, tuple(returns), order)
 
 
-_CLEAN_OUTCOMES = {APPLIED, ADDED, ALREADY, PROPOSED}
+_CLEAN_OUTCOMES = {Outcome.APPLIED, Outcome.ADDED, Outcome.ALREADY, Outcome.PROPOSED}
 
 
 def check_merge(
@@ -895,20 +882,25 @@ def check_merge(
     # every file given has a result; the change set's rows agree with the receipts
     assert {key(r) for r in changes.results} == {key(r) for r in returns}
     merged = {r.sha256: r for r in changes.results if r.outcome == "merged"}
-    assert sorted(row[2] for row in changes.merged_rows) == sorted(merged)
+    assert sorted(row.sha256 for row in changes.merged_rows) == sorted(merged)
     for row in changes.merged_rows:
-        r = merged[row[2]]
-        counts = (APPLIED, CONFLICT, PROPOSED, REJECTED, IGNORED)
-        assert row[5:] == (r.count(APPLIED) + r.count(ADDED), *(r.count(o) for o in counts[1:]))
+        r = merged[row.sha256]
+        assert (row.applied, row.conflicts, row.proposed, row.rejected, row.ignored) == (
+            r.count(Outcome.APPLIED) + r.count(Outcome.ADDED),
+            r.count(Outcome.CONFLICT),
+            r.count(Outcome.PROPOSED),
+            r.count(Outcome.REJECTED),
+            r.count(Outcome.IGNORED),
+        )
     newly_rejected = [
         r for r in changes.results if r.outcome == "rejected" and r.sha256 not in state.rejected
     ]
-    logged = [ln for r in merged.values() for ln in r.lines if ln.outcome != ALREADY]
+    logged = [ln for r in merged.values() for ln in r.lines if ln.outcome != Outcome.ALREADY]
     assert len(changes.changes_rows) == len(logged) + len(newly_rejected)
-    assert all(row[8] not in ATTENTION for row in changes.changes_rows) or changes.exit_code
-    assert sum(ln.outcome == ADDED for ln in lines) == len(changes.updates_rows)
-    assert sum(ln.outcome == PROPOSED for ln in lines) == len(changes.proposals_rows)
-    assert len(changes.conflicts_rows) <= sum(ln.outcome == CONFLICT for ln in lines)
+    assert all(row.outcome not in ATTENTION for row in changes.changes_rows) or changes.exit_code
+    assert sum(ln.outcome == Outcome.ADDED for ln in lines) == len(changes.updates_rows)
+    assert sum(ln.outcome == Outcome.PROPOSED for ln in lines) == len(changes.proposals_rows)
+    assert len(changes.conflicts_rows) <= sum(ln.outcome == Outcome.CONFLICT for ln in lines)
     # writes: one a cell, statuses only RAG codes, updates only added on top, and each fits
     cells = Counter((w.ref, w.field) for w in changes.writes)
     assert all(n == 1 for n in cells.values())
@@ -916,13 +908,17 @@ def check_merge(
         assert w.old == state.rows[w.ref].texts[w.field]
         if w.field == "status":
             assert w.new in RAG_CODES
-            applied = {ln.new for ln in lines if ln.ref == w.ref and ln.outcome == APPLIED}
+            applied = {ln.new for ln in lines if ln.ref == w.ref and ln.outcome == Outcome.APPLIED}
             assert applied == {w.new}
         else:
             assert w.field == "updates" and w.new.endswith(w.old) and len(w.new) > len(w.old)
             assert len(w.new.encode("utf-16-le")) // 2 <= EXCEL_CELL_UNITS
     # nothing is applied, added or proposed for an item the master does not have
-    assert all(ln.ref in state.rows for ln in lines if ln.outcome in (APPLIED, ADDED, PROPOSED))
+    assert all(
+        ln.ref in state.rows
+        for ln in lines
+        if ln.outcome in (Outcome.APPLIED, Outcome.ADDED, Outcome.PROPOSED)
+    )
     return changes
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from sync.inbox import is_return_candidate
 from sync.simulate import Answer
-from sync.watch import ReturnsWatcher, Seen, is_return_candidate, settle_files
+from sync.watch import ReturnsWatcher, Seen, settle_files
 from tests.cycle import Cycle, cell, sheets, start_cycle
 from workbook.master.sheets import SHEET_PLAN
 from workbook.plan.model import Plan

@@ -18,10 +18,9 @@ from typing import Any
 
 from workbook import clock
 from workbook.errors import ActionPlanError
+from workbook.master.settings import SETTING_BOARD_FOLDER, SETTING_COPIES_FOLDER
 
 TITLE = "Action Plan"
-SETTING_COPIES_FOLDER = "Copies folder"
-SETTING_BOARD_FOLDER = "Board folder"
 
 Handler = Callable[[Any], str]
 
@@ -158,8 +157,9 @@ def issue_copies(book: Any) -> str:
 @_handler
 def merge_returns(book: Any) -> str:
     """Merge every return in the Settings sheet's returns folder into the open master."""
+    from sync.inbox import find_returns
     from sync.ledger import LEDGER_SHEETS
-    from sync.merge.apply import RECEIPTS_FOLDER, apply_change_set, find_returns, read_returns
+    from sync.merge.apply import RECEIPTS_FOLDER, apply_change_set, read_returns
     from sync.merge.apply import write_receipts as write_receipt_files
     from sync.merge.core import master_state, merge
     from workbook.master.settings import SETTING_RETURNS_FOLDER, SETTING_TITLE, settings_from_sheets
@@ -187,24 +187,34 @@ def merge_returns(book: Any) -> str:
 
 def merge_summary(changes: Any) -> str:
     """One line for the owner: what the merge did and what needs them."""
-    from sync.merge.core import ADDED, APPLIED, CONFLICT, IGNORED, PROPOSED, REJECTED
+    from sync.merge.outcomes import Outcome
 
     results = changes.results
     merged = [r for r in results if r.outcome == "merged"]
     rejected = [r for r in results if r.outcome == "rejected"]
     count = {
         o: sum(r.count(o) for r in merged)
-        for o in (APPLIED, ADDED, PROPOSED, CONFLICT, REJECTED, IGNORED)
+        for o in (
+            Outcome.APPLIED,
+            Outcome.ADDED,
+            Outcome.PROPOSED,
+            Outcome.CONFLICT,
+            Outcome.REJECTED,
+            Outcome.IGNORED,
+        )
     }
     parts = [
-        f"Merged {len(merged)} returns: {count[APPLIED]} status changes, {count[ADDED]} updates, "
-        f"{count[PROPOSED]} time-scales proposed."
+        f"Merged {len(merged)} returns: {count[Outcome.APPLIED]} status changes, "
+        f"{count[Outcome.ADDED]} updates, "
+        f"{count[Outcome.PROPOSED]} time-scales proposed."
     ]
     attention = []
-    if count[CONFLICT]:
-        attention.append(f"{count[CONFLICT]} conflicts (see Conflicts)")
-    if count[REJECTED] + count[IGNORED]:
-        attention.append(f"{count[REJECTED] + count[IGNORED]} values not taken (see Changes)")
+    if count[Outcome.CONFLICT]:
+        attention.append(f"{count[Outcome.CONFLICT]} conflicts (see Conflicts)")
+    if count[Outcome.REJECTED] + count[Outcome.IGNORED]:
+        attention.append(
+            f"{count[Outcome.REJECTED] + count[Outcome.IGNORED]} values not taken (see Changes)"
+        )
     if rejected:
         attention.append(f"{len(rejected)} files rejected (see the receipts)")
     already = sum(1 for r in results if r.outcome == "already merged")
@@ -218,44 +228,19 @@ def merge_summary(changes: Any) -> str:
 @_handler
 def board_pack(book: Any) -> str:
     """Write the board pack for the open master, and record it in the master."""
-    from validation.run import as_of_date
-    from workbook.board.packs import (
-        BOARD_PACKS_COLUMNS,
-        SHEET_BOARD_PACKS,
-        latest_pack,
-        pack_rows,
-        packs_from_grid,
-    )
-    from workbook.board.summary import board_summary, write_board
-    from workbook.master.read import plan_from_sheets
+    from workbook.board.packs import SHEET_BOARD_PACKS, plan_board_pack, record_board_pack
+    from workbook.board.workbook import write_board
     from workbook.xlsx.files import free_path
-    from workbook.xlsx.read import sheet
     from xl_addin.live import LiveEdit
 
     sheets = _sheets(book, (SHEET_BOARD_PACKS,))
-    plan = plan_from_sheets(sheets)
-    as_of = as_of_date(sheets)
-    packs = packs_from_grid(sheet(sheets, SHEET_BOARD_PACKS) or [])
-    previous = latest_pack(packs)
-    summary = board_summary(
-        plan,
-        as_of=as_of,
-        previous=previous.statuses if previous else None,
-        previous_as_of=previous.as_of if previous else None,
-    )
+    pack = plan_board_pack(sheets, made=_now())
     folder = _folder(book, sheets, SETTING_BOARD_FOLDER, "")
     folder.mkdir(parents=True, exist_ok=True)
-    out = free_path(folder / f"Board pack {as_of:%Y-%m-%d}.xlsx")
-    write_board(plan, summary, out, as_of=as_of)
-    number = max((p.number for p in packs), default=0) + 1
-    made = _now()
-    LiveEdit(book, sheets).append(
-        SHEET_BOARD_PACKS,
-        BOARD_PACKS_COLUMNS,
-        pack_rows(plan, number=number, made=made, as_of=as_of),
-        state="veryHidden",
-    )
-    return f"Board pack {number} written: {out}"
+    out = free_path(folder / f"Board pack {pack.as_of:%Y-%m-%d}.xlsx")
+    write_board(pack.plan, pack.summary, out, as_of=pack.as_of)
+    record_board_pack(LiveEdit(book, sheets), pack)
+    return f"Board pack {pack.number} written: {out}"
 
 
 HANDLERS: dict[str, Callable[[Any], str]] = {

@@ -13,37 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sync.ledger import (
-    CONFLICTS_COLUMNS,
-    LEDGER_SHEETS,
-    MERGED_RETURNS_COLUMNS,
-    PROPOSALS_COLUMNS,
-    SHEET_CONFLICTS,
-    SHEET_MERGED_RETURNS,
-    SHEET_PROPOSALS,
-)
+from sync.ledger import LEDGER_SHEETS
 from sync.merge.core import ChangeSet, RejectedFile, master_state, merge
+from sync.merge.outcomes import ReturnOutcome
 from sync.receipts import receipt_file_name, receipt_text
 from sync.returns import ReturnedCopy, ReturnError, read_return
 from workbook import clock
-from workbook.master.edit import MasterEdit
+from workbook.master.edit import editing_master
+from workbook.master.editor import Editor, append_rows
 from workbook.master.read import read_snapshot
 from workbook.master.settings import SETTING_TITLE, settings_from_sheets
-from workbook.master.sheets import (
-    CHANGES_COLUMNS,
-    CHANGES_WIDTHS,
-    SHEET_CHANGES,
-    SHEET_UPDATES,
-    UPDATES_COLUMNS,
-    UPDATES_WIDTHS,
-)
-from workbook.xlsx.files import check_not_open, remove_orphans, write_atomically, writer_lock
+from workbook.master.sheets import SHEET_CHANGES
+from workbook.xlsx.files import remove_orphans, write_atomically
 
 RECEIPTS_FOLDER = "receipts"
-
-_CONFLICTS_WIDTHS = (17, 9, 10, 8, 12, 12, 12, 50, 30, 22, 10)
-_PROPOSALS_WIDTHS = (17, 9, 8, 14, 16, 11, 36, 22, 12)
-_MERGED_WIDTHS = (17, 36, 20, 22, 8, 8, 8, 8, 8, 8)
+#: The sheets a merge reads besides the plan's: the audit log and the ledger.
+MERGE_SHEETS = (SHEET_CHANGES, *LEDGER_SHEETS)
 
 
 @dataclass(frozen=True)
@@ -55,22 +40,6 @@ class MergeRun:
     backup: Path | None
     receipts: tuple[Path, ...]
     dry_run: bool
-
-
-def find_returns(folder: Path, *, master: Path | None = None) -> list[Path]:
-    """The files in a returns folder, in name order: every visible file except Excel and
-    LibreOffice lock files, receipts, and the master itself - so a lead's .ods or .xls is
-    reported rather than passed over in silence."""
-    folder = Path(folder)
-    out = []
-    for path in sorted(folder.iterdir(), key=lambda p: p.name.casefold()):
-        name = path.name
-        if not path.is_file() or name.startswith((".", "~$")) or name.endswith(".txt"):
-            continue
-        if master is not None and _same_file(path, master):
-            continue
-        out.append(path)
-    return out
 
 
 def read_returns(paths: Sequence[Path]) -> list[ReturnedCopy | RejectedFile]:
@@ -92,71 +61,44 @@ def merge_returns(
     when: dt.datetime | None = None,
     receipts_dir: Path | None = None,
 ) -> MergeRun:
-    """Merge the returned files into the master at `master` (see sync.merge for the rules)."""
+    """Merge the returned files into the master at `master` (see sync.merge.core for the rules):
+    through the master's one write path, or, with `dry_run`, only working out what would change."""
     master = Path(master)
-    if dry_run:
-        return _merge_returns(master, returns, dry_run=True, when=when, receipts_dir=receipts_dir)
-    with writer_lock(master):
-        return _merge_returns(master, returns, dry_run=False, when=when, receipts_dir=receipts_dir)
-
-
-def _merge_returns(
-    master: Path,
-    returns: Sequence[Path],
-    *,
-    dry_run: bool,
-    when: dt.datetime | None,
-    receipts_dir: Path | None,
-) -> MergeRun:
     when = (when or clock.now()).replace(microsecond=0)
-    snapshot = read_snapshot(master, also=(SHEET_CHANGES, *LEDGER_SHEETS))
-    state = master_state(snapshot.sheets)
-    changes = merge(state, read_returns(returns), when=when)
     if dry_run:
+        snapshot = read_snapshot(master, also=MERGE_SHEETS)
+        changes = merge(master_state(snapshot.sheets), read_returns(returns), when=when)
         return MergeRun(master, changes, None, (), True)
-    check_not_open(master)
-    folder = receipts_dir or master.parent / RECEIPTS_FOLDER
-    # made before the master is written: a receipts folder that cannot be made stops the merge
-    # with nothing written, rather than after the master has changed
-    folder.mkdir(parents=True, exist_ok=True)
-    backup = None
-    if changes.changes_master:
-        edit = MasterEdit(snapshot)
-        apply_change_set(edit, changes)
-        backup = edit.commit(when=when)
-    title = str(settings_from_sheets(snapshot.sheets).get(SETTING_TITLE) or master.stem)
-    receipts = write_receipts(changes, folder, plan_title=title)
+    with editing_master(master, also=MERGE_SHEETS) as edit:
+        sheets = edit.snapshot.sheets
+        changes = merge(master_state(sheets), read_returns(returns), when=when)
+        folder = receipts_dir or master.parent / RECEIPTS_FOLDER
+        # made before the master is written: a receipts folder that cannot be made stops the
+        # merge with nothing written, rather than after the master has changed
+        folder.mkdir(parents=True, exist_ok=True)
+        backup = None
+        if changes.changes_master:
+            apply_change_set(edit, changes)
+            backup = edit.commit(when=when)
+        title = str(settings_from_sheets(sheets).get(SETTING_TITLE) or master.stem)
+        receipts = write_receipts(changes, folder, plan_title=title)
     return MergeRun(master, changes, backup, receipts, False)
 
 
-def apply_change_set(edit: MasterEdit, changes: ChangeSet) -> None:
-    """Put a change set into the master through `edit`: the plan cells (rows grown to fit their
-    new text), then the rows for Updates, Changes, Conflicts, Proposals and the ledger."""
+def apply_change_set(editor: Editor, changes: ChangeSet) -> None:
+    """Put a change set into the master through `editor` (the file or the workbook open in
+    Excel): the plan cells (rows grown to fit their new text), then the rows for Updates,
+    Changes, Conflicts, Proposals and the ledger."""
     for w in changes.writes:
-        edit.set_plan_text(w.row, w.column, w.new, key=w.field)
-    edit.append(
-        SHEET_UPDATES, UPDATES_COLUMNS, changes.updates_rows, widths=UPDATES_WIDTHS, wrap="Update"
-    )
-    edit.append(
-        SHEET_CHANGES, CHANGES_COLUMNS, changes.changes_rows, widths=CHANGES_WIDTHS, wrap="Note"
-    )
-    edit.append(
-        SHEET_CONFLICTS,
-        CONFLICTS_COLUMNS,
+        editor.set_plan_text(w.row, w.column, w.new, key=w.field)
+    for rows in (
+        changes.updates_rows,
+        changes.changes_rows,
         changes.conflicts_rows,
-        widths=_CONFLICTS_WIDTHS,
-        wrap="Why",
-    )
-    edit.append(
-        SHEET_PROPOSALS, PROPOSALS_COLUMNS, changes.proposals_rows, widths=_PROPOSALS_WIDTHS
-    )
-    edit.append(
-        SHEET_MERGED_RETURNS,
-        MERGED_RETURNS_COLUMNS,
+        changes.proposals_rows,
         changes.merged_rows,
-        state="veryHidden",
-        widths=_MERGED_WIDTHS,
-    )
+    ):
+        append_rows(editor, rows)
 
 
 def write_receipts(changes: ChangeSet, folder: Path, *, plan_title: str) -> tuple[Path, ...]:
@@ -166,10 +108,10 @@ def write_receipts(changes: ChangeSet, folder: Path, *, plan_title: str) -> tupl
     written = []
     remove_orphans(folder)  # temp receipts of a merge that was killed while writing them
     for result in changes.results:
-        if result.outcome == "duplicate":
+        if result.outcome is ReturnOutcome.DUPLICATE:
             continue
         path = folder / receipt_file_name(result)
-        if result.outcome == "already merged" and path.exists():
+        if result.outcome is ReturnOutcome.ALREADY_MERGED and path.exists():
             continue
         folder.mkdir(parents=True, exist_ok=True)
         text = receipt_text(result, plan_title=plan_title, when=changes.when)
@@ -183,10 +125,3 @@ def _sha256(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return ""
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == Path(b).resolve()
-    except OSError:
-        return False

@@ -28,11 +28,15 @@ from dataclasses import dataclass, field
 
 from sync.identity import verify
 from sync.ledger import (
+    ConflictRow,
     IssuedCopy,
     Ledger,
+    MergedReturnRow,
+    ProposalRow,
     changed_locked_fields,
     ledger_from_sheets,
 )
+from sync.merge.outcomes import Outcome, ReturnOutcome
 from sync.returns import ReturnedCopy, ReturnedRow, display_name
 from workbook.lead_copy.layout import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
 from workbook.master.read import PlanRow, plan_rows
@@ -44,6 +48,8 @@ from workbook.master.sheets import (
     SHEET_PLAN,
     SHEET_UPDATES,
     UPDATES_COLUMNS,
+    ChangeRow,
+    UpdateRow,
 )
 from workbook.plan.model import UPDATE_SEPARATOR
 from workbook.plan.status import RAG_CODES, normalise_status
@@ -58,16 +64,6 @@ QUOTE_LIMIT = 200
 #: More lines than this of one kind about rows outside a lead's copy are summed up in one line.
 STRAY_ROWS_SHOWN = 5
 
-# Outcomes, as the Changes sheet and receipts say them.
-APPLIED = "applied"
-ADDED = "added"
-ALREADY = "already in the plan"
-PROPOSED = "proposed"
-CONFLICT = "conflict"
-REJECTED = "rejected"
-IGNORED = "ignored"
-#: Outcomes that need the owner's attention (exit code 1).
-ATTENTION = (CONFLICT, REJECTED, IGNORED)
 
 # Field names, as the Changes sheet and receipts say them.
 FIELD_STATUS = "Status"
@@ -146,9 +142,13 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
                     cell_str(rec["note"]),
                 )
             )
-        if outcome == REJECTED and cell_str(rec["field"]) == FIELD_RETURN:
+        if outcome == Outcome.REJECTED and cell_str(rec["field"]) == FIELD_RETURN:
             rejected.add(sha)
-        if outcome == APPLIED and cell_str(rec["field"]) == FIELD_STATUS and sha in issue_of:
+        if (
+            outcome == Outcome.APPLIED
+            and cell_str(rec["field"]) == FIELD_STATUS
+            and sha in issue_of
+        ):
             applied[(issue_of[sha], cell_str(rec["ref"]))] = cell_str(rec["new"])
     settings = settings_from_sheets(sheets)
     return MasterState(
@@ -189,7 +189,7 @@ class ReceiptLine:
 
     ref: str
     field: str
-    outcome: str
+    outcome: Outcome
     old: str = ""
     new: str = ""
     note: str = ""
@@ -204,19 +204,18 @@ class ReturnResult:
     lead: str = ""
     issue_id: str = ""
     issued: dt.datetime | None = None
-    #: "merged", "rejected" (whole), "already merged", or "duplicate" (twice in one batch)
-    outcome: str = "merged"
+    outcome: ReturnOutcome = ReturnOutcome.MERGED
     reason: str = ""
     lines: tuple[ReceiptLine, ...] = ()
 
-    def count(self, outcome: str) -> int:
+    def count(self, outcome: Outcome) -> int:
         return sum(1 for line in self.lines if line.outcome == outcome)
 
     @property
     def needs_attention(self) -> bool:
-        if self.outcome != "merged":  # an earlier merge's lines were seen to then
-            return self.outcome == "rejected"
-        return any(ln.outcome in ATTENTION for ln in self.lines)
+        if self.outcome is not ReturnOutcome.MERGED:  # an earlier merge's lines were seen then
+            return self.outcome is ReturnOutcome.REJECTED
+        return any(ln.outcome.needs_attention for ln in self.lines)
 
 
 @dataclass(frozen=True)
@@ -234,11 +233,11 @@ class ChangeSet:
 
     when: dt.datetime
     writes: tuple[CellWrite, ...] = ()
-    updates_rows: tuple[tuple[object, ...], ...] = ()
-    changes_rows: tuple[tuple[object, ...], ...] = ()
-    conflicts_rows: tuple[tuple[object, ...], ...] = ()
-    proposals_rows: tuple[tuple[object, ...], ...] = ()
-    merged_rows: tuple[tuple[object, ...], ...] = ()
+    updates_rows: tuple[UpdateRow, ...] = ()
+    changes_rows: tuple[ChangeRow, ...] = ()
+    conflicts_rows: tuple[ConflictRow, ...] = ()
+    proposals_rows: tuple[ProposalRow, ...] = ()
+    merged_rows: tuple[MergedReturnRow, ...] = ()
     results: tuple[ReturnResult, ...] = ()
 
     @property
@@ -319,7 +318,7 @@ def merge(
     """Merge `returns` into `master` as of `when`; see the module docstring for the rules."""
     results: dict[str, ReturnResult] = {}
     accepted: list[_Return] = []
-    changes: list[tuple[object, ...]] = []
+    changes: list[ChangeRow] = []
     seen: set[str] = set()
     # A canonical order (by content), so the order the files were given in cannot matter.
     for ret in sorted(returns, key=lambda r: (r.sha256, r.name)):
@@ -327,7 +326,10 @@ def merge(
         if same in seen:
             key = f"{ret.sha256}{ret.name}#{len(results)}"  # never in place of the first's
             results[key] = ReturnResult(
-                ret.name, ret.sha256, outcome="duplicate", reason="the same file twice in one batch"
+                ret.name,
+                ret.sha256,
+                outcome=ReturnOutcome.DUPLICATE,
+                reason="the same file twice in one batch",
             )
             continue
         seen.add(same)
@@ -343,7 +345,7 @@ def merge(
                 prior.lead,
                 prior.issue_id,
                 copy.issued if copy else None,
-                outcome="already merged",
+                outcome=ReturnOutcome.ALREADY_MERGED,
                 reason=f"already merged{on} (as {prior.file}); nothing to do",
                 # what that merge did, from the Changes log: a receipt lost then can be remade
                 lines=master.logged.get(ret.sha256.lower(), ()),
@@ -355,11 +357,22 @@ def merge(
                 accepted.append(_Return(ret, issued))
                 continue
         results[ret.sha256 + ret.name] = ReturnResult(
-            ret.name, ret.sha256, outcome="rejected", reason=reason
+            ret.name, ret.sha256, outcome=ReturnOutcome.REJECTED, reason=reason
         )
         if ret.sha256 not in master.rejected:
             changes.append(
-                (when, ret.name, ret.sha256, "", "", FIELD_RETURN, "", "", REJECTED, reason)
+                ChangeRow(
+                    when=when,
+                    file=ret.name,
+                    sha256=ret.sha256,
+                    lead="",
+                    ref="",
+                    field=FIELD_RETURN,
+                    old="",
+                    new="",
+                    outcome=Outcome.REJECTED,
+                    note=reason,
+                )
             )
 
     accepted.sort(key=lambda r: (r.issued.lead, r.issued.issue_id, r.copy.sha256))
@@ -371,21 +384,21 @@ def merge(
 
     status_after = {ref: row.texts["status"] for ref, row in master.rows.items()}
     writes: list[CellWrite] = []
-    conflicts_rows: list[tuple[object, ...]] = []
+    conflicts_rows: list[ConflictRow] = []
     for ref in sorted(claims):
         writes.extend(_settle_status(master, ref, claims[ref], status_after, conflicts_rows, when))
 
-    updates_rows: list[tuple[object, ...]] = []
+    updates_rows: list[UpdateRow] = []
     for ref in sorted(new_updates):
         write = _add_updates(master, ref, new_updates[ref], status_after[ref], updates_rows, when)
         if write is not None:
             writes.append(write)
 
-    proposals_rows = []
+    proposals_rows: list[ProposalRow] = []
     for ret, row, value in proposals:
         current = master.rows[row.ref].texts["timescale"]
         proposals_rows.append(
-            (
+            ProposalRow(
                 when,
                 row.ref,
                 ret.issued.lead,
@@ -398,7 +411,7 @@ def merge(
             )
         )
 
-    merged_rows = []
+    merged_rows: list[MergedReturnRow] = []
     for ret in accepted:
         result = ReturnResult(
             ret.copy.name,
@@ -410,9 +423,9 @@ def merge(
         )
         results[ret.copy.sha256 + ret.copy.name] = result
         for line in ret.lines:
-            if line.outcome != ALREADY:
+            if line.outcome != Outcome.ALREADY:
                 changes.append(
-                    (
+                    ChangeRow(
                         when,
                         ret.copy.name,
                         ret.copy.sha256,
@@ -426,17 +439,17 @@ def merge(
                     )
                 )
         merged_rows.append(
-            (
+            MergedReturnRow(
                 when,
                 ret.copy.name,
                 ret.copy.sha256,
                 ret.issued.issue_id,
                 ret.issued.lead,
-                result.count(APPLIED) + result.count(ADDED),
-                result.count(CONFLICT),
-                result.count(PROPOSED),
-                result.count(REJECTED),
-                result.count(IGNORED),
+                result.count(Outcome.APPLIED) + result.count(Outcome.ADDED),
+                result.count(Outcome.CONFLICT),
+                result.count(Outcome.PROPOSED),
+                result.count(Outcome.REJECTED),
+                result.count(Outcome.IGNORED),
             )
         )
 
@@ -508,22 +521,22 @@ def _read_rows(
     lines = ret.lines
     for ref in ret.copy.duplicate_refs[:STRAY_ROWS_SHOWN]:
         note = "the ref is on more than one row; none was read - keep one row per item"
-        lines.append(ReceiptLine(_quote(ref), FIELD_RETURN, REJECTED, note=note))
+        lines.append(ReceiptLine(_quote(ref), FIELD_RETURN, Outcome.REJECTED, note=note))
     if len(ret.copy.duplicate_refs) > STRAY_ROWS_SHOWN:
         more = len(ret.copy.duplicate_refs) - STRAY_ROWS_SHOWN
         note = f"{more:,} more refs are on more than one row; none of them was read"
-        lines.append(ReceiptLine("", FIELD_RETURN, REJECTED, note=note))
+        lines.append(ReceiptLine("", FIELD_RETURN, Outcome.REJECTED, note=note))
     no_ref = ret.copy.rows_without_ref
     if len(no_ref) > STRAY_ROWS_SHOWN:
         note = (
             f"{len(no_ref):,} rows have an update but no ref (the first at row {no_ref[0]}); "
             "type updates on your items' rows"
         )
-        lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
+        lines.append(ReceiptLine("", FIELD_RETURN, Outcome.IGNORED, note=note))
     else:
         for excel_row in no_ref:
             note = f"row {excel_row} has an update but no ref; type it on your item's row"
-            lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
+            lines.append(ReceiptLine("", FIELD_RETURN, Outcome.IGNORED, note=note))
     returned = {row.ref: row for row in ret.copy.rows}
     stray = [
         ref
@@ -537,11 +550,11 @@ def _read_rows(
             f"{len(stray):,} rows: not one of the items in your copy (the first: {shown}); none "
             "was read - type only on your own items' rows"
         )
-        lines.append(ReceiptLine("", FIELD_RETURN, IGNORED, note=note))
+        lines.append(ReceiptLine("", FIELD_RETURN, Outcome.IGNORED, note=note))
     else:
         for ref in stray:
             note = "not one of the items in your copy; ask the owner to change other items"
-            lines.append(ReceiptLine(_quote(ref), FIELD_RETURN, IGNORED, note=note))
+            lines.append(ReceiptLine(_quote(ref), FIELD_RETURN, Outcome.IGNORED, note=note))
     for ref in ret.issued.refs:
         row = returned.get(ref)
         if row is None:
@@ -553,7 +566,7 @@ def _read_rows(
                     ReceiptLine(
                         ref,
                         FIELD_RETURN,
-                        REJECTED,
+                        Outcome.REJECTED,
                         note="the item is no longer in the plan; the owner will be in touch",
                     )
                 )
@@ -566,7 +579,7 @@ def _read_rows(
                 ReceiptLine(
                     ref,
                     titles,
-                    IGNORED,
+                    Outcome.IGNORED,
                     note="only Status, New update and Proposed time-scale are read; "
                     "ask the owner for other changes",
                 )
@@ -576,12 +589,12 @@ def _read_rows(
                 "the cell holds a formula with no value (was it typed starting with '='?); type "
                 "it as plain text and send the copy again"
             )
-            ret.lines.append(ReceiptLine(ref, _EDITABLE_TITLES[key], REJECTED, note=note))
+            ret.lines.append(ReceiptLine(ref, _EDITABLE_TITLES[key], Outcome.REJECTED, note=note))
         _read_status(master, ret, row, issued.status, claims)
         text = _clean(row.new_update)
         if text:
             if (issue_id, ref, text) in master.merged_updates:
-                lines.append(ReceiptLine(ref, FIELD_UPDATE, ALREADY, new=text))
+                lines.append(ReceiptLine(ref, FIELD_UPDATE, Outcome.ALREADY, new=text))
             else:
                 new_updates[ref].append((ret, text))
         proposed = " ".join(row.proposed_timescale.split())
@@ -602,7 +615,7 @@ def _read_status(
             ReceiptLine(
                 row.ref,
                 FIELD_STATUS,
-                REJECTED,
+                Outcome.REJECTED,
                 new=_quote(row.status),
                 note=f"{_quote(row.status)!r} is not a RAG status; use {', '.join(RAG_CODES)}",
             )
@@ -623,7 +636,7 @@ def _settle_status(
     ref: str,
     claims: list[_StatusClaim],
     status_after: dict[str, str],
-    conflicts_rows: list[tuple[object, ...]],
+    conflicts_rows: list[ConflictRow],
     when: dt.datetime,
 ) -> list[CellWrite]:
     row = master.rows[ref]
@@ -631,7 +644,7 @@ def _settle_status(
     pending: list[_StatusClaim] = []
     for claim in claims:
         if claim.value == current:
-            claim.ret.lines.append(ReceiptLine(ref, FIELD_STATUS, ALREADY, new=claim.value))
+            claim.ret.lines.append(ReceiptLine(ref, FIELD_STATUS, Outcome.ALREADY, new=claim.value))
         elif current != claim.base:
             note = (
                 f"issued as {claim.base or 'blank'}, since changed in the master to "
@@ -653,7 +666,7 @@ def _settle_status(
     value = pending[0].value
     for claim in pending:
         claim.ret.lines.append(
-            ReceiptLine(ref, FIELD_STATUS, APPLIED, old=row.texts["status"], new=value)
+            ReceiptLine(ref, FIELD_STATUS, Outcome.APPLIED, old=row.texts["status"], new=value)
         )
     status_after[ref] = value
     return [
@@ -666,17 +679,19 @@ def _conflict(
     claim: _StatusClaim,
     current: str,
     note: str,
-    conflicts_rows: list[tuple[object, ...]],
+    conflicts_rows: list[ConflictRow],
     when: dt.datetime,
 ) -> None:
     ret = claim.ret
     ret.lines.append(
-        ReceiptLine(claim.ref, FIELD_STATUS, CONFLICT, old=current, new=claim.value, note=note)
+        ReceiptLine(
+            claim.ref, FIELD_STATUS, Outcome.CONFLICT, old=current, new=claim.value, note=note
+        )
     )
     key = (ret.issued.issue_id, claim.ref, FIELD_STATUS, claim.value)
     if key not in master.ledger.conflicts:
         conflicts_rows.append(
-            (
+            ConflictRow(
                 when,
                 claim.ref,
                 FIELD_STATUS,
@@ -697,7 +712,7 @@ def _add_updates(
     ref: str,
     entries: list[tuple[_Return, str]],
     status: str,
-    updates_rows: list[tuple[object, ...]],
+    updates_rows: list[UpdateRow],
     when: dt.datetime,
 ) -> CellWrite | None:
     """Put the new entries at the top of the item's Update cell (newest first, as the document
@@ -714,7 +729,7 @@ def _add_updates(
                 ReceiptLine(
                     ref,
                     FIELD_UPDATE,
-                    REJECTED,
+                    Outcome.REJECTED,
                     new=_quote(words),
                     note=f"the item's Update cell would pass Excel's {CELL_LIMIT:,}-character "
                     "limit; shorten the update, or the owner archives older updates",
@@ -722,9 +737,9 @@ def _add_updates(
             )
             continue
         text, added = candidate, True
-        ret.lines.append(ReceiptLine(ref, FIELD_UPDATE, ADDED, new=display))
+        ret.lines.append(ReceiptLine(ref, FIELD_UPDATE, Outcome.ADDED, new=display))
         source = update_source(ret.copy.name, ret.issued.issue_id)
-        updates_rows.append((ref, when.date(), ret.issued.lead, status, display, source))
+        updates_rows.append(UpdateRow(ref, when.date(), ret.issued.lead, status, display, source))
     if not added:
         return None
     return CellWrite(ref, "updates", row.excel_row, row.columns["updates"], old, text)
@@ -741,17 +756,23 @@ def _read_proposal(
     if due_date(proposed) is None:
         shown = _quote(proposed)
         note = f"{shown!r} names no month and year; write it like Jun-24 or June 2024"
-        ret.lines.append(ReceiptLine(row.ref, FIELD_PROPOSED, REJECTED, new=shown, note=note))
+        ret.lines.append(
+            ReceiptLine(row.ref, FIELD_PROPOSED, Outcome.REJECTED, new=shown, note=note)
+        )
     elif " ".join(current.split()).casefold() == proposed.casefold():
-        ret.lines.append(ReceiptLine(row.ref, FIELD_PROPOSED, ALREADY, new=proposed))
+        ret.lines.append(ReceiptLine(row.ref, FIELD_PROPOSED, Outcome.ALREADY, new=proposed))
     elif (ret.issued.issue_id, row.ref, proposed) in master.ledger.proposals:
         ret.lines.append(
-            ReceiptLine(row.ref, FIELD_PROPOSED, ALREADY, new=proposed, note="already proposed")
+            ReceiptLine(
+                row.ref, FIELD_PROPOSED, Outcome.ALREADY, new=proposed, note="already proposed"
+            )
         )
     else:
         note = "recorded for the plan owner to accept"
         ret.lines.append(
-            ReceiptLine(row.ref, FIELD_PROPOSED, PROPOSED, old=current, new=proposed, note=note)
+            ReceiptLine(
+                row.ref, FIELD_PROPOSED, Outcome.PROPOSED, old=current, new=proposed, note=note
+            )
         )
         proposals.append((ret, row, proposed))
 

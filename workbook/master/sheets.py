@@ -3,7 +3,9 @@ which the writer, the readers, the merge, the add-in and the tests all use."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 from openpyxl.utils.cell import get_column_letter
 
@@ -45,19 +47,78 @@ DUE_COLUMN = Column("due", "Due", 11)
 DOCUMENT_COLUMN_TITLES: tuple[str, ...] = tuple(c.title for c in PLAN_COLUMNS[1:])
 
 LEADS_COLUMNS: tuple[str, ...] = ("Code", "Name", "Email")
-UPDATES_COLUMNS: tuple[str, ...] = ("Ref", "Date", "Lead", "Status", "Update", "Source")
-CHANGES_COLUMNS: tuple[str, ...] = (
-    "When",
-    "Return file",
-    "SHA-256",
-    "Lead",
-    "Ref",
-    "Field",
-    "Old",
-    "New",
-    "Outcome",
-    "Note",
-)
+
+
+def title(text: str) -> Any:
+    """A list-row field whose column on the sheet is titled `text`."""
+    return field(metadata={"title": text})
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """A row of a list sheet (Updates, Changes, the ledger's sheets): its fields in the sheet's
+    column order, each declaring its column title, so a row can never be written under the wrong
+    title. Subclasses name the sheet and how it is laid out."""
+
+    SHEET: ClassVar[str]
+    STATE: ClassVar[str] = "visible"  # or "veryHidden"
+    WIDTHS: ClassVar[tuple[float, ...] | None] = None
+    WRAP: ClassVar[str | None] = None  # the title of the column whose text wraps
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        return tuple(f.metadata["title"] for f in fields(cls))
+
+    def values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, f.name) for f in fields(self))
+
+
+#: Column widths of the list sheets, in their columns' order.
+LEADS_WIDTHS = (10, 36, 40)
+UPDATES_WIDTHS = (10, 11, 10, 10, 90, 30)
+CHANGES_WIDTHS = (18, 30, 20, 8, 10, 14, 40, 40, 14, 50)
+SETTINGS_WIDTHS = (20, 70)
+
+
+@dataclass(frozen=True)
+class UpdateRow(ListRow):
+    """One dated update on the `Updates` sheet."""
+
+    SHEET: ClassVar[str] = SHEET_UPDATES
+    WIDTHS: ClassVar[tuple[float, ...] | None] = UPDATES_WIDTHS
+    WRAP: ClassVar[str | None] = "Update"
+
+    ref: str = title("Ref")
+    date: dt.date | None = title("Date")
+    lead: str = title("Lead")
+    status: str = title("Status")
+    update: str = title("Update")
+    source: str = title("Source")
+
+
+@dataclass(frozen=True)
+class ChangeRow(ListRow):
+    """One line of the `Changes` audit log: what a merge did with one field of one return."""
+
+    SHEET: ClassVar[str] = SHEET_CHANGES
+    WIDTHS: ClassVar[tuple[float, ...] | None] = CHANGES_WIDTHS
+    WRAP: ClassVar[str | None] = "Note"
+
+    when: dt.datetime = title("When")
+    file: str = title("Return file")
+    sha256: str = title("SHA-256")
+    lead: str = title("Lead")
+    ref: str = title("Ref")
+    field: str = title("Field")
+    old: str = title("Old")
+    new: str = title("New")
+    outcome: str = title("Outcome")
+    note: str = title("Note")
+
+
+UPDATES_COLUMNS: tuple[str, ...] = UpdateRow.columns()
+CHANGES_COLUMNS: tuple[str, ...] = ChangeRow.columns()
+
 
 #: The sheets a Plan is read from; others (Changes, bookkeeping) are not needed for it.
 PLAN_SHEETS: tuple[str, ...] = (SHEET_PLAN, SHEET_LEADS, SHEET_UPDATES, SHEET_SETTINGS)
@@ -71,9 +132,3 @@ RAG_KEY_LABEL = "RAG status Key:"
 #: Every column of a plan sheet: the plan's own, then the derived Due date.
 SHEET_COLUMNS = (*PLAN_COLUMNS, DUE_COLUMN)
 LAST_COLUMN = get_column_letter(len(SHEET_COLUMNS))
-
-#: Column widths of the list sheets, in their columns' order.
-LEADS_WIDTHS = (10, 36, 40)
-UPDATES_WIDTHS = (10, 11, 10, 10, 90, 30)
-CHANGES_WIDTHS = (18, 30, 20, 8, 10, 14, 40, 40, 14, 50)
-SETTINGS_WIDTHS = (20, 70)
