@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from workbook.xlsx.cells import at, cell_str
+
 #: The copy's veryHidden identity sheet.
 SHEET_IDENTITY = "actionplan"
 IDENTITY_PLAN = "Plan id"
@@ -102,8 +104,8 @@ def identity_from_rows(rows: Sequence[Sequence[object]]) -> ClaimedIdentity:
     for row in rows:
         if not row:
             continue
-        name = _text(row[0]).strip()
-        value = _text(row[1] if len(row) > 1 else None).strip()
+        name = cell_str(row[0])
+        value = cell_str(at(row, 1))
         if name == IDENTITY_REFS:
             refs.extend(value.split())
         elif name:
@@ -132,11 +134,3 @@ def _claimed(fields: Mapping[str, str], refs: list[str]) -> ClaimedIdentity:
         refs=tuple(refs),
     )
     return ClaimedIdentity(identity, signature)
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)

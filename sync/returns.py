@@ -21,10 +21,10 @@ from pathlib import Path
 from sync.identity import SHEET_IDENTITY, ClaimedIdentity, identity_from_rows
 from sync.ledger import LOCKED_FIELDS
 from workbook.errors import ActionPlanError
-from workbook.lead_copy.layout import COPY_COLUMNS, EDITABLE_KEYS
+from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS
 from workbook.master.sheets import SHEET_PLAN
-from workbook.xlsx.cells import Grid
-from workbook.xlsx.read import sheet
+from workbook.xlsx.cells import Grid, at, cell_text, loose
+from workbook.xlsx.read import UnreadableWorkbook, header_positions, read_grids, sheet
 
 #: Larger than any copy we issue by far; a bigger file is not a return (or is a zip bomb).
 MAX_RETURN_BYTES = 50 * 1024 * 1024
@@ -83,22 +83,11 @@ def read_return(path: Path) -> ReturnedCopy:
     data = _read_bytes(path)
     blank_formulas = _check_container(path, data)
     try:
-        from python_calamine import CalamineWorkbook
-
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        names = wb.sheet_names
-        sheets = {
-            name: [
-                [None if v == "" else v for v in row]
-                for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            ]
-            for name in names
-            if name.strip().casefold() in (SHEET_PLAN.casefold(), SHEET_IDENTITY.casefold())
-        }
-    except Exception as e:  # anything the reader cannot parse is a damaged file
+        _, sheets = read_grids(data, (SHEET_PLAN, SHEET_IDENTITY))
+    except UnreadableWorkbook as e:  # anything the reader cannot parse is a damaged file
         raise ReturnError(
-            f"{shown}: damaged or not a workbook ({type(e).__name__}); ask the lead to open "
-            "it in Excel, save it again as .xlsx and resend it"
+            f"{shown}: damaged or not a workbook ({str(e).partition(':')[0]}); ask the lead to "
+            "open it in Excel, save it again as .xlsx and resend it"
         ) from e
     return returned_copy(
         sheets,
@@ -148,7 +137,7 @@ def returned_copy(
     duplicates: list[str] = []
     without_ref: list[int] = []
     for r in range(header + 1, len(grid)):
-        cells = {key: _text(_at(grid[r], i)) for key, i in columns.items()}
+        cells = {key: typed_text(at(grid[r], i)) for key, i in columns.items()}
         ref = cells["ref"].strip()
         typed = any(cells[k].strip() for k in ("new_update", "proposed_timescale"))
         if not ref:
@@ -193,7 +182,7 @@ def _find_header(grid: Grid) -> int | None:
     Status and New update in any columns (a lead may have inserted columns before them)."""
     wanted = {c.title.casefold() for c in COPY_COLUMNS if c.key in _HEADER_KEYS}
     for r, row in enumerate(grid):
-        titles = {" ".join(_text(v).split()).casefold() for v in row}
+        titles = {loose(v) for v in row}
         if wanted <= titles:
             return r
     return None
@@ -204,17 +193,8 @@ _HEADER_KEYS = ("ref", "actions", "status", "new_update")
 
 def _columns(header_row: Sequence[object]) -> dict[str, int]:
     """Each copy column by its title (the first column with that title wins)."""
-    found: dict[str, int] = {}
-    for i, value in enumerate(header_row):
-        key = " ".join(_text(value).split()).casefold()
-        if key and key not in found:
-            found[key] = i
-    out = {}
-    for column in COPY_COLUMNS:
-        i = found.get(column.title.casefold())
-        if i is not None:
-            out[column.key] = i
-    return out
+    found = header_positions(header_row)
+    return {c.key: found[loose(c.title)] for c in COPY_COLUMNS if loose(c.title) in found}
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -395,20 +375,12 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _at(row: Sequence[object], i: int) -> object:
-    return row[i] if i < len(row) else None
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
+def typed_text(value: object) -> str:
+    """What a lead typed in a cell, as text; a cell Excel turned into a date is given back as a
+    person would write a time-scale."""
     if isinstance(value, dt.datetime | dt.date):
         # Excel turns a typed "Jun 2024" or "30/06/24" into a date; give it back as a person
         # would write a time-scale, without inventing a day they did not type
         day = value.day if value.day != 1 else None
         return f"{day} {value:%b %Y}" if day else f"{value:%b %Y}"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return cell_text(value)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.sheets import SHEET_PLAN
 from workbook.plan.status import RAG_CODES
 from workbook.xlsx.cells import set_text

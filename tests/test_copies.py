@@ -22,7 +22,7 @@ from sync.ledger import (
 )
 from tests.cycle import ISSUED, Cycle, header, sheets, start_cycle
 from workbook.errors import ActionPlanError
-from workbook.lead_copy.layout import COPY_COLUMNS, EDITABLE_KEYS
+from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS
 from workbook.master.sheets import SHEET_PLAN
 from workbook.plan.model import Plan
 from workbook.plan.status import RAG_CODES

@@ -81,7 +81,7 @@ from workbook.importers.html import parse_cell
 from workbook.importers.seed import seed_plan, seed_text
 from workbook.importers.source import import_plan
 from workbook.importers.text import import_text, is_header
-from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.sheets import SHEET_PLAN
 from workbook.plan.model import Plan
 from workbook.plan.status import RAG_CODES

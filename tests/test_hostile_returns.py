@@ -47,7 +47,7 @@ from sync.simulate import Answer, fill_copy
 from tests.cycle import MERGED, Cycle, cell, header, sheets, start_cycle
 from tests.office import SOFFICE, edit_in_calc, needs_calc_uno
 from workbook.importers.seed import seed_plan
-from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.sheets import SHEET_CHANGES, SHEET_PLAN, SHEET_UPDATES
 from workbook.plan.model import Plan
 from workbook.plan.updates import new_entry_label

@@ -25,7 +25,7 @@ from sync.copies import IssuedFile, issue_copies
 from sync.identity import SHEET_IDENTITY
 from sync.merge.apply import MergeRun, merge_returns
 from workbook.importers.seed import seed_plan
-from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.read import read_master
 from workbook.master.sheets import SHEET_PLAN
 from workbook.master.write import write_master

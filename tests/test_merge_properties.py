@@ -37,7 +37,7 @@ from sync.merge.core import ChangeSet, master_state, merge
 from sync.returns import ReturnedCopy, returned_copy
 from sync.simulate import Answer, fill_copy
 from workbook.importers.seed import seed_plan
-from workbook.lead_copy.layout import COPY_COLUMNS
+from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.read import read_master
 from workbook.master.sheets import COLUMN_BY_KEY, SHEET_CHANGES, SHEET_PLAN, SHEET_UPDATES
 from workbook.master.write import write_master

@@ -38,7 +38,7 @@ from sync.ledger import (
 )
 from sync.merge.outcomes import Outcome, ReturnOutcome
 from sync.returns import ReturnedCopy, ReturnedRow, display_name
-from workbook.lead_copy.layout import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
+from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
 from workbook.master.read import PlanRow, plan_rows
 from workbook.master.settings import SETTING_PLAN_ID
 from workbook.master.sheets import (

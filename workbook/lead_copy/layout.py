@@ -20,7 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook.formatting import layout
 from workbook.formatting.layout import fit_to_page_width
-from workbook.master.sheets import COLUMN_BY_KEY, SHEET_PLAN, Column
+from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS
+from workbook.master.sheets import SHEET_PLAN
 from workbook.master.write import (
     finding_value,
     item_texts,
@@ -31,25 +32,6 @@ from workbook.master.write import (
 from workbook.plan.model import Plan
 from workbook.xlsx.cells import set_text
 from workbook.xlsx.files import save_atomically
-
-NEW_UPDATE_TITLE = "New update"
-PROPOSED_TIMESCALE_TITLE = "Proposed time-scale"
-
-#: The copy's columns: the master's (narrower, to fit a page with the three to fill in), then the
-#: lead's own. Keys name the plan field, or the lead's column.
-COPY_COLUMNS: tuple[Column, ...] = (
-    Column("ref", COLUMN_BY_KEY["ref"].title, 9),
-    Column("finding", COLUMN_BY_KEY["finding"].title, 40),
-    Column("actions", COLUMN_BY_KEY["actions"].title, 52),
-    Column("lead", COLUMN_BY_KEY["lead"].title, 11),
-    Column("timescale", COLUMN_BY_KEY["timescale"].title, 11),
-    Column("updates", COLUMN_BY_KEY["updates"].title, 46),
-    Column("status", COLUMN_BY_KEY["status"].title, 11),
-    Column("new_update", NEW_UPDATE_TITLE, 50),
-    Column("proposed_timescale", PROPOSED_TIMESCALE_TITLE, 13),
-)
-#: The columns a lead types in; everything else is locked.
-EDITABLE_KEYS = ("status", "new_update", "proposed_timescale")
 
 #: A pale yellow: where to type, as forms mark fields to fill in. The Status colours draw over it.
 INPUT_FILL = PatternFill(fill_type="solid", start_color="FFF2CC", end_color="FFF2CC")
