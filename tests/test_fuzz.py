@@ -27,10 +27,8 @@ Targets, and the properties each must keep on every example:
    exactly whether something needs the owner's attention; the change set's rows agree with the
    receipt lines; every cell written fits in an Excel cell.
 
-Bugs this found are pinned at the end as strict xfail tests (`test_bug_*`, each a minimal
-example). The fuzz targets step around exactly those failures (KNOWN_BUGS, recorded as Hypothesis
-events) so that they keep looking for new ones; when a bug is fixed its test XPASSes and fails:
-delete the marker and its KNOWN_BUGS entry.
+Every bug this found is fixed and kept as a test of its own (see docs/reliability.md); any
+exception the targets meet now fails them at once.
 
 Running it:
 
@@ -54,7 +52,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import zipfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -129,23 +126,6 @@ def check_one_line(error: Exception) -> None:
     message = str(error)
     assert message.strip(), f"{type(error).__name__} with no message"
     assert len(message.splitlines()) == 1, f"message of more than one line: {message!r}"
-
-
-#: Failures already pinned by a `test_bug_*` test below: (exception type, words of its message or
-#: the file it is raised in, what it is).
-KNOWN_BUGS: tuple[tuple[type[BaseException], str, str], ...] = ()  # all fixed
-#: What may escape the code under test through a known bug (anything else is re-raised at once).
-KNOWN_KINDS = (ValueError, TypeError, AssertionError)
-
-
-def known_bug(error: BaseException) -> bool:
-    """Is `error` one of the pinned bugs? Counted as a Hypothesis event, then stepped around."""
-    raised_in = traceback.extract_tb(error.__traceback__)[-1].filename
-    for kind, words, what in KNOWN_BUGS:
-        if isinstance(error, kind) and (words in str(error) or raised_in.endswith(words)):
-            event(f"known bug: {what}")
-            return True
-    return False
 
 
 # --- 1. The text-export importer ------------------------------------------------------------------
@@ -252,12 +232,7 @@ def import_or_error(text: str) -> Plan | None:
 @FUZZ
 @given(export_texts())
 def test_fuzz_import_text_arbitrary(text: str) -> None:
-    try:
-        plan = import_or_error(text)
-    except KNOWN_KINDS as e:
-        if known_bug(e):
-            return
-        raise
+    plan = import_or_error(text)
     event("plan" if plan is not None else "PlanImportError")
     if plan is not None:
         check_plan(plan, text)
@@ -315,12 +290,7 @@ def seed_mutations(draw: st.DrawFn) -> Mutated:
 @FUZZ
 @given(seed_mutations())
 def test_fuzz_import_text_seed_mutations(m: Mutated) -> None:
-    try:
-        plan = import_or_error(m.text)
-    except KNOWN_KINDS as e:
-        if known_bug(e):
-            return
-        raise
+    plan = import_or_error(m.text)
     event("plan" if plan is not None else "PlanImportError")
     if plan is None:
         return
@@ -378,10 +348,6 @@ def test_fuzz_import_plan_files(file: tuple[str, bytes]) -> None:
             check_one_line(e)
             event("PlanImportError")
             return
-        except KNOWN_KINDS as e:
-            if known_bug(e):
-                return
-            raise
     event("plan")
     assert plan.plan_id and plan.items
 
@@ -686,10 +652,9 @@ def part_mutations(draw: st.DrawFn) -> bytes:
             part[min(at, len(part) - 1)] ^= 1 << draw(st.integers(0, 7))
     rows, cols = largest_address(bytes(part)) if name.startswith("xl/worksheets/") else (0, 0)
     if rows * max(cols, 1) > 200_000 or rows > 100_000 or cols > 1_000:
-        # A cell far away makes the reader allocate the whole range: pinned by
-        # test_a_far_cell_in_a_return_is_refused_before_reading; a fuzz example must not
-        # abort the test process, so such a part is left as it was.
-        event("known bug: a cell at a far address (skipped)")
+        # A far cell is refused before reading (tests/test_hostile_returns.py pins every way of
+        # writing one); here it would only make the mutated part a copy of those cases.
+        event("far cell (left as it was)")
     else:
         parts[name] = bytes(part)
     out = io.BytesIO()
@@ -862,14 +827,10 @@ def batches(draw: st.DrawFn) -> Batch:
 _CLEAN_OUTCOMES = {Outcome.APPLIED, Outcome.ADDED, Outcome.ALREADY, Outcome.PROPOSED}
 
 
-def check_merge(
-    state: MasterState, returns: Sequence[ReturnedCopy | RejectedFile]
-) -> ChangeSet | None:
-    """merge()'s change set for `returns`, checked; None when a known bug was stepped around."""
+def check_merge(state: MasterState, returns: Sequence[ReturnedCopy | RejectedFile]) -> ChangeSet:
+    """merge()'s change set for `returns`, checked."""
     key = lambda r: (r.name, r.sha256)  # noqa: E731
     changes = _merge(state, returns)
-    if changes is None:
-        return None
     # the exit code says exactly whether something needs the owner's attention
     lines = [ln for r in changes.results for ln in r.lines]
     attention = any(r.outcome == "rejected" for r in changes.results) or any(
@@ -922,22 +883,15 @@ def check_merge(
     return changes
 
 
-def _merge(state: MasterState, returns: Sequence[ReturnedCopy | RejectedFile]) -> ChangeSet | None:
-    try:
-        with time_limit():
-            return merge(state, returns, when=WHEN)
-    except KNOWN_KINDS as e:
-        if known_bug(e):
-            return None
-        raise
+def _merge(state: MasterState, returns: Sequence[ReturnedCopy | RejectedFile]) -> ChangeSet:
+    with time_limit():
+        return merge(state, returns, when=WHEN)
 
 
 @FUZZ
 @given(batches())
 def test_fuzz_merge_batches(batch: Batch) -> None:
     changes = check_merge(batch.state, batch.returns)
-    if changes is None:
-        return  # a known bug was stepped around
     event(f"exit {changes.exit_code}")
     for r in changes.results:
         event(f"return {r.outcome}")

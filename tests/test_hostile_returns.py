@@ -8,593 +8,40 @@ except the genuine return's cells and the rows added to the log sheets); the run
 code 1, never a crash or exit 2. Inputs the merge accepts on purpose (right-to-left text, emoji,
 a copy saved by LibreOffice, a .xlsm) must be stored exactly, and never evaluated.
 
-Every hostile file is generated here, once per module, from copies issued by a seed master (see
-tests/data/hostile/README.md for what each one is). Where the code falls short, the test states
-what it should do and is marked xfail(strict=True) with the bug in its reason.
+Every hostile file is generated once per module, from copies issued by a seed master, by the
+builders in tests/hostile_files.py (tests/data/hostile/README.md says what each one is).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import itertools
 import json
 import re
 import resource
 import shutil
-import struct
 import subprocess
 import sys
 import time
 import zipfile
-import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from lxml import etree
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 
 from actionplan.cli import cli
-from sync.identity import SHEET_IDENTITY
-from sync.ledger import SHEET_CONFLICTS, SHEET_MERGED_RETURNS, SHEET_PROPOSALS
 from sync.merge.apply import MergeRun, merge_returns
-from sync.simulate import Answer, fill_copy
+from sync.simulate import Answer
+from tests import hostile_files as hf
 from tests.cycle import MERGED, Cycle, cell, header, sheets, start_cycle
 from tests.office import SOFFICE, edit_in_calc, needs_calc_uno
-from workbook.importers.seed import seed_plan
-from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.sheets import SHEET_CHANGES, SHEET_PLAN, SHEET_UPDATES
 from workbook.plan.model import Plan
 from workbook.plan.updates import new_entry_label
-
-#: The sheets a merge appends rows to; every other sheet must come out exactly as it went in.
-LOG_SHEETS = {SHEET_UPDATES, SHEET_CHANGES, SHEET_CONFLICTS, SHEET_PROPOSALS, SHEET_MERGED_RETURNS}
-#: Words in every hostile update: they must never reach the plan or its Updates log.
-HOSTILE = "HOSTILE"
-#: The genuine returns: GT alone leads WNI-01, MW alone leads EHP-03.
-GOOD = {
-    "GT": ("WNI-01", Answer("GREEN", "Genuine: panel held and two posts filled.")),
-    "MW": ("EHP-03", Answer("AMBER", "Genuine: the audit is booked for June.")),
-}
-#: The column letter of each copy column, as issued.
-COL = {c.key: get_column_letter(i) for i, c in enumerate(COPY_COLUMNS, 1)}
-#: A line a person can act on says what to do.
-ACTION = re.compile(
-    r"\b(ask|merge it|issue a fresh|resend|rename|restore|shorten|use|type it|write it)\b"
-)
-EXCEL_CELL = 32_767
-CALC = not needs_calc_uno.args[0]
-
-RTL_EMOJI = (
-    "مرحبا، تم إنجاز المراجعة ✔ \u200fשָׁלוֹם: הבדיקה הושלמה\u200e "
-    "👩🏽\u200d⚕️ 🚀 🇬🇧 e\u0301 — mixed: abc אבג 123 عربي"
-)
-#: Every C0 control character but tab, line feed and carriage return, as Excel stores them.
-CONTROL = "".join(chr(i) for i in range(0x20) if chr(i) not in "\t\n\r")
-CONTROL_TYPED = "before " + "".join(f"_x{ord(ch):04X}_" for ch in CONTROL) + " after\tnext\nline"
-CONTROL_STORED = "before  after\tnext\nline"
-
-
-# --- Building hostile files ----------------------------------------------------------------------
-
-
-def _fill(c: Cycle, lead: str, answers: dict[str, Answer], out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fill_copy(c.copies[lead].path, out, answers)
-    return out
-
-
-def _edited(
-    c: Cycle, lead: str, answers: dict[str, Answer], out: Path, edit: Callable[..., None]
-) -> Path:
-    """`lead`'s copy filled in, then changed with openpyxl (which stores text as given, so an
-    Excel escape like _x0001_ in a value is what Excel would have written for that character)."""
-    _fill(c, lead, answers, out)
-    wb = load_workbook(out)
-    edit(wb)
-    wb.save(out)
-    return out
-
-
-def _row(ws, ref: str) -> int:
-    return next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == ref)
-
-
-def _typed_raw(c: Cycle, lead: str, ref: str, value: str, out: Path, status: str = "") -> Path:
-    """`value` typed into `ref`'s New update as stored in the file (an _xHHHH_ escape is how
-    Excel writes a control character)."""
-
-    def edit(wb) -> None:
-        ws = wb[SHEET_PLAN]
-        r = _row(ws, ref)
-        ws[f"{COL['new_update']}{r}"] = value
-        if status:
-            ws[f"{COL['status']}{r}"] = status
-
-    return _edited(c, lead, {}, out, edit)
-
-
-def _members(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {i.filename: z.read(i.filename) for i in z.infolist()}
-
-
-def _zip(members: Mapping[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, body in members.items():
-            z.writestr(name, body)
-    return out.getvalue()
-
-
-def _sheet_part(members: Mapping[str, bytes], title: str) -> str:
-    """The zip member holding the sheet named `title`."""
-    book = members["xl/workbook.xml"].decode()
-    rels = members["xl/_rels/workbook.xml.rels"].decode()
-    rid = re.search(rf'<sheet [^>]*name="{re.escape(title)}"[^>]*r:id="([^"]+)"', book)[1]
-    rel = next(r for r in re.findall(r"<Relationship [^>]*>", rels) if f'Id="{rid}"' in r)
-    target = re.search(r'Target="([^"]+)"', rel)[1]
-    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-
-
-def _rewrite(src: Path, out: Path, changes: Mapping[str, bytes | Callable[[bytes], bytes]]) -> Path:
-    """`src` with some zip members replaced (a callable gets the old bytes) or added."""
-    members = _members(src.read_bytes())
-    for name, change in changes.items():
-        members[name] = change(members[name]) if callable(change) else change
-    out.write_bytes(_zip(members))
-    return out
-
-
-def _plan_part(path: Path) -> str:
-    return _sheet_part(_members(path.read_bytes()), SHEET_PLAN)
-
-
-def _set_cell_xml(cell_ref: str, xml: str) -> Callable[[bytes], bytes]:
-    def change(body: bytes) -> bytes:
-        text = body.decode()
-        new = re.sub(rf'<c r="{cell_ref}"[^>]*?(/>|>.*?</c>)', xml, text, count=1)
-        assert new != text, f"no cell {cell_ref}"
-        return new.encode()
-
-    return change
-
-
-def _raw_zip(entries: list[tuple[str, bytes, int, int, int]]) -> bytes:
-    """A zip written by hand from (name, raw deflate data, crc, unpacked size, declared size),
-    so a member can be compressed once in blocks (fast) and can lie about its size."""
-    out = io.BytesIO()
-    central = []
-    for name, raw, crc, _size, declared in entries:
-        n = name.encode()
-        offset = out.tell()
-        sizes = (crc, len(raw), declared, len(n))
-        # local header: version, flags, method 8 (deflate), time, date, crc, sizes, name, extra
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, *sizes, 0))
-        out.write(n + raw)
-        entry = (20, 20, 0, 8, 0, 0x21, *sizes, 0, 0, 0, 0, 0, offset)
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, *entry) + n)
-    start = out.tell()
-    out.write(b"".join(central))
-    count = len(central)
-    end = (0, 0, count, count, out.tell() - start, start, 0)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, *end))
-    return out.getvalue()
-
-
-def _deflate(body: bytes) -> tuple[bytes, int, int]:
-    co = zlib.compressobj(6, zlib.DEFLATED, -15)
-    return co.compress(body) + co.flush(), zlib.crc32(body), len(body)
-
-
-def _zip_bomb(src: Path, out: Path, *, megabytes: int, honest: bool) -> Path:
-    """`src` with its Action Plan sheet padded with `megabytes` MiB of spaces (valid XML), which
-    deflate squeezes about 1000:1. A 1 MiB block is compressed once and repeated (a full flush
-    makes every block compress to the same bytes). `honest=False` declares the sheet's original
-    size, as a bomb made to slip past a size check would."""
-    members = _members(src.read_bytes())
-    part = _sheet_part(members, SHEET_PLAN)
-    entries = []
-    for name, body in members.items():
-        if name != part:
-            entries.append((name, *_deflate(body), len(body)))
-            continue
-        cut = body.index(b"<sheetData")
-        block = b" " * (1 << 20)
-        co = zlib.compressobj(9, zlib.DEFLATED, -15)
-        head = co.compress(body[:cut]) + co.flush(zlib.Z_FULL_FLUSH)
-        one = co.compress(block) + co.flush(zlib.Z_FULL_FLUSH)
-        assert co.compress(block) + co.flush(zlib.Z_FULL_FLUSH) == one
-        raw = head + one * megabytes + co.compress(body[cut:]) + co.flush()
-        crc = zlib.crc32(body[:cut])
-        for _ in range(megabytes):
-            crc = zlib.crc32(block, crc)
-        crc = zlib.crc32(body[cut:], crc)
-        size = len(body) + megabytes * len(block)
-        entries.append((name, raw, crc, size, size if honest else len(body)))
-    out.write_bytes(_raw_zip(entries))
-    return out
-
-
-_LAUGHS = (
-    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(
-        f'<!ENTITY lol{i} "{("&lol;" if i == 1 else f"&lol{i - 1};") * 10}">' for i in range(1, 10)
-    )
-    + "]>"
-)  # billion laughs: &lol9; is 10^9 "lol"s, 3 GB
-
-
-def _xml_bomb_in_sheet(src: Path, out: Path, row: int) -> Path:
-    part = _plan_part(src)
-
-    at = f"{COL['new_update']}{row}"
-    laughing = _set_cell_xml(at, f'<c r="{at}" t="inlineStr"><is><t>&lol9;</t></is></c>')
-
-    def change(body: bytes) -> bytes:
-        text = re.sub(r"^<\?xml[^>]*\?>", "", laughing(body).decode())
-        return f'<?xml version="1.0" encoding="UTF-8"?>{_LAUGHS}{text}'.encode()
-
-    return _rewrite(src, out, {part: change})
-
-
-def _xml_bomb_in_shared_strings(src: Path, out: Path, row: int) -> Path:
-    part = _plan_part(src)
-    at = f"{COL['new_update']}{row}"
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    strings = (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>{_LAUGHS}'
-        f'<sst xmlns="{main}" count="1" uniqueCount="1"><si><t>&lol9;</t></si></sst>'
-    ).encode()
-    ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
-    override = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ctype}"/>'.encode()
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
-    relationship = f'<Relationship Type="{rel}" Target="sharedStrings.xml" Id="rIdSST"/>'.encode()
-    return _rewrite(
-        src,
-        out,
-        {
-            "xl/sharedStrings.xml": strings,
-            part: _set_cell_xml(at, f'<c r="{at}" t="s"><v>0</v></c>'),
-            "[Content_Types].xml": lambda b: b.replace(b"</Types>", override + b"</Types>"),
-            "xl/_rels/workbook.xml.rels": lambda b: b.replace(
-                b"</Relationships>", relationship + b"</Relationships>"
-            ),
-        },
-    )
-
-
-def _junk_rows(src: Path, out: Path, count: int) -> Path:
-    """`src` with `count` rows added under its items, each with a ref that is nobody's item and
-    a New update (written into the sheet XML: openpyxl would take seconds)."""
-    part = _plan_part(src)
-
-    def change(body: bytes) -> bytes:
-        text = body.decode()
-        last = max(int(r) for r in re.findall(r'<row r="(\d+)"', text))
-        h = COL["new_update"]
-        rows = "".join(
-            f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>X-{r:06d}</t></is></c>'
-            f'<c r="{h}{r}" t="inlineStr"><is><t>{HOSTILE} junk {r}</t></is></c></row>'
-            for r in range(last + 1, last + 1 + count)
-        )
-        text = text.replace("</sheetData>", rows + "</sheetData>")
-        dimension = f'<dimension ref="A1:I{last + count}"/>'
-        return re.sub(r'<dimension ref="[^"]+"/>', dimension, text).encode()
-
-    return _rewrite(src, out, {part: change})
-
-
-def _far_cell(src: Path, out: Path, cell_ref: str) -> Path:
-    """`src` with one more cell, far down or far right, in its Action Plan sheet."""
-    part = _plan_part(src)
-    row = int(re.fullmatch(r"[A-Z]+(\d+)", cell_ref)[1])
-    extra = f'<row r="{row}"><c r="{cell_ref}" t="inlineStr"><is><t>x</t></is></c></row>'
-    end = b"</sheetData>"
-    return _rewrite(src, out, {part: lambda b: b.replace(end, extra.encode() + end)})
-
-
-def _identity_edit(field: str, value: Callable[[str], str | None]) -> Callable[..., None]:
-    def edit(wb) -> None:
-        ws = wb[SHEET_IDENTITY]
-        r = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == field)
-        ws.cell(r, 2).value = value(str(ws.cell(r, 2).value))
-
-    return edit
-
-
-# --- The cases -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Case:
-    """A hostile return: how to make it, and what the merge must say about it."""
-
-    name: str  # the file name, as the lead sent it
-    build: Callable[[Cycle, Path], Path]  # (issued cycle, output path) -> the file
-    says: str  # a phrase of the one line that explains it
-    #: "rejected" whole; "row": merged, with the bad value rejected/ignored on its row; "taken":
-    #: merged, the value stored exactly (these change `changes`, (ref, column title) pairs)
-    outcome: str = "rejected"
-    changes: tuple[tuple[str, str], ...] = ()
-    #: whether the line also says what to do (False: observed not to; see the report)
-    advice: bool = True
-
-
-def _hostile_lh(c: Cycle, out: Path) -> Path:
-    """LH's copy with a status and an update that must never reach the master."""
-    return _fill(c, "LH", {"WNI-02": Answer("RED", f"{HOSTILE} words")}, out)
-
-
-def _truncated(c: Cycle, out: Path) -> Path:
-    data = _hostile_lh(c, out).read_bytes()
-    out.write_bytes(data[: len(data) // 2])
-    return out
-
-
-def _corrupt_member(c: Cycle, out: Path) -> Path:
-    """The zip directory intact, but 64 bytes of the sheet's compressed data scrambled."""
-    data = bytearray(_hostile_lh(c, out).read_bytes())
-    with zipfile.ZipFile(io.BytesIO(bytes(data))) as z:
-        info = z.getinfo(_sheet_part(_members(bytes(data)), SHEET_PLAN))
-    n, e = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
-    middle = info.header_offset + 30 + n + e + info.compress_size // 2
-    for i in range(middle, middle + 64):
-        data[i] ^= 0x5A
-    out.write_bytes(bytes(data))
-    return out
-
-
-def _bytes(content: bytes) -> Callable[[Cycle, Path], Path]:
-    def build(c: Cycle, out: Path) -> Path:
-        out.write_bytes(content)
-        return out
-
-    return build
-
-
-def _other_zip(c: Cycle, out: Path) -> Path:
-    out.write_bytes(_zip({"readme.txt": b"a zip, but not a workbook"}))
-    return out
-
-
-def _minimal_ods(c: Cycle, out: Path) -> Path:
-    out.write_bytes(
-        _zip(
-            {
-                "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
-                "content.xml": b"<office:document-content/>",
-            }
-        )
-    )
-    return out
-
-
-def _bomb(honest: bool) -> Callable[[Cycle, Path], Path]:
-    def build(c: Cycle, out: Path) -> Path:
-        src = _hostile_lh(c, out)
-        return _zip_bomb(src, out, megabytes=600, honest=honest)
-
-    return build
-
-
-def _xml_bomb(where: str) -> Callable[[Cycle, Path], Path]:
-    def build(c: Cycle, out: Path) -> Path:
-        src = _hostile_lh(c, out)
-        row = _row(load_workbook(src)[SHEET_PLAN], "WNI-02")
-        make = _xml_bomb_in_sheet if where == "sheet" else _xml_bomb_in_shared_strings
-        return make(src, out, row)
-
-    return build
-
-
-def _other_plan(c: Cycle, out: Path) -> Path:
-    other = start_cycle(
-        out.parent / ".other plan",
-        dataclasses.replace(seed_plan(), plan_id="plan-someone-else"),
-        leads=["LH"],
-    )
-    return _hostile_lh(other, out)
-
-
-def _identity(field: str, value: Callable[[str], str | None]) -> Callable[[Cycle, Path], Path]:
-    def build(c: Cycle, out: Path) -> Path:
-        answers = {"WNI-02": Answer("RED", f"{HOSTILE} words")}
-        return _edited(c, "LH", answers, out, _identity_edit(field, value))
-
-    return build
-
-
-def _no_identity(c: Cycle, out: Path) -> Path:
-    def edit(wb) -> None:
-        del wb[SHEET_IDENTITY]
-
-    return _edited(c, "LH", {"WNI-02": Answer("RED", f"{HOSTILE} words")}, out, edit)
-
-
-def _renamed(c: Cycle, out: Path) -> Path:
-    def edit(wb) -> None:
-        wb[SHEET_PLAN].title = "My actions"
-
-    return _edited(c, "LH", {"WNI-02": Answer("RED", f"{HOSTILE} words")}, out, edit)
-
-
-def _no_header(c: Cycle, out: Path) -> Path:
-    def edit(wb) -> None:
-        ws = wb[SHEET_PLAN]
-        ws.delete_rows(next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref"))
-
-    return _edited(c, "LH", {"WNI-02": Answer("RED", f"{HOSTILE} words")}, out, edit)
-
-
-def _duplicate_refs(c: Cycle, out: Path) -> Path:
-    """JoR's EHP-05 row copied below the items, with a different update on each."""
-
-    def edit(wb) -> None:
-        ws = wb[SHEET_PLAN]
-        r = _row(ws, "EHP-05")
-        below = ws.max_row + 1
-        for col in range(1, len(COPY_COLUMNS) + 1):
-            ws.cell(below, col).value = ws.cell(r, col).value
-        ws[f"{COL['new_update']}{below}"] = f"{HOSTILE} the other version"
-
-    return _edited(c, "JoR", {"EHP-05": Answer("RED", f"{HOSTILE} one version")}, out, edit)
-
-
-def _someone_elses_ref(c: Cycle, out: Path) -> Path:
-    """DoP's only row (AIA-05) retyped as IL-02, AxB's item, with an update on it."""
-
-    def edit(wb) -> None:
-        ws = wb[SHEET_PLAN]
-        ws.cell(_row(ws, "AIA-05"), 1).value = "IL-02"
-
-    return _edited(c, "DoP", {"AIA-05": Answer("RED", f"{HOSTILE} for AxB's item")}, out, edit)
-
-
-def _update_of_excel_limit(c: Cycle, out: Path) -> Path:
-    words = HOSTILE + "x" * (EXCEL_CELL - len(HOSTILE))
-    return _fill(c, "DM", {"EHP-07": Answer("", words)}, out)
-
-
-def _update_overflowing_the_cell(c: Cycle, out: Path) -> Path:
-    """An update one character too long for what AIA-06's Update cell already holds."""
-    words = HOSTILE + "y" * (_room(c, "AIA-06", "LJ") + 1 - len(HOSTILE))
-    return _fill(c, "LJ", {"AIA-06": Answer("", words)}, out)
-
-
-def _room(c: Cycle, ref: str, lead: str) -> int:
-    """How many characters of a new update still fit in `ref`'s Update cell."""
-    history = str(cell(sheets(c.master)[SHEET_PLAN], ref, "Update") or "")
-    label = f"{new_entry_label(MERGED.date(), lead)}: "
-    return EXCEL_CELL - len(label) - (len("\n\n") + len(history) if history else 0)
-
-
-def _merged_status_and_update(c: Cycle, out: Path) -> Path:
-    """CCPB merges Status and New update of their row and types the update into the merged
-    cell (so it lands in the Status column)."""
-
-    def edit(wb) -> None:
-        ws = wb[SHEET_PLAN]
-        r = _row(ws, "CEY-02")
-        ws.merge_cells(f"{COL['status']}{r}:{COL['new_update']}{r}")
-        ws[f"{COL['status']}{r}"] = f"{HOSTILE} typed into the merged cell"
-
-    return _edited(c, "CCPB", {}, out, edit)
-
-
-def _hundred_thousand_rows(c: Cycle, out: Path) -> Path:
-    src = _fill(c, "LYH", {}, out)
-    return _junk_rows(src, out, 100_000)
-
-
-def _control_characters(c: Cycle, out: Path) -> Path:
-    return _typed_raw(c, "RB", "EHP-01", CONTROL_TYPED, out)
-
-
-def _rtl_and_emoji(c: Cycle, out: Path) -> Path:
-    return _fill(c, "VK", {"EHP-09": Answer("", RTL_EMOJI)}, out)
-
-
-def _formula_without_cached_value(c: Cycle, out: Path) -> Path:
-    """A real formula cell as openpyxl writes it: no cached value."""
-
-    def edit(wb) -> None:
-        ws = wb[SHEET_PLAN]
-        ws[f"{COL['new_update']}{_row(ws, 'CEY-01')}"] = "=1+1"
-
-    return _edited(c, "AM", {}, out, edit)
-
-
-def _formula_with_cached_value(c: Cycle, out: Path) -> Path:
-    """A formula cell as Excel saves it: the formula and its cached value."""
-    base = _fill(c, "AM", {"CEY-01": Answer("", "placeholder")}, out)
-    r = _row(load_workbook(base)[SHEET_PLAN], "CEY-01")
-    h = COL["new_update"]
-    xml = (
-        f'<c r="{h}{r}" t="str"><f>HYPERLINK("http://example.invalid/x","click me")</f>'
-        "<v>click me</v></c>"
-    )
-    return _rewrite(base, out, {_plan_part(base): _set_cell_xml(f"{h}{r}", xml)})
-
-
-XLSM_MAIN = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-
-
-def _xlsm(c: Cycle, out: Path) -> Path:
-    """AxB's copy re-saved as .xlsm: a vbaProject part, its relationship, the macro content
-    type."""
-    _fill(c, "AxB", {"IL-02": Answer("AMBER", "Saved as xlsm.")}, out)
-    vba = OLE + b"\0" * 504 + b'Sub Workbook_Open()\nShell "x"\n'
-    main = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
-    vba_type = b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
-    rel = b"http://schemas.microsoft.com/office/2006/relationships/vbaProject"
-    vba_rel = b'<Relationship Type="%s" Target="vbaProject.bin" Id="rIdVBA"/>' % rel
-
-    def types(body: bytes) -> bytes:
-        return body.replace(main, XLSM_MAIN).replace(b"</Types>", vba_type + b"</Types>")
-
-    def rels(body: bytes) -> bytes:
-        return body.replace(b"</Relationships>", vba_rel + b"</Relationships>")
-
-    changes = {"xl/vbaProject.bin": vba, "[Content_Types].xml": types}
-    return _rewrite(out, out, {**changes, "xl/_rels/workbook.xml.rels": rels})
-
-
-#: An OLE2 compound file's signature: .xls, and Office's encrypted workbooks (which also hold
-#: an "EncryptionInfo" stream, its name in UTF-16).
-OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
-
-CASES = [
-    Case("truncated.xlsx", _truncated, "incomplete or damaged"),
-    Case("corrupt member.xlsx", _corrupt_member, "damaged or not a workbook"),
-    Case("empty.xlsx", _bytes(b""), "the file is empty"),
-    Case("not a zip.xlsx", _bytes(b"Dear owner, my update is below.\n"), "not an .xlsx workbook"),
-    Case("another zip.xlsx", _other_zip, "not an .xlsx workbook"),
-    Case("zip bomb.xlsx", _bomb(honest=True), "unpacks to 600 MB", advice=False),
-    Case("zip bomb lying sizes.xlsx", _bomb(honest=False), "damaged or not a workbook"),
-    Case("xml bomb sheet.xlsx", _xml_bomb("sheet"), "damaged or not a workbook"),
-    Case("xml bomb sharedStrings.xlsx", _xml_bomb("strings"), "damaged or not a workbook"),
-    Case("old.xls", _bytes(OLE + b"\0" * 1024), "old-style .xls"),
-    Case("locked.xlsx", _bytes(OLE + b"\0" * 512 + ENCRYPTED + b"\0" * 512), "password-protected"),
-    Case("minimal.ods", _minimal_ods, "OpenDocument (.ods)"),
-    Case("other plan.xlsx", _other_plan, "a copy of another plan"),
-    Case("identity lead.xlsx", _identity("Lead", lambda v: "GT"), "signature does not match"),
-    Case(
-        "identity issue.xlsx",
-        _identity("Issue id", lambda v: v[:-6] + "000000"),
-        "was not issued from this master",
-    ),
-    Case(
-        "identity refs.xlsx", _identity("Refs", lambda v: v + " WNI-01"), "signature does not match"
-    ),
-    Case("identity signature.xlsx", _identity("Signature", lambda v: None), "has no Signature"),
-    Case("identity removed.xlsx", _no_identity, "not an actionplan copy"),
-    Case("renamed sheet.xlsx", _renamed, "rename the sheet back to 'Action Plan'"),
-    Case("no header.xlsx", _no_header, "lost its header row"),
-    Case("duplicate refs.xlsx", _duplicate_refs, "on more than one row", "row"),
-    Case("someone else's ref.xlsx", _someone_elses_ref, "not one of the items in your copy", "row"),
-    Case("update 32767.xlsx", _update_of_excel_limit, "32,767-character limit", "row"),
-    Case("update overflows.xlsx", _update_overflowing_the_cell, "32,767-character limit", "row"),
-    Case("merged cells.xlsx", _merged_status_and_update, "is not a RAG status", "row"),
-    Case("100k rows.xlsx", _hundred_thousand_rows, "not one of the items in your copy", "row"),
-    # taken in on purpose: stored exactly, never evaluated
-    Case("control characters.xlsx", _control_characters, "", "taken", (("EHP-01", "Update"),)),
-    Case("rtl and emoji.xlsx", _rtl_and_emoji, "", "taken", (("EHP-09", "Update"),)),
-    Case("formula no cache.xlsx", _formula_without_cached_value, "", "taken"),
-    Case("formula cached.xlsx", _formula_with_cached_value, "", "taken", (("CEY-01", "Update"),)),
-    Case("macros.xlsm", _xlsm, "", "taken", (("IL-02", "Status"), ("IL-02", "Update"))),
-]
-REFUSED = [c for c in CASES if c.outcome != "taken"]
-CASE = {c.name: c for c in CASES}
-TIMED = {"zip bomb.xlsx", "zip bomb lying sizes.xlsx", "xml bomb sheet.xlsx"}
-TIMED |= {"xml bomb sharedStrings.xlsx", "100k rows.xlsx"}
-
 
 # --- Fixtures ------------------------------------------------------------------------------------
 
@@ -611,7 +58,7 @@ def hostile(issued: Cycle, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     which shares its signing key and issue ids)."""
     folder = tmp_path_factory.mktemp("hostile")
     built = {}
-    for case in CASES:
+    for case in hf.CASES:
         started = time.perf_counter()
         built[case.name] = case.build(issued, folder / case.name)
         assert built[case.name].name == case.name
@@ -625,8 +72,8 @@ def hostile(issued: Cycle, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 def good(issued: Cycle, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("good")
     return {
-        lead: _fill(issued, lead, {ref: answer}, folder / f"{lead} return.xlsx")
-        for lead, (ref, answer) in GOOD.items()
+        lead: hf._fill(issued, lead, {ref: answer}, folder / f"{lead} return.xlsx")
+        for lead, (ref, answer) in hf.GOOD.items()
     }
 
 
@@ -657,7 +104,7 @@ def _one_clear_line(text: str, says: str, *, action: bool = True) -> None:
     assert says in text, f"{says!r} not in {text!r}"
     assert len(text) < 400, f"{len(text)} characters: {text[:200]!r}..."
     if action:
-        assert ACTION.search(text), f"says nothing to do: {text!r}"
+        assert hf.ACTION.search(text), f"says nothing to do: {text!r}"
 
 
 def _trimmed(row: list[object]) -> list[object]:
@@ -675,10 +122,10 @@ def _assert_untouched(
     """The master after a merge is the master before, except the plan cells `changed` ((ref,
     column title) pairs) and rows added at the end of the log sheets."""
     assert set(before) <= set(after)
-    assert set(after) - set(before) <= LOG_SHEETS, set(after) - set(before)
+    assert set(after) - set(before) <= hf.LOG_SHEETS, set(after) - set(before)
     for name, old in before.items():
         new = after[name]
-        if name in LOG_SHEETS:
+        if name in hf.LOG_SHEETS:
             assert [_trimmed(r) for r in new[: len(old)]] == [_trimmed(r) for r in old], name
         elif name == SHEET_PLAN:
             titles = header(old)
@@ -695,7 +142,7 @@ def _assert_untouched(
 def _good_took(after: Mapping[str, list[list[object]]], lead: str, day: dt.date | None = None):
     """The genuine return of `lead` was taken in, once (merged on `day`, MERGED's by default)."""
     day = day or MERGED.date()
-    ref, answer = GOOD[lead]
+    ref, answer = hf.GOOD[lead]
     plan = after[SHEET_PLAN]
     assert cell(plan, ref, "Status") == answer.status
     entry = f"{new_entry_label(day, lead)}: {answer.update}"
@@ -706,7 +153,7 @@ def _good_took(after: Mapping[str, list[list[object]]], lead: str, day: dt.date 
 
 def _hostile_nowhere(after: Mapping[str, list[list[object]]]) -> None:
     for name in (SHEET_PLAN, SHEET_UPDATES):
-        assert HOSTILE not in json.dumps(after[name], default=str), f"hostile text in {name}"
+        assert hf.HOSTILE not in json.dumps(after[name], default=str), f"hostile text in {name}"
 
 
 def _receipt(c: Cycle, name: str) -> str:
@@ -716,9 +163,9 @@ def _receipt(c: Cycle, name: str) -> str:
 # --- Each hostile file in a batch with a genuine return -----------------------------------------
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", hf.REFUSED, ids=lambda c: c.name)
 def test_a_hostile_return_is_refused_with_one_line_and_the_batch_still_merges(
-    case: Case, cycle: Cycle, hostile: dict[str, Path], good: dict[str, Path]
+    case: hf.Case, cycle: Cycle, hostile: dict[str, Path], good: dict[str, Path]
 ):
     before = sheets(cycle.master)
     started = time.perf_counter()
@@ -751,7 +198,7 @@ def test_a_hostile_return_is_refused_with_one_line_and_the_batch_still_merges(
     if case.outcome == "rejected":
         assert len(rejected_rows) == 1 and rejected_rows[0][5:9] == ["Return", "", "", "rejected"]
     print(f"\n{case.name}: {result.outcome}: {result.reason or bad[0].note} ({seconds:.2f} s)")
-    if case.name in TIMED:
+    if case.name in hf.TIMED:
         print(f"  built in {BUILD_SECONDS[case.name]:.2f} s, merged in {seconds:.2f} s")
     limit = 30.0 if case.name == "100k rows.xlsx" else 5.0
     assert seconds < limit
@@ -798,7 +245,7 @@ def test_bombs_are_refused_fast_without_unpacking(hostile: dict[str, Path]):
     for name in names:
         got = report[str(hostile[name])]
         print(f"\n{name}: {got['seconds']:.3f} s, peak memory +{got['grown_mb']:.0f} MB")
-        assert got["outcome"].startswith(f"{name}: ") and CASE[name].says in got["outcome"]
+        assert got["outcome"].startswith(f"{name}: ") and hf.CASE[name].says in got["outcome"]
         assert got["seconds"] < 2.0
         assert got["grown_mb"] < 100
 
@@ -816,7 +263,7 @@ def test_control_characters_are_dropped_and_the_master_stays_a_valid_workbook(
         "GT return.xlsx": "merged",
     }
     after = sheets(cycle.master)
-    entry = f"{new_entry_label(MERGED.date(), 'RB')}: {CONTROL_STORED}"
+    entry = f"{new_entry_label(MERGED.date(), 'RB')}: {hf.CONTROL_STORED}"
     assert str(cell(after[SHEET_PLAN], "EHP-01", "Update")).startswith(entry + "\n\n")
     assert [r[4] for r in after[SHEET_UPDATES] if r[0] == "EHP-01"][-1] == entry
     _good_took(after, "GT")
@@ -828,13 +275,15 @@ def test_control_characters_are_dropped_and_the_master_stays_a_valid_workbook(
             if name.endswith((".xml", ".rels")):
                 etree.fromstring(z.read(name))
     ws = load_workbook(cycle.master)[SHEET_PLAN]
-    assert ws.cell(_row(ws, "EHP-01"), 6).value.startswith(entry)
+    assert ws.cell(hf._row(ws, "EHP-01"), 6).value.startswith(entry)
 
 
 def test_an_update_with_control_characters_is_not_added_twice_from_the_same_issue(cycle: Cycle):
-    first = _typed_raw(cycle, "RB", "EHP-01", CONTROL_TYPED, cycle.folder / "ctl.xlsx")
+    first = hf._typed_raw(cycle, "RB", "EHP-01", hf.CONTROL_TYPED, cycle.folder / "ctl.xlsx")
     _merge(cycle, first)
-    again = _typed_raw(cycle, "RB", "EHP-01", CONTROL_TYPED, cycle.folder / "ctl2.xlsx", "RED")
+    again = hf._typed_raw(
+        cycle, "RB", "EHP-01", hf.CONTROL_TYPED, cycle.folder / "ctl2.xlsx", "RED"
+    )
     run = _merge(cycle, again, when=MERGED.replace(month=6, day=30))
     (result,) = run.changes.results
     assert [ln.outcome for ln in result.lines if ln.field == "Update"] == ["already in the plan"]
@@ -842,7 +291,7 @@ def test_an_update_with_control_characters_is_not_added_twice_from_the_same_issu
 
 
 def test_the_receipt_shows_the_update_as_stored(cycle: Cycle):
-    ret = _typed_raw(cycle, "RB", "EHP-01", CONTROL_TYPED, cycle.folder / "ctl.xlsx")
+    ret = hf._typed_raw(cycle, "RB", "EHP-01", hf.CONTROL_TYPED, cycle.folder / "ctl.xlsx")
     _merge(cycle, ret)
     receipt = _receipt(cycle, "ctl.xlsx")
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", receipt)
@@ -855,12 +304,12 @@ def test_right_to_left_and_emoji_text_is_stored_exactly(
     run = _merge(cycle, hostile["rtl and emoji.xlsx"], good["GT"])
     assert run.changes.exit_code == 0
     after = sheets(cycle.master)
-    entry = f"{new_entry_label(MERGED.date(), 'VK')}: {RTL_EMOJI}"
+    entry = f"{new_entry_label(MERGED.date(), 'VK')}: {hf.RTL_EMOJI}"
     assert cell(after[SHEET_PLAN], "EHP-09", "Update") == entry  # EHP-09 had no history
     assert [r[4] for r in after[SHEET_UPDATES] if r[0] == "EHP-09"] == [entry]
     allowed = {("WNI-01", "Status"), ("WNI-01", "Update"), ("EHP-09", "Update")}
     _assert_untouched(before, after, allowed)
-    assert RTL_EMOJI in _receipt(cycle, "rtl and emoji.xlsx")
+    assert hf.RTL_EMOJI in _receipt(cycle, "rtl and emoji.xlsx")
 
 
 @needs_calc_uno
@@ -871,27 +320,29 @@ def test_the_master_with_stripped_controls_rtl_and_emoji_opens_in_libreoffice(
     resaved = tmp_path / "master resaved by calc.xlsx"
     edit_in_calc(cycle.master, resaved, [])
     plan = sheets(resaved)[SHEET_PLAN]
-    assert cell(plan, "EHP-09", "Update") == f"{new_entry_label(MERGED.date(), 'VK')}: {RTL_EMOJI}"
+    assert (
+        cell(plan, "EHP-09", "Update") == f"{new_entry_label(MERGED.date(), 'VK')}: {hf.RTL_EMOJI}"
+    )
     assert str(cell(plan, "EHP-01", "Update")).startswith(
-        f"{new_entry_label(MERGED.date(), 'RB')}: {CONTROL_STORED}\n\n"
+        f"{new_entry_label(MERGED.date(), 'RB')}: {hf.CONTROL_STORED}\n\n"
     )
 
 
 def test_an_update_exactly_filling_the_cell_is_taken_in_whole(cycle: Cycle):
-    words = "z" * _room(cycle, "AIA-06", "LJ")
-    ret = _fill(cycle, "LJ", {"AIA-06": Answer("", words)}, cycle.folder / "full.xlsx")
+    words = "z" * hf._room(cycle, "AIA-06", "LJ")
+    ret = hf._fill(cycle, "LJ", {"AIA-06": Answer("", words)}, cycle.folder / "full.xlsx")
     run = _merge(cycle, ret)
     assert run.changes.exit_code == 0
-    assert len(cell(sheets(cycle.master)[SHEET_PLAN], "AIA-06", "Update")) == EXCEL_CELL
+    assert len(cell(sheets(cycle.master)[SHEET_PLAN], "AIA-06", "Update")) == hf.EXCEL_CELL
 
 
 def test_an_emoji_update_past_excels_limit_in_utf16_is_rejected(cycle: Cycle):
     words = "😀" * 16_383  # 32,766 UTF-16 units: what a lead's own Excel cell can hold
-    ret = _fill(cycle, "LH", {"WNI-02": Answer("", words)}, cycle.folder / "emoji.xlsx")
+    ret = hf._fill(cycle, "LH", {"WNI-02": Answer("", words)}, cycle.folder / "emoji.xlsx")
     run = _merge(cycle, ret)
     plan = sheets(cycle.master)[SHEET_PLAN]
     stored = str(cell(plan, "WNI-02", "Update"))
-    assert len(stored.encode("utf-16-le")) // 2 <= EXCEL_CELL
+    assert len(stored.encode("utf-16-le")) // 2 <= hf.EXCEL_CELL
     (result,) = run.changes.results
     assert [ln.outcome for ln in result.lines if ln.field == "Update"] == ["rejected"]
 
@@ -901,8 +352,8 @@ def test_a_huge_status_or_timescale_is_rejected_on_its_row(
     cycle: Cycle, good: dict[str, Path], field: str, fixed_clock
 ):
     fixed_clock(MERGED)
-    answer = Answer(**{field: "x" * EXCEL_CELL})
-    ret = _fill(cycle, "LH", {"WNI-02": answer}, cycle.folder / "huge.xlsx")
+    answer = Answer(**{field: "x" * hf.EXCEL_CELL})
+    ret = hf._fill(cycle, "LH", {"WNI-02": answer}, cycle.folder / "huge.xlsx")
     result = CliRunner().invoke(cli, ["merge", str(cycle.master), str(ret), str(good["GT"])])
     assert result.exit_code == 1, result.output
     _good_took(sheets(cycle.master), "GT", MERGED.date())
@@ -947,7 +398,7 @@ def test_a_macro_enabled_xlsm_is_read_for_values_only_and_no_macro_reaches_the_m
     _assert_untouched(before, after, allowed)
     with zipfile.ZipFile(cycle.master) as z:
         assert not [n for n in z.namelist() if "vba" in n.lower()]
-        assert XLSM_MAIN not in z.read("[Content_Types].xml")
+        assert hf.XLSM_MAIN not in z.read("[Content_Types].xml")
 
 
 # --- Merged cells --------------------------------------------------------------------------------
@@ -956,9 +407,9 @@ def test_a_macro_enabled_xlsm_is_read_for_values_only_and_no_macro_reaches_the_m
 def _merge_cells(how: str) -> Callable[..., None]:
     def edit(wb) -> None:
         ws = wb[SHEET_PLAN]
-        r = _row(ws, "WNI-02")
+        r = hf._row(ws, "WNI-02")
         assert ws.cell(r + 1, 1).value == "WNI-04"
-        g, h = COL["status"], COL["new_update"]
+        g, h = hf.COL["status"], hf.COL["new_update"]
         if how == "status+update":  # Excel keeps the top-left value only, as openpyxl does
             ws.merge_cells(f"{g}{r}:{h}{r}")
         elif how == "update down two items":
@@ -988,17 +439,17 @@ def test_merged_cells_in_a_return_never_misattribute_an_answer(
     answers = {"WNI-02": Answer("AMBER", "words 02"), "WNI-04": Answer("RED", "words 04")}
     out = cycle.folder / "merged.xlsx"
     if how == "hidden content kept":  # LibreOffice's "keep the contents of hidden cells"
-        _fill(cycle, "LH", {"WNI-02": answers["WNI-02"]}, out)
-        r = _row(load_workbook(out)[SHEET_PLAN], "WNI-02")
-        rng = f'<mergeCell ref="{COL["status"]}{r}:{COL["new_update"]}{r}"/>'.encode()
+        hf._fill(cycle, "LH", {"WNI-02": answers["WNI-02"]}, out)
+        r = hf._row(load_workbook(out)[SHEET_PLAN], "WNI-02")
+        rng = f'<mergeCell ref="{hf.COL["status"]}{r}:{hf.COL["new_update"]}{r}"/>'.encode()
 
         def one_more(m: re.Match[bytes]) -> bytes:
             return b'<mergeCells count="%d">' % (int(m[1]) + 1) + rng
 
         pattern = rb'<mergeCells count="(\d+)">'
-        _rewrite(out, out, {_plan_part(out): lambda b: re.sub(pattern, one_more, b)})
+        hf._rewrite(out, out, {hf._plan_part(out): lambda b: re.sub(pattern, one_more, b)})
     else:
-        _edited(cycle, "LH", answers, out, _merge_cells(how))
+        hf._edited(cycle, "LH", answers, out, _merge_cells(how))
     before = sheets(cycle.master)
     run = _merge(cycle, out, good["GT"])
     after = sheets(cycle.master)
@@ -1064,8 +515,8 @@ def test_a_file_name_with_a_line_break_still_gives_one_line(cycle: Cycle):
 
 
 def test_a_return_of_junk_rows_is_reported_in_a_few_lines(cycle: Cycle):
-    src = _fill(cycle, "LYH", {}, cycle.folder / "junk.xlsx")
-    ret = _junk_rows(src, cycle.folder / "j.xlsx", 1_000)
+    src = hf._fill(cycle, "LYH", {}, cycle.folder / "junk.xlsx")
+    ret = hf._junk_rows(src, cycle.folder / "j.xlsx", 1_000)
     before = len(sheets(cycle.master)[SHEET_CHANGES])
     run = _merge(cycle, ret)
     (result,) = run.changes.results
@@ -1082,8 +533,8 @@ main()
 
 
 def test_a_single_far_away_cell_is_refused_not_a_crash(cycle: Cycle, good: dict[str, Path]):
-    src = _fill(cycle, "LH", {"WNI-02": Answer("RED", HOSTILE)}, cycle.folder / "src.xlsx")
-    bomb = _far_cell(src, cycle.folder / "far cell.xlsx", "XFD1048576")
+    src = hf._fill(cycle, "LH", {"WNI-02": Answer("RED", hf.HOSTILE)}, cycle.folder / "src.xlsx")
+    bomb = hf._far_cell(src, cycle.folder / "far cell.xlsx", "XFD1048576")
     done = subprocess.run(
         [sys.executable, "-c", _CELL_BOMB, "merge", str(cycle.master), str(bomb), str(good["GT"])],
         capture_output=True, text=True, timeout=120, preexec_fn=_limit_memory(4096),
@@ -1096,8 +547,10 @@ def test_a_cell_on_the_last_row_is_handled_in_seconds(cycle: Cycle, good: dict[s
     """The same trap within the nine columns of a copy: a cell at I1048576 makes a 1,048,576-row
     grid. Either way is fair - read (observed at a96b7cc: 4-8 s, ~0.5 GB, the real rows merge)
     or refused with one line - but within seconds, and the genuine return still merges."""
-    src = _fill(cycle, "LH", {"WNI-02": Answer("RED", "real words")}, cycle.folder / "src.xlsx")
-    far = _far_cell(src, cycle.folder / "last row.xlsx", f"{COL['proposed_timescale']}1048576")
+    src = hf._fill(cycle, "LH", {"WNI-02": Answer("RED", "real words")}, cycle.folder / "src.xlsx")
+    far = hf._far_cell(
+        src, cycle.folder / "last row.xlsx", f"{hf.COL['proposed_timescale']}1048576"
+    )
     started = time.perf_counter()
     run = _merge(cycle, far, good["GT"])
     seconds = time.perf_counter() - started
@@ -1130,14 +583,14 @@ def _soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
 def calc_files(issued: Cycle, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A return re-saved by Calc with no edits, and one saved as .ods by LibreOffice (none when
     LibreOffice is missing)."""
-    if not CALC:
+    if not hf.CALC:
         return {}
     folder = tmp_path_factory.mktemp("calc")
     words = "Re-saved in Calc – line one\nline two: ✔ مرحبا"
-    src = _fill(issued, "LJ", {"EHP-10": Answer("amber", words)}, folder / "src" / "x.xlsx")
+    src = hf._fill(issued, "LJ", {"EHP-10": Answer("amber", words)}, folder / "src" / "x.xlsx")
     resaved = folder / "calc resaved.xlsx"
     edit_in_calc(src, resaved, [])
-    ods_src = _hostile_lh(issued, folder / "src" / "calc.xlsx")
+    ods_src = hf._hostile_lh(issued, folder / "src" / "calc.xlsx")
     ods = _soffice_convert(ods_src, "ods", folder)
     shutil.rmtree(folder / "src")
     return {"calc resaved.xlsx": resaved, "calc.ods": ods}
@@ -1189,9 +642,7 @@ def test_a_folder_of_every_hostile_file_and_two_good_returns(
 ):
     """`actionplan merge MASTER --returns DIR` over every hostile file above (and those made by
     LibreOffice when it is installed), a second copy of one of them, and two genuine returns:
-    the genuine returns merge once, every hostile file gets one line and a receipt, exit 1.
-    (The inputs that abort a batch - the far-away cell, the huge status - are left out: see
-    their xfail tests.)"""
+    the genuine returns merge once, every hostile file gets one line and a receipt, exit 1."""
     folder = cycle.folder / "inbox"
     folder.mkdir()
     for path in [*hostile.values(), *good.values(), *calc_files.values()]:
@@ -1208,7 +659,7 @@ def test_a_folder_of_every_hostile_file_and_two_good_returns(
     lines = result.output.splitlines()
 
     tried = sorted(p.name for p in folder.iterdir())
-    expect_rejected = {c.name: c.says for c in CASES if c.outcome == "rejected"}
+    expect_rejected = {c.name: c.says for c in hf.CASES if c.outcome == "rejected"}
     if "calc.ods" in calc_files:
         expect_rejected["calc.ods"] = "OpenDocument (.ods)"
     clear = 0
@@ -1216,20 +667,20 @@ def test_a_folder_of_every_hostile_file_and_two_good_returns(
         mine = [ln for ln in lines if ln.startswith(f"REJECTED {name}: ")]
         assert len(mine) == 1, (name, mine)
         reason = mine[0].removeprefix(f"REJECTED {name}: ")
-        _one_clear_line(reason, says, action=CASE[name].advice if name in CASE else True)
+        _one_clear_line(reason, says, action=hf.CASE[name].advice if name in hf.CASE else True)
         assert f"Nothing was taken in: {reason}" in _receipt(cycle, name)
         clear += 1
     assert [ln for ln in lines if ln.startswith("DUPLICATE ")] == [
         "DUPLICATE empty2.xlsx: the same file twice in one batch"
     ]
-    for case in (c for c in CASES if c.outcome == "row"):
+    for case in (c for c in hf.CASES if c.outcome == "row"):
         (head,) = [ln for ln in lines if ln.startswith(f"MERGED   {case.name} (")]
         at = lines.index(head)
         assert case.says in lines[at + 1], (case.name, lines[at + 1])
         assert case.says in _receipt(cycle, case.name)
         clear += 1
     merged = {ln.split(" (")[0].removeprefix("MERGED   ") for ln in lines if ln.startswith("MERG")}
-    taken = {c.name for c in CASES if c.outcome == "taken"} | set(calc_files) - {"calc.ods"}
+    taken = {c.name for c in hf.CASES if c.outcome == "taken"} | set(calc_files) - {"calc.ods"}
     assert {"GT return.xlsx", "MW return.xlsx"} | taken <= merged
     assert not [ln for ln in lines if ln.startswith(("Error", "Traceback"))]
 
@@ -1237,8 +688,8 @@ def test_a_folder_of_every_hostile_file_and_two_good_returns(
     _good_took(after, "GT", MERGED.date())
     _good_took(after, "MW", MERGED.date())
     _hostile_nowhere(after)
-    allowed = {(GOOD[lead][0], t) for lead in GOOD for t in ("Status", "Update")}
-    allowed |= {change for c in CASES for change in c.changes}
+    allowed = {(hf.GOOD[lead][0], t) for lead in hf.GOOD for t in ("Status", "Update")}
+    allowed |= {change for c in hf.CASES for change in c.changes}
     if calc_files:
         allowed |= {("EHP-10", "Status"), ("EHP-10", "Update")}
     _assert_untouched(before, after, allowed)

@@ -3,8 +3,9 @@
 `merge(master, returns, when=...)` takes the master's state (its item rows and its ledger of what
 was issued) and the returns as read, and gives back a ChangeSet: the cells to write, the rows to
 add to `Updates`, `Changes`, `Conflicts`, `Proposals` and the ledger, and what happened to each
-return, line by line, for its receipt. Nothing here touches a file: the CLI applies a change set
-with the file shell (`sync.master_file`), the add-in applies the same one with xlwings.
+return, line by line, for its receipt. Nothing here touches a file: `sync.merge.apply` applies a
+change set through an `Editor` - the file's change-only edit for the command line and the watcher,
+the live workbook's for the add-in - so both give the same master.
 
 Per item and field, against what was issued (the base):
 - Status: the lead changed it and the master did not -> applied; both changed it, differently ->
