@@ -252,7 +252,7 @@ def ledger_from_sheets(sheets: Mapping[str, Grid]) -> Ledger:
                 tuple(refs.get(issue_id, ())),
                 cell_str(rec["folder"]),
             )
-    merged = {}
+    merged: dict[str, MergedReturn] = {}
     for rec in _records(sheets, SHEET_MERGED_RETURNS):
         sha = cell_str(rec["sha-256"]).lower()
         if sha:

@@ -144,12 +144,12 @@ def desk_status(plan: Plan, ledger: Ledger, as_of: dt.date) -> list[LeadStatus]:
         answers = merged_by_issue.get(copy.issue_id, []) if copy else []
         dated = [d for d in answers if d is not None]
         previous = merged_by_lead.get(code, [])
-        lead = register.get(code)
+        registered = register.get(code)
         out.append(
             LeadStatus(
                 lead=code,
-                name=lead.name if lead else "",
-                email=lead.email if lead else "",
+                name=registered.name if registered else "",
+                email=registered.email if registered else "",
                 issued=copy.issued if copy else None,
                 issue_id=copy.issue_id if copy else "",
                 returned=max(dated) if dated else None,

@@ -370,7 +370,8 @@ def _cfb_stream(data: bytes, name: str) -> bytes:
     fat = [n for s in fat_sectors if s < _CFB_END for n in numbers(sector(s))]
 
     def chain(start: int, table: list[int], read: Callable[[int], bytes]) -> bytes:
-        out, n = [], start
+        out: list[bytes] = []
+        n = start
         while n < _CFB_END:
             if len(out) > len(table):
                 raise ValueError("a sector chain loops")
@@ -379,18 +380,18 @@ def _cfb_stream(data: bytes, name: str) -> bytes:
         return b"".join(out)
 
     directory = chain(dir_start, fat, sector)
-    entries = [directory[i : i + 128] for i in range(0, len(directory), 128)]
+    dir_entries = [directory[i : i + 128] for i in range(0, len(directory), 128)]
 
     def field(entry: bytes, at: int) -> int:
         return int.from_bytes(entry[at : at + 4], "little")
 
     # the root's children form a tree through their left and right siblings
-    todo, found = [field(entries[0], 76)], None
+    todo, found = [field(dir_entries[0], 76)], None
     while todo and found is None:
         n = todo.pop()
-        if n >= len(entries):
+        if n >= len(dir_entries):
             continue
-        entry = entries[n]
+        entry = dir_entries[n]
         length = int.from_bytes(entry[64:66], "little")
         if entry[66] == 2 and entry[: max(length - 2, 0)].decode("utf-16-le") == name:
             found = entry
@@ -400,7 +401,7 @@ def _cfb_stream(data: bytes, name: str) -> bytes:
     start, length = field(found, 116), field(found, 120)
     if length >= mini_cutoff:
         return chain(start, fat, sector)[:length]
-    root = entries[0]
+    root = dir_entries[0]
     mini_stream = chain(field(root, 116), fat, sector)
     minifat = numbers(chain(minifat_start, fat, sector)) if minifat_start < _CFB_END else []
     stream = chain(start, minifat, lambda n: mini_stream[n * mini_size : (n + 1) * mini_size])

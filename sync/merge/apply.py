@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from sync.ledger import LEDGER_SHEETS
 from sync.merge.core import ChangeSet, RejectedFile, master_state, merge
@@ -115,7 +116,7 @@ def write_receipts(changes: ChangeSet, folder: Path, *, plan_title: str) -> tupl
             continue
         folder.mkdir(parents=True, exist_ok=True)
         text = receipt_text(result, plan_title=plan_title, when=changes.when)
-        write_atomically(path, lambda fh, t=text: fh.write(t.encode("utf-8")))
+        write_atomically(path, _writer(text.encode("utf-8")))
         written.append(path)
     return tuple(written)
 
@@ -125,3 +126,8 @@ def _sha256(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return ""
+
+
+def _writer(data: bytes) -> Callable[[BinaryIO], object]:
+    """What `write_atomically` calls to write `data`."""
+    return lambda fh: fh.write(data)

@@ -81,6 +81,8 @@ _LOCKED_TITLES = {
 
 _EDITABLE_TITLES = {c.key: c.title for c in COPY_COLUMNS if c.key in EDITABLE_KEYS}
 
+#: Every outcome as the Changes sheet says it; a row saying anything else is not ours.
+_OUTCOMES = {str(o) for o in Outcome}
 _SOURCE_ISSUE = re.compile(r"\(issue ([^()\s]+)\)\s*$")
 
 
@@ -132,12 +134,12 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
     logged: dict[str, list[ReceiptLine]] = defaultdict(list)
     for rec in records(sheet(sheets, SHEET_CHANGES) or (), CHANGES_COLUMNS):
         sha, outcome = cell_str(rec["sha-256"]).lower(), cell_str(rec["outcome"])
-        if sha in issue_of:
+        if sha in issue_of and outcome in _OUTCOMES:
             logged[sha].append(
                 ReceiptLine(
                     cell_str(rec["ref"]),
                     cell_str(rec["field"]),
-                    outcome,
+                    Outcome(outcome),
                     cell_str(rec["old"]),
                     cell_str(rec["new"]),
                     cell_str(rec["note"]),
@@ -322,50 +324,50 @@ def merge(
     changes: list[ChangeRow] = []
     seen: set[str] = set()
     # A canonical order (by content), so the order the files were given in cannot matter.
-    for ret in sorted(returns, key=lambda r: (r.sha256, r.name)):
-        same = ret.sha256 or ret.name  # a file that could not even be read has no SHA-256
+    for given in sorted(returns, key=lambda r: (r.sha256, r.name)):
+        same = given.sha256 or given.name  # a file that could not even be read has no SHA-256
         if same in seen:
-            key = f"{ret.sha256}{ret.name}#{len(results)}"  # never in place of the first's
+            key = f"{given.sha256}{given.name}#{len(results)}"  # never in place of the first's
             results[key] = ReturnResult(
-                ret.name,
-                ret.sha256,
+                given.name,
+                given.sha256,
                 outcome=ReturnOutcome.DUPLICATE,
                 reason="the same file twice in one batch",
             )
             continue
         seen.add(same)
-        if isinstance(ret, RejectedFile):
-            reason = ret.reason
-        elif ret.sha256.lower() in master.ledger.merged:
-            prior = master.ledger.merged[ret.sha256.lower()]
+        if isinstance(given, RejectedFile):
+            reason = given.reason
+        elif given.sha256.lower() in master.ledger.merged:
+            prior = master.ledger.merged[given.sha256.lower()]
             on = f" on {prior.merged:%d %b %Y %H:%M}" if prior.merged else ""
             copy = master.ledger.copies.get(prior.issue_id)
-            results[ret.sha256 + ret.name] = ReturnResult(
-                ret.name,
-                ret.sha256,
+            results[given.sha256 + given.name] = ReturnResult(
+                given.name,
+                given.sha256,
                 prior.lead,
                 prior.issue_id,
                 copy.issued if copy else None,
                 outcome=ReturnOutcome.ALREADY_MERGED,
                 reason=f"already merged{on} (as {prior.file}); nothing to do",
                 # what that merge did, from the Changes log: a receipt lost then can be remade
-                lines=master.logged.get(ret.sha256.lower(), ()),
+                lines=master.logged.get(given.sha256.lower(), ()),
             )
             continue
         else:
-            issued, reason = _check_identity(master, ret)
+            issued, reason = _check_identity(master, given)
             if issued is not None:
-                accepted.append(_Return(ret, issued))
+                accepted.append(_Return(given, issued))
                 continue
-        results[ret.sha256 + ret.name] = ReturnResult(
-            ret.name, ret.sha256, outcome=ReturnOutcome.REJECTED, reason=reason
+        results[given.sha256 + given.name] = ReturnResult(
+            given.name, given.sha256, outcome=ReturnOutcome.REJECTED, reason=reason
         )
-        if ret.sha256 not in master.rejected:
+        if given.sha256 not in master.rejected:
             changes.append(
                 ChangeRow(
                     when=when,
-                    file=ret.name,
-                    sha256=ret.sha256,
+                    file=given.name,
+                    sha256=given.sha256,
                     lead="",
                     ref="",
                     field=FIELD_RETURN,

@@ -165,13 +165,17 @@ def sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
     return [(s, plan.items_in(s)) for s in order]
 
 
+#: The plan sheet's width in characters, across which a section row is merged.
+PLAN_WIDTH = sum(c.width for c in PLAN_COLUMNS)
+
+
 def write_section_row(
     ws: Worksheet,
     row: int,
     section: str,
     *,
     columns: int = len(SHEET_COLUMNS),
-    total_width: float = sum(c.width for c in PLAN_COLUMNS),
+    total_width: float = PLAN_WIDTH,
 ) -> None:
     """A section heading across the first `columns` columns (merged), tall enough to show it."""
     for i in range(1, columns + 1):

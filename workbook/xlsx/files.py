@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
@@ -59,7 +60,7 @@ def save_atomically(wb: Workbook, path: Path) -> None:
 
 def write_atomically(
     path: Path,
-    write: Callable[[BinaryIO], None],
+    write: Callable[[BinaryIO], object],
     *,
     before_replace: Callable[[], None] | None = None,
 ) -> None:
@@ -171,7 +172,7 @@ def remove_orphans(folder: Path, *, prefix: str = ".") -> None:
 
 
 def _try_lock(fd: int) -> bool:
-    if os.name == "nt":  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - Windows
         import msvcrt
 
         try:
@@ -189,7 +190,7 @@ def _try_lock(fd: int) -> bool:
 
 
 def _unlock(fd: int) -> None:
-    if os.name == "nt":  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - Windows
         import msvcrt
 
         os.lseek(fd, 0, os.SEEK_SET)

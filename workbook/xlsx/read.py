@@ -48,7 +48,7 @@ def read_grids(data: bytes, wanted: Collection[str] | None = None) -> tuple[tupl
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
             names = tuple(wb.sheet_names)
-            grids = {
+            grids: Grids = {
                 name: [
                     [None if v == "" else v for v in row]
                     for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
