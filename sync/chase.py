@@ -23,6 +23,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from sync.ledger import IssuedCopy
+from sync.returns import ReturnError, read_return
 from sync.status import Desk, LeadStatus, read_desk
 from workbook import clock
 from workbook.board.summary import headline
@@ -31,6 +32,7 @@ from workbook.plan.model import Plan
 from workbook.plan.overdue import is_open, is_overdue
 from workbook.plan.status import RAG_KEY, status_shown
 from workbook.wording import long_date
+from workbook.xlsx.files import write_atomically
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 #: Where `actionplan issue` puts copies when the owner follows the demo's layout.
@@ -236,8 +238,6 @@ def find_copy(
     A file of the right name is attached only if its identity says it is this very copy: copies
     issued twice on one day, or a folder of another cycle's copies, can hold a file of the same
     name that is someone else's or out of date."""
-    from sync.returns import ReturnError, read_return
-
     if not copy.file:
         return None, None, f"the ledger has no file name for {copy.lead}'s copy {copy.issue_id}"
     wrong = []
@@ -305,8 +305,6 @@ def chase(
 
 
 def _write(path: Path, data: bytes) -> None:
-    from workbook.xlsx.files import write_atomically
-
     write_atomically(path, lambda fh: fh.write(data))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sync.ledger import LEDGER_SHEETS, IssuedCopy, Ledger, ledger_from_sheets
 from workbook.master.read import plan_from_sheets, read_snapshot
+from workbook.master.settings import as_of_date
 from workbook.plan.model import Plan
 from workbook.plan.overdue import is_open, is_overdue, overdue_items
 from workbook.plan.status import status_shown
@@ -220,8 +221,6 @@ def _iso(value: dt.datetime | None) -> str | None:
 def read_desk(master: Path, *, as_of: dt.date | None = None, rich: bool = False) -> Desk:
     """Read the master once and work out every lead's status at `as_of` (else the Settings
     sheet's As-of date, else today). `rich` keeps the findings' italics, for headlines."""
-    from validation.run import as_of_date
-
     master = Path(master)
     snapshot = read_snapshot(master, also=LEDGER_SHEETS, rich=rich)
     plan = plan_from_sheets(snapshot.sheets)

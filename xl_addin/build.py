@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from workbook.errors import ActionPlanError
+from workbook.xlsx.files import write_atomically
 
 ADDIN_FILE = "xl_addin.xlam"
 #: xlwings' template for a custom add-in with a ribbon (`xlwings quickstart NAME --addin --ribbon`)
@@ -81,8 +82,6 @@ def build_addin(out: Path) -> Path:
     ribbon part, which becomes ribbon/customUI.xml under the template's own part name,
     relationship and content type. Both files are written atomically.
     """
-    from workbook.xlsx.files import write_atomically
-
     missing = [p.name for p in (CUSTOM_UI, DISPATCH_BAS) if not p.is_file()]
     if missing:
         raise ActionPlanError(
@@ -229,8 +228,6 @@ def import_vba_module(xlam: Path, bas: Path) -> None:
 
 def _keep_our_ribbon(xlam: Path) -> None:
     """Put our ribbon back if Excel's save changed it (it should keep it as it is)."""
-    from workbook.xlsx.files import write_atomically
-
     data = xlam.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         part, _ = ribbon_part(package)
@@ -261,8 +258,6 @@ def install_addin(xlam: Path) -> Path:
             "and run install again"
         )
     import xlwings as xw
-
-    from workbook.xlsx.files import write_atomically
 
     target = _startup_folder(xw) / ADDIN_FILE
     for app in xw.apps:

@@ -41,7 +41,7 @@ from sync.merge.outcomes import Outcome, ReturnOutcome
 from sync.returns import ReturnedCopy, ReturnedRow, display_name
 from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
 from workbook.master.read import PlanRow, plan_rows
-from workbook.master.settings import SETTING_PLAN_ID
+from workbook.master.settings import SETTING_PLAN_ID, settings_from_sheets
 from workbook.master.sheets import (
     CHANGES_COLUMNS,
     COLUMN_BY_KEY,
@@ -114,8 +114,6 @@ class MasterState:
 
 def master_state(sheets: Mapping[str, Grid]) -> MasterState:
     """The merge's view of a master's sheets (grids of cell values, ledger sheets included)."""
-    from workbook.master.settings import settings_from_sheets
-
     grid = sheet(sheets, SHEET_PLAN) or ()
     rows: dict[str, PlanRow] = {}
     for row in plan_rows(grid):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
+from workbook.importers.text import import_text
 from workbook.plan.model import Plan
 
 SEED_NAME = "ofsted_action_plan_2023-03.txt"
@@ -15,6 +16,4 @@ def seed_text() -> str:
 
 def seed_plan() -> Plan:
     """The embedded plan, imported as any text export is."""
-    from workbook.importers.text import import_text
-
     return import_text(seed_text(), SEED_NAME)
