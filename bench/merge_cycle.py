@@ -228,9 +228,10 @@ def naive_merge(master: Path, returns: list[Path], out: Path) -> dict[str, int]:
         rh, rc = _naive_header(sheet, ("Ref", "Status", "New update", "Proposed time-scale"))
         for values in sheet.iter_rows(min_row=rh + 1, values_only=True):
             ref = values[rc["Ref"] - 1]
-            r = row_of.get(str(ref).strip()) if ref is not None else None
-            if r is None:
+            found = row_of.get(str(ref).strip()) if ref is not None else None
+            if found is None:
                 continue
+            r = found
             status = str(values[rc["Status"] - 1] or "").strip().upper()
             status_cell = plan.cell(r, cols["Status"])
             if status and status != (status_cell.value or ""):

@@ -8,6 +8,7 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from python_calamine import CalamineWorkbook
 
@@ -47,7 +48,7 @@ def start_cycle(folder: Path, plan: Plan, *, leads: list[str] | None = None) -> 
     return Cycle(folder, master, {c.lead: c for c in run.copies})
 
 
-def sheets(path: Path) -> dict[str, list[list[object]]]:
+def sheets(path: Path) -> dict[str, list[list[Any]]]:
     """Every sheet of a workbook as python-calamine reads it, from A1."""
     wb = CalamineWorkbook.from_path(str(path))
     try:
@@ -59,14 +60,14 @@ def sheets(path: Path) -> dict[str, list[list[object]]]:
         wb.close()
 
 
-def item_row(grid: list[list[object]], ref: str) -> list[object]:
+def item_row(grid: list[list[Any]], ref: str) -> list[Any]:
     """The `Action Plan` row whose column A is `ref`."""
     return next(row for row in grid if row and row[0] == ref)
 
 
-def header(grid: list[list[object]]) -> list[object]:
+def header(grid: list[list[Any]]) -> list[Any]:
     return next(row for row in grid if row and row[0] == "Ref")
 
 
-def cell(grid: list[list[object]], ref: str, title: str) -> object:
+def cell(grid: list[list[Any]], ref: str, title: str) -> Any:
     return item_row(grid, ref)[header(grid).index(title)]

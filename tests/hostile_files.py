@@ -108,13 +108,20 @@ def _zip(members: Mapping[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+def _found(pattern: str, text: str) -> str:
+    """The first group of `pattern`'s first match in `text` (the test's own files: it is there)."""
+    m = re.search(pattern, text)
+    assert m is not None, pattern
+    return m[1]
+
+
 def _sheet_part(members: Mapping[str, bytes], title: str) -> str:
     """The zip member holding the sheet named `title`."""
     book = members["xl/workbook.xml"].decode()
     rels = members["xl/_rels/workbook.xml.rels"].decode()
-    rid = re.search(rf'<sheet [^>]*name="{re.escape(title)}"[^>]*r:id="([^"]+)"', book)[1]
+    rid = _found(rf'<sheet [^>]*name="{re.escape(title)}"[^>]*r:id="([^"]+)"', book)
     rel = next(r for r in re.findall(r"<Relationship [^>]*>", rels) if f'Id="{rid}"' in r)
-    target = re.search(r'Target="([^"]+)"', rel)[1]
+    target = _found(r'Target="([^"]+)"', rel)
     return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
@@ -269,7 +276,7 @@ def _junk_rows(src: Path, out: Path, count: int) -> Path:
 def _far_cell(src: Path, out: Path, cell_ref: str) -> Path:
     """`src` with one more cell, far down or far right, in its Action Plan sheet."""
     part = _plan_part(src)
-    row = int(re.fullmatch(r"[A-Z]+(\d+)", cell_ref)[1])
+    row = int(_found(r"[A-Z]+(\d+)", cell_ref))
     extra = f'<row r="{row}"><c r="{cell_ref}" t="inlineStr"><is><t>x</t></is></c></row>'
     end = b"</sheetData>"
     return _rewrite(src, out, {part: lambda b: b.replace(end, extra.encode() + end)})
@@ -517,7 +524,10 @@ def _xlsm(c: Cycle, out: Path) -> Path:
     def rels(body: bytes) -> bytes:
         return body.replace(b"</Relationships>", vba_rel + b"</Relationships>")
 
-    changes = {"xl/vbaProject.bin": vba, "[Content_Types].xml": types}
+    changes: dict[str, bytes | Callable[[bytes], bytes]] = {
+        "xl/vbaProject.bin": vba,
+        "[Content_Types].xml": types,
+    }
     return _rewrite(out, out, {**changes, "xl/_rels/workbook.xml.rels": rels})
 
 

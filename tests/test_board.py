@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -172,7 +173,7 @@ def test_headline_is_the_plain_lead_or_first_sentence() -> None:
 
 
 def test_board_pack_records_pick_the_latest() -> None:
-    grid = [
+    grid: list[list[object]] = [
         list(BOARD_PACKS_COLUMNS),
         [2, dt.datetime(2023, 8, 2, 9), dt.datetime(2023, 8, 1), "A-1", "GREEN"],
         [1, dt.datetime(2023, 7, 1, 9), dt.datetime(2023, 6, 30), "A-1", "AMBER"],
@@ -229,7 +230,7 @@ def calamine(path: Path) -> CalamineWorkbook:
     return CalamineWorkbook.from_path(str(path))
 
 
-def grid(path: Path, sheet: str) -> list[list[object]]:
+def grid(path: Path, sheet: str) -> list[list[Any]]:
     wb = calamine(path)
     try:
         return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
@@ -237,7 +238,7 @@ def grid(path: Path, sheet: str) -> list[list[object]]:
         wb.close()
 
 
-def table_below(rows: list[list[object]], title_start: str) -> list[list[object]]:
+def table_below(rows: list[list[Any]], title_start: str) -> list[list[Any]]:
     """The body rows of the Summary table whose title starts so (title, header, then rows)."""
     start = next(i for i, r in enumerate(rows) if str(r[0]).startswith(title_start))
     body = []

@@ -8,6 +8,7 @@ Each edit_in_calc call starts an office (about 2 s), so the edits are grouped in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -85,16 +86,16 @@ def restructured(src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dst
 
 
-def grid(path: Path, sheet: str) -> list[list[object]]:
+def grid(path: Path, sheet: str) -> list[list[Any]]:
     """A sheet's values indexed from A1: grid[row - 1][col]. calamine's to_python starts at the
     first non-empty cell, so it is padded back out to A1 here."""
     sh = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet)
-    top, left = sh.start
+    top, left = sh.start or (0, 0)
     rows = [[""] * left + list(r) for r in sh.to_python()]
     return [[] for _ in range(top)] + rows
 
 
-def cell(g: list[list[object]], ref: str) -> object:
+def cell(g: list[list[Any]], ref: str) -> Any:
     col, row = ord(ref[0]) - ord("A"), int(ref[1:])
     line = g[row - 1] if row <= len(g) else []
     return line[col] if col < len(line) else ""

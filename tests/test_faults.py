@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from openpyxl import load_workbook
@@ -227,14 +227,14 @@ class MergeServer:
     def run(self, job: dict[str, object]) -> tuple[float, int]:
         """Merge to the end: (seconds from fork to exit, exit code)."""
         answer = self._ask(op="run", job=job)
-        return float(answer["seconds"]), int(answer["code"])
+        return float(answer["seconds"]), int(answer["code"])  # type: ignore[arg-type, call-overload]
 
     def start(self, job: dict[str, object]) -> int:
-        return int(self._ask(op="start", job=job)["pid"])
+        return int(self._ask(op="start", job=job)["pid"])  # type: ignore[call-overload]
 
     def reap(self, pid: int) -> int:
         """The child's exit code (-9 when the SIGKILL took it)."""
-        return int(self._ask(op="reap", pid=pid)["code"])
+        return int(self._ask(op="reap", pid=pid)["code"])  # type: ignore[call-overload]
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -483,7 +483,7 @@ def injected(fault: Fault, master: Path) -> Iterator[None]:
         # OSError picks the subclass from the errno: EACCES gives a PermissionError, as the OS does
         return OSError(fault.code, os.strerror(fault.code), *names)
 
-    def fake_open(path, flags, mode=0o777, *, dir_fd=None):  # type: ignore[no-untyped-def]
+    def fake_open(path, flags, mode=0o777, *, dir_fd=None):
         tmp = Path(path)
         # ".name.<hex>.tmp" is the temp file for "name"
         target = tmp.with_name(tmp.name[1:].rsplit(".", 2)[0])
@@ -491,18 +491,18 @@ def injected(fault: Fault, master: Path) -> Iterator[None]:
             raise error(str(path))
         return real_open(path, flags, mode, dir_fd=dir_fd)
 
-    def fake_replace(src, dst, **kwargs):  # type: ignore[no-untyped-def]
+    def fake_replace(src, dst, **kwargs):
         if fault.how == "replace" and targeted(dst):
             raise error(str(src), None, str(dst))
         return real_replace(src, dst, **kwargs)
 
     def fake_write_atomically(
-        path: Path, write: Callable[[io.BufferedIOBase], None], **kwargs: Any
+        path: Path, write: Callable[[BinaryIO], object], **kwargs: Any
     ) -> None:
         if fault.how != "write" or not targeted(path):
             return real_write(path, write, **kwargs)
 
-        def half(fh: io.BufferedIOBase) -> None:
+        def half(fh: BinaryIO) -> None:
             buf = io.BytesIO()
             write(buf)
             fh.write(buf.getvalue()[: len(buf.getvalue()) // 2])
@@ -626,13 +626,13 @@ def test_a_write_fault_is_one_line_and_exit_2_from_the_command(
 # --- Opened in Excel, or saved by someone else, mid-batch -----------------------------------------
 
 
-def _hook(monkeypatch: pytest.MonkeyPatch, where: str, action: Callable[[], None]) -> None:
+def _hook(monkeypatch: pytest.MonkeyPatch, where: str, action: Callable[[], object]) -> None:
     """Run `action` once the merge has read the master: as the change set is computed ("merge"),
     or as the edit is committed ("commit")."""
     if where == "merge":
         real_merge = sync.merge.apply.merge
 
-        def merge(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def merge(*args, **kwargs):
             action()
             return real_merge(*args, **kwargs)
 
@@ -640,7 +640,7 @@ def _hook(monkeypatch: pytest.MonkeyPatch, where: str, action: Callable[[], None
     else:
         real_commit = MasterEdit.commit
 
-        def commit(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def commit(self, *args, **kwargs):
             action()
             return real_commit(self, *args, **kwargs)
 
@@ -723,9 +723,7 @@ def test_a_master_saved_while_the_new_master_is_written_is_not_overwritten(
     master = batch.fresh(folder)
     real_write = workbook.master.edit.write_atomically
 
-    def write_atomically(
-        path: Path, write: Callable[[io.BufferedIOBase], None], **kwargs: Any
-    ) -> None:
+    def write_atomically(path: Path, write: Callable[[BinaryIO], object], **kwargs: Any) -> None:
         if path == master:  # the backup is written and checked; now the owner saves
             someone_saves(master)
         real_write(path, write, **kwargs)

@@ -352,7 +352,7 @@ def test_fuzz_import_plan_files(file: tuple[str, bytes]) -> None:
     assert plan.plan_id and plan.items
 
 
-@settings(FUZZ, max_examples=min(settings.default.max_examples, 500))  # plans() are slow to draw
+@settings(FUZZ, max_examples=min(settings().max_examples, 500))  # plans() are slow to draw
 @given(plans(max_items=8), st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]))
 def test_fuzz_import_plan_encodings_agree(plan: Plan, encoding: str) -> None:
     """A realistic export reads the same from a file in any encoding it may be saved in."""
@@ -794,7 +794,7 @@ def batches(draw: st.DrawFn) -> Batch:
         name = draw(st.sampled_from(["x.xlsx", "y.xlsx"]))
         # the same bytes give the same reason, as they do when read
         returns.append(RejectedFile(name, sha, f"{name}: not an .xlsx workbook ({sha[:6]})"))
-    if returns and draw(st.booleans()):  # the same file twice, or under another name
+    if returns and draw(st.booleans()):  # type: ignore[arg-type]  # the same file twice, or under another name
         again = draw(st.sampled_from(returns))
         renamed = dataclasses.replace(again, name=draw(st.sampled_from([again.name, "copy.xlsx"])))
         returns.append(renamed)

@@ -570,6 +570,7 @@ def test_a_cell_on_the_last_row_is_handled_in_seconds(cycle: Cycle, good: dict[s
 
 def _soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
     outdir = outdir.resolve()
+    assert SOFFICE is not None
     subprocess.run(
         [SOFFICE, f"-env:UserInstallation=file://{outdir / '.lo-profile'}", "--headless",
          "--norestore", "--convert-to", fmt, "--outdir", str(outdir), str(src)],

@@ -126,7 +126,7 @@ def test_every_word_comes_through_once(seed: Plan, seed_source: str) -> None:
     words = Counter(_words(re.sub(r"<[^>]+>", " ", body)))
     for section in SECTIONS:
         words.subtract(_words(section))
-    got = Counter()
+    got: Counter[str] = Counter()
     for it in seed.items:
         got.update(_words(" ".join([it.finding_text, *it.actions, it.lead, it.timescale])))
         got.update(_words(" ".join(u.display for u in it.updates)))

@@ -8,6 +8,7 @@ import stat
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -138,7 +139,7 @@ def master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def calamine_sheet(path: Path, name: str) -> list[list[object]]:
+def calamine_sheet(path: Path, name: str) -> list[list[Any]]:
     wb = CalamineWorkbook.from_path(str(path))
     try:
         return wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -146,7 +147,7 @@ def calamine_sheet(path: Path, name: str) -> list[list[object]]:
         wb.close()
 
 
-def header_index(rows: list[list[object]]) -> int:
+def header_index(rows: list[list[Any]]) -> int:
     return next(i for i, r in enumerate(rows) if r[0] == "Ref" and r[2] == "Action")
 
 
@@ -324,8 +325,9 @@ def test_wrapped_lines_breaks_long_words() -> None:
 def test_header_row_is_found_after_rows_inserted_above(master: Path) -> None:
     sheets = read_sheets(master, rich=False)
     grid = sheets[SHEET_PLAN]
-    moved = {**sheets, SHEET_PLAN: [["Note from the owner"], [None], *grid]}
-    assert find_header_row(moved[SHEET_PLAN]) == find_header_row(grid) + 2
+    moved: dict[str, Any] = {**sheets, SHEET_PLAN: [["Note from the owner"], [None], *grid]}
+    header = find_header_row(grid)
+    assert header is not None and find_header_row(moved[SHEET_PLAN]) == header + 2
     assert plan_from_sheets(moved) == plan_from_sheets(sheets)
 
 
@@ -333,7 +335,7 @@ def test_edited_update_cell_keeps_log_details_for_entries_it_still_shows(master:
     sheets = read_sheets(master, rich=True)
     grid = [list(r) for r in sheets[SHEET_PLAN]]
     row = next(r for r in grid if r[0] == "WNI-01")
-    row[5] = "Update June 23: Typed straight into the cell.\n\n" + row[5]
+    row[5] = "Update June 23: Typed straight into the cell.\n\n" + str(row[5])
     item = plan_from_sheets({**sheets, SHEET_PLAN: grid}).item("WNI-01")
     new, *old = item.updates
     assert new == UpdateEntry(
@@ -362,7 +364,9 @@ def test_actions_cell_retyped_by_hand() -> None:
 
 
 def test_numbers_typed_into_text_cells_come_back_as_text() -> None:
-    grid = [["Ref", "Finding", "Action", "Lead", "Time-scale", "Update", "Status"]]
+    grid: list[list[object]] = [
+        ["Ref", "Finding", "Action", "Lead", "Time-scale", "Update", "Status"]
+    ]
     grid.append([101.0, "F", "1. a", None, dt.datetime(2024, 3, 31), "", "GREEN"])
     item = plan_from_sheets({SHEET_PLAN: grid}).items[0]
     assert (item.ref, item.timescale, item.due) == ("101", "2024-03-31", dt.date(2024, 3, 31))

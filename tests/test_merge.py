@@ -9,6 +9,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +17,7 @@ from openpyxl import load_workbook
 
 from actionplan.cli import cli
 from sync.identity import SHEET_IDENTITY
-from sync.merge.apply import merge_returns
+from sync.merge.apply import MergeRun, merge_returns
 from sync.simulate import Answer
 from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
 from workbook.master.read import read_master
@@ -33,7 +34,7 @@ def cycle(tmp_path: Path, seed: Plan) -> Cycle:
     return start_cycle(tmp_path, seed)
 
 
-def _merge(c: Cycle, *paths: Path, **kw: object):
+def _merge(c: Cycle, *paths: Path, **kw: Any) -> MergeRun:
     return merge_returns(c.master, list(paths), when=MERGED, **kw)
 
 

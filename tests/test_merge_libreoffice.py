@@ -14,6 +14,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from office import edit_in_calc, needs_calc_uno, needs_office, pdf_text, to_pdf
@@ -75,7 +76,7 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Issued:
     return Issued(master, {c.lead: c for c in run.copies})
 
 
-def _rows(path: Path) -> list[list[object]]:
+def _rows(path: Path) -> list[list[Any]]:
     wb = CalamineWorkbook.from_path(str(path))
     try:
         return wb.get_sheet_by_name(SHEET_PLAN).to_python(skip_empty_area=False)
@@ -83,7 +84,7 @@ def _rows(path: Path) -> list[list[object]]:
         wb.close()
 
 
-def _row_of(grid: list[list[object]], ref: str) -> int:
+def _row_of(grid: list[list[Any]], ref: str) -> int:
     """The 1-based Excel row whose column A is `ref`."""
     return next(i for i, row in enumerate(grid, 1) if row and row[0] == ref)
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -50,7 +51,7 @@ MERGED = dt.datetime(2024, 6, 3, 17, 30)
 MERGED_AGAIN = dt.datetime(2024, 6, 4, 8, 0)
 
 #: Slow examples (real files) scale with the profile, but stay few in "ci".
-FILE_EXAMPLES = max(15, settings.default.max_examples // 10)
+FILE_EXAMPLES = max(15, settings().max_examples // 10)
 
 SEED = dataclasses.replace(seed_plan(), plan_id="plan-test")
 LEADS: tuple[str, ...] = tuple(leads_with_items(SEED))
@@ -206,7 +207,7 @@ def expected(s: Scenario) -> Expected:
 
 # --- Files -------------------------------------------------------------------------------------
 
-Grid = list[list[object]]
+Grid = list[list[Any]]
 
 
 def grids(path: Path) -> dict[str, Grid]:
@@ -227,7 +228,7 @@ def grids(path: Path) -> dict[str, Grid]:
         wb.close()
 
 
-def _trim(row: list[object]) -> list[object]:
+def _trim(row: Sequence[object]) -> list[Any]:
     row = list(row)
     while row and row[-1] in ("", None):
         row.pop()
@@ -238,7 +239,7 @@ def _header_index(grid: Grid) -> int:
     return next(i for i, row in enumerate(grid) if row[:1] == ["Ref"] and "Action" in row)
 
 
-def plan_cell(grid: Grid, ref: str, title: str) -> object:
+def plan_cell(grid: Grid, ref: str, title: str) -> Any:
     head = _header_index(grid)
     row = next(r for r in grid[head + 1 :] if r[:1] == [ref])
     col = grid[head].index(title)
@@ -396,7 +397,7 @@ def check_only_editable_fields_changed(
 def check_plan_fields_kept(before: Plan, after: Plan) -> None:
     """b. Read back as a plan, every item is as it was apart from its status and updates."""
 
-    def locked(plan: Plan) -> list[object]:
+    def locked(plan: Plan) -> list[Any]:
         return [dataclasses.replace(it, status="", updates=()) for it in plan.items]
 
     assert locked(after) == locked(before)
