@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from strategies import plans
 
 from actionplan.cli import cli
-from validation.codes import CODES
+from validation.rules import ITEM_RULES
 from validation.run import validate_master
 from validation.sheet import COMMENT_AUTHOR, SHEET_VALIDATION
 from workbook.master.read import read_master
@@ -59,7 +59,7 @@ def test_real_seed_errors_are_the_missing_timescales(seed: Plan, tmp_path: Path)
 
 
 def _errors() -> set[str]:
-    return {c for c, (sev, _) in CODES.items() if sev == "error"}
+    return {r.code for r in ITEM_RULES if r.severity == "error"}
 
 
 def test_every_rule_on_one_master(seed: Plan, tmp_path: Path) -> None:

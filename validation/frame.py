@@ -1,6 +1,7 @@
-"""Item rows of a master as a DataFrame for the schemas: one row per item, indexed by Excel row,
-with the values the rules need worked out once (lead codes not in the register, due date, the
-status the typed value means, the newest update's date)."""
+"""Item rows of a master as a DataFrame for the schema: one row per item, indexed by Excel row,
+with the values the rules (validation/rules.py) need worked out once, by the plan model's own
+definitions: lead codes not in the register, due date, the status the typed value means, the
+newest update's date, whether it is overdue (workbook.plan.overdue)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from workbook.master.read import PlanRow, UpdatesLog, actions_from_cell
-from workbook.plan.leads import lead_codes
+from workbook.master.read import PlanRow, UpdatesLog, _item
 from workbook.plan.model import UpdateEntry
+from workbook.plan.overdue import is_overdue
 from workbook.plan.status import COMPLETE, normalise_status
-from workbook.plan.timescales import due_date
 
 # words by which an update says the work is finished
 _COMPLETION = re.compile(
@@ -46,23 +46,23 @@ def items_frame(
     for row in rows:
         if row.is_section:
             continue
-        t = row.texts
-        updates = log.entries(t["ref"], t["updates"])
-        dates = [u.date for u in updates if u.date]
+        # the item as the master reader builds it: due date and overdue by the plan's definitions
+        item = _item(row.values, row.texts, row.section, log)
+        dates = [u.date for u in item.updates if u.date]
         records.append(
             {
-                "ref": t["ref"].strip(),
-                "finding": t["finding"],
-                "n_actions": len(actions_from_cell(t["actions"])),
-                "lead": t["lead"],
-                "unknown_leads": ", ".join(c for c in lead_codes(t["lead"]) if c not in register),
-                "timescale": t["timescale"],
-                "due": _ts(due_date(row.values["timescale"])),
-                "status": t["status"],
-                "status_code": normalise_status(t["status"]),
+                "ref": item.ref.strip(),
+                "finding": item.finding_text,
+                "n_actions": len(item.actions),
+                "lead": item.lead,
+                "unknown_leads": ", ".join(c for c in item.lead_codes if c not in register),
+                "timescale": item.timescale,
+                "due": _ts(item.due),
+                "status": item.status,
+                "status_code": normalise_status(item.status),
                 "latest_update": _ts(max(dates)) if dates else pd.NaT,
-                "completion_recorded": completion_recorded(updates),
-                "as_of": pd.Timestamp(as_of),
+                "completion_recorded": completion_recorded(item.updates),
+                "overdue": is_overdue(item, as_of),
                 "cycle_start": pd.Timestamp(cycle_start),
             }
         )
@@ -70,7 +70,7 @@ def items_frame(
     frame = pd.DataFrame.from_records(records, index=pd.Index(index, name="excel_row"))
     if frame.empty:
         frame = pd.DataFrame(columns=list(_EMPTY_COLUMNS))
-    for col in ("due", "latest_update", "as_of", "cycle_start"):
+    for col in ("due", "latest_update", "cycle_start"):
         frame[col] = pd.to_datetime(frame[col])
     frame["status_code"] = frame["status_code"].astype(object)
     return frame
@@ -78,7 +78,7 @@ def items_frame(
 
 _EMPTY_COLUMNS = (
     "ref", "finding", "n_actions", "lead", "unknown_leads", "timescale", "due", "status",
-    "status_code", "latest_update", "completion_recorded", "as_of", "cycle_start",
+    "status_code", "latest_update", "completion_recorded", "overdue", "cycle_start",
 )  # fmt: skip
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
-from validation.codes import CODES, PLAN_CODES
 from validation.report import ERROR, Finding, Report
+from validation.rules import DUPLICATE_LEAD_CODE, ITEM_RULES, NO_ITEMS, RULE_BY_CODE, ItemFacts
 from workbook import clock
-from workbook.master.read import PlanRow, plan_rows, read_sheets, updates_log
+from workbook.master.read import plan_rows, read_sheets, updates_log
 from workbook.master.settings import settings_as_of, settings_from_sheets
 from workbook.master.sheets import LEADS_COLUMNS, SHEET_LEADS, SHEET_PLAN, SHEET_UPDATES
-from workbook.plan.status import normalise_status
 from workbook.plan.timescales import due_date
 from workbook.xlsx.cells import Grid
 from workbook.xlsx.read import records, sheet
@@ -42,7 +41,7 @@ def validate_sheets(
     from openpyxl.utils.cell import get_column_letter
 
     from validation.frame import items_frame
-    from validation.schema import ItemRules, ItemWarnings
+    from validation.schema import ITEMS
 
     as_of = as_of_date(sheets, as_of)
     settings = settings_from_sheets(sheets)
@@ -55,27 +54,24 @@ def validate_sheets(
     log = updates_log(sheet(sheets, SHEET_UPDATES) or ())
     frame = items_frame(rows, register, log, as_of=as_of, cycle_start=cycle_start)
     if frame.empty:
-        findings.append(
-            Finding("no-items", PLAN_CODES["no-items"], "", f"{_quoted(SHEET_PLAN)}!A1",
-                    "the plan has no items under its header row; import the plan document "
-                    "(actionplan import) or add item rows")
-        )  # fmt: skip
+        cell = f"{_quoted(NO_ITEMS.sheet)}!A1"
+        findings.append(Finding(NO_ITEMS.code, NO_ITEMS.severity, "", cell, NO_ITEMS.render()))
     failed: set[tuple[str, int]] = set()
-    for model in (ItemRules, ItemWarnings):
-        try:
-            model.validate(frame, lazy=True)
-        except pa.errors.SchemaErrors as e:
-            cases = e.failure_cases
-            for check, index in zip(cases["check"], cases["index"], strict=True):
-                if check in CODES and index is not None:
-                    failed.add((str(check), int(index)))
-    order = list(CODES)
-    for code, excel_row in sorted(failed, key=lambda f: (f[1], order.index(f[0]))):
-        row = by_row[excel_row]
-        severity, key = CODES[code]
-        cell = f"{get_column_letter(row.columns[key] + 1)}{excel_row}"
-        message = _message(code, row, frame.loc[excel_row], rows, as_of, cycle_start)
-        findings.append(Finding(code, severity, row.texts["ref"].strip(), cell, message))
+    try:
+        ITEMS.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as e:
+        cases = e.failure_cases
+        for check, index in zip(cases["check"], cases["index"], strict=True):
+            if check in RULE_BY_CODE and index is not None:
+                failed.add((str(check), int(index)))
+    order = {rule.code: n for n, rule in enumerate(ITEM_RULES)}  # within a row, in rule order
+    for code, excel_row in sorted(failed, key=lambda f: (f[1], order[f[0]])):
+        rule, row = RULE_BY_CODE[code], by_row[excel_row]
+        cell = f"{get_column_letter(row.columns[rule.column] + 1)}{excel_row}"
+        facts = ItemFacts(row, frame.loc[excel_row], rows, as_of, cycle_start)
+        findings.append(
+            Finding(code, rule.severity, row.texts["ref"].strip(), cell, rule.render(facts))
+        )
     findings.sort(key=lambda f: f.severity != ERROR)  # stable: errors first, each in sheet order
     return Report(master=master, as_of=as_of, findings=findings)
 
@@ -88,71 +84,12 @@ def _lead_register(grid: Grid) -> tuple[set[str], list[Finding]]:
         if not code:
             continue
         if code in codes:
-            findings.append(
-                Finding("duplicate-lead-code", PLAN_CODES["duplicate-lead-code"], "",
-                        f"{SHEET_LEADS}!A{n}",
-                        f"lead code {code} is on the {SHEET_LEADS} sheet twice; keep one row "
-                        "per lead")
-            )  # fmt: skip
+            rule = DUPLICATE_LEAD_CODE
+            cell = f"{_quoted(rule.sheet)}!A{n}"
+            message = rule.render(code=code)
+            findings.append(Finding(rule.code, rule.severity, "", cell, message))
         codes.add(code)
     return codes, findings
-
-
-def _message(
-    code: str,
-    row: PlanRow,
-    values: Mapping[str, object],
-    rows: Sequence[PlanRow],
-    as_of: dt.date,
-    cycle_start: dt.date,
-) -> str:
-    t = row.texts
-    ref = t["ref"].strip() or f"row {row.excel_row}"
-    status = normalise_status(t["status"]) or t["status"]
-    due = values["due"]
-    if code == "missing-ref":
-        return (f"row {row.excel_row} has no ref; give it a new unique ref (refs are never "
-                "reused) so returns can be matched to it")  # fmt: skip
-    if code == "duplicate-ref":
-        others = [r.excel_row for r in rows if not r.is_section and r.texts["ref"].strip() == ref]
-        where = ", ".join(str(n) for n in others)
-        return f"ref {ref} is on rows {where}; give all but one of them a new ref"
-    if code == "empty-finding":
-        return f"{ref} has no finding; type the finding it answers in the findings column"
-    if code == "no-actions":
-        return f"{ref} has no actions; list at least one numbered action (1. ...)"
-    if code == "missing-lead":
-        return f"{ref} has no lead; put the lead's initials (e.g. GT) in the Lead column"
-    if code == "unknown-lead":
-        return (f"{ref}'s lead {values['unknown_leads']} is not on the {SHEET_LEADS} sheet; "
-                "add a row there (code, name, email) or correct the initials")  # fmt: skip
-    if code == "missing-timescale":
-        return f"{ref} has no time-scale; agree one and write it as month and year, e.g. Mar-24"
-    if code == "unreadable-timescale":
-        return (f"{ref}'s time-scale {t['timescale']!r} names no month and year; "
-                "write it like Mar-24 or 'First audit April 2023'")  # fmt: skip
-    if code == "unknown-status":
-        return (f"{ref}'s status {t['status']!r} is not in the RAG key; "
-                "use GREEN, AMBER, RED or BLUE")  # fmt: skip
-    if code == "no-status":
-        return f"{ref} has no status yet; set GREEN, AMBER, RED or BLUE"
-    if code == "overdue":
-        state = status or "without a status"
-        return (f"{ref} was due {_day(due)} and is {state}, not complete (as of {_day(as_of)}); "
-                "record completion or agree a revised time-scale")  # fmt: skip
-    if code == "no-recent-update":
-        return (f"{ref} is {status} with no update since {_day(cycle_start)}; ask "
-                f"{t['lead'] or 'its lead'} for an update this cycle")  # fmt: skip
-    if code == "no-completion-update":
-        return (f"{ref} is BLUE (complete) but its newest update does not record the "
-                "completion; add an update saying what was delivered")  # fmt: skip
-    raise ValueError(code)
-
-
-def _day(value: object) -> str:
-    if hasattr(value, "strftime"):
-        return value.strftime("%d-%b-%y")  # type: ignore[union-attr]
-    return str(value)
 
 
 def _quoted(sheet_name: str) -> str:

@@ -1,0 +1,260 @@
+"""Each validation rule on a tiny plan built in memory: it fires on a bad item, with its code,
+severity, ref and cell, and a message quoting the facts; it stays quiet on a good one. The grids
+are built here from PLAN_COLUMNS, so nothing depends on the seed plan's refs or rows, and every
+run gives its as-of date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from openpyxl.utils.cell import get_column_letter
+
+from validation.report import Report
+from validation.rules import ITEM_RULES, PLAN_RULES, PlanRule, Rule
+from validation.run import validate_sheets
+from workbook.master.settings import SETTING_CYCLE_START, SETTINGS_COLUMNS
+from workbook.master.sheets import (
+    LEADS_COLUMNS,
+    PLAN_COLUMNS,
+    SHEET_LEADS,
+    SHEET_PLAN,
+    SHEET_SETTINGS,
+    SHEET_UPDATES,
+    UpdateRow,
+)
+from workbook.xlsx.cells import Grid
+
+AS_OF = dt.date(2024, 6, 1)  # the default cycle then starts 30 days before: 02-May-24
+FIRST_ITEM_ROW = 3  # header on row 1, a section on row 2
+REGISTER = [list(LEADS_COLUMNS), ["GT", "G Taylor", "gt@example.org"], ["LH", "L Hall", ""]]
+
+# an item no rule has anything to say about
+GOOD: dict[str, object] = {
+    "ref": "A-01",
+    "finding": "Supervision is not regular enough.",
+    "actions": "1. Audit supervision monthly.\n2. Report to the board.",
+    "lead": "GT / LH",
+    "timescale": "Dec-24",
+    "updates": "Update mid-May 24: Audits running.",
+    "status": "GREEN",
+}
+DONE = "Update mid-May 24: Work completed."
+
+
+def item(**cells: object) -> dict[str, object]:
+    """The good item with some cells changed (keys as in PLAN_COLUMNS)."""
+    assert set(cells) <= set(GOOD)
+    return {**GOOD, **cells}
+
+
+def plan_grid(*items: dict[str, object]) -> Grid:
+    """An `Action Plan` grid: a header row of the PLAN_COLUMNS titles, a section, the items."""
+    return [
+        [c.title for c in PLAN_COLUMNS],
+        ["Section one"],
+        *([it.get(c.key) for c in PLAN_COLUMNS] for it in items),
+    ]
+
+
+def validate(
+    *items: dict[str, object],
+    leads: Grid = REGISTER,
+    settings: dict[str, object] | None = None,
+    as_of: dt.date = AS_OF,
+) -> Report:
+    sheets: dict[str, Grid] = {
+        SHEET_PLAN: plan_grid(*items),
+        SHEET_LEADS: leads,
+        SHEET_UPDATES: [list(UpdateRow.columns())],
+        SHEET_SETTINGS: [list(SETTINGS_COLUMNS), *([k, v] for k, v in (settings or {}).items())],
+    }
+    return validate_sheets(sheets, as_of=as_of)
+
+
+def cell(key: str, n: int = 0) -> str:
+    """The address of column `key` of the n-th item row (0-based)."""
+    column = next(i for i, c in enumerate(PLAN_COLUMNS) if c.key == key)
+    return f"{get_column_letter(column + 1)}{FIRST_ITEM_ROW + n}"
+
+
+def test_the_good_item_has_no_findings() -> None:
+    report = validate(item(), item(ref="A-02", lead="LH", status="BLUE", updates=DONE))
+    assert report.findings == []
+    assert report.ok
+
+
+@dataclass(frozen=True)
+class Case:
+    """A rule's bad items and the findings (code, severity, ref, cell) they must give; good items
+    like them that must give none; words the message must hold."""
+
+    bad: tuple[dict[str, object], ...]
+    expected: list[list[str]]
+    good: tuple[dict[str, object], ...]
+    says: tuple[str, ...]
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+CASES: dict[str, Case] = {
+    "missing-ref": Case(
+        bad=(item(ref=""),),
+        expected=[["missing-ref", "error", "", cell("ref")]],
+        good=(item(ref="A-07"),),
+        says=(f"row {FIRST_ITEM_ROW} has no ref",),
+    ),
+    "duplicate-ref": Case(
+        bad=(item(ref="A-01"), item(ref=" A-01")),
+        expected=[
+            ["duplicate-ref", "error", "A-01", cell("ref", 0)],
+            ["duplicate-ref", "error", "A-01", cell("ref", 1)],
+        ],
+        good=(item(ref="A-01"), item(ref="A-011")),
+        says=("ref A-01", f"rows {FIRST_ITEM_ROW}, {FIRST_ITEM_ROW + 1}"),
+    ),
+    "empty-finding": Case(
+        bad=(item(finding="  "),),
+        expected=[["empty-finding", "error", "A-01", cell("finding")]],
+        good=(item(finding="x"),),
+        says=("A-01 has no finding",),
+    ),
+    "no-actions": Case(
+        bad=(item(actions=None),),
+        expected=[["no-actions", "error", "A-01", cell("actions")]],
+        good=(item(actions="1. One thing."),),
+        says=("A-01 has no actions",),
+    ),
+    "missing-lead": Case(
+        bad=(item(lead=""),),
+        expected=[["missing-lead", "error", "A-01", cell("lead")]],
+        good=(item(lead="LH"),),
+        says=("A-01 has no lead",),
+    ),
+    "unknown-lead": Case(
+        bad=(item(lead="XY / GT"),),
+        expected=[["unknown-lead", "error", "A-01", cell("lead")]],
+        good=(item(lead="LH / GT"),),
+        says=("A-01's lead XY ", SHEET_LEADS),
+    ),
+    "missing-timescale": Case(
+        bad=(item(timescale=""),),
+        expected=[["missing-timescale", "error", "A-01", cell("timescale")]],
+        good=(item(timescale="First audit December 2024"),),
+        says=("A-01 has no time-scale",),
+    ),
+    "unreadable-timescale": Case(
+        bad=(item(timescale="soon"),),
+        expected=[["unreadable-timescale", "error", "A-01", cell("timescale")]],
+        good=(item(timescale=dt.datetime(2024, 12, 31)),),
+        says=("A-01's time-scale 'soon'",),
+    ),
+    "unknown-status": Case(
+        bad=(item(status="Purple"),),
+        expected=[["unknown-status", "error", "A-01", cell("status")]],
+        good=(item(status="g"),),  # the key's shorthand for GREEN
+        says=("A-01's status 'Purple'",),
+    ),
+    "no-recent-update": Case(
+        bad=(item(status="RED", updates="Update mid-April 24: Recruiting."),),
+        expected=[["no-recent-update", "warning", "A-01", cell("updates")]],
+        good=(item(status="RED", updates="Update mid-May 24: Recruiting."),),
+        says=("A-01 is RED", "since 01-May-24", "ask GT / LH"),
+        settings={SETTING_CYCLE_START: dt.datetime(2024, 5, 1)},
+    ),
+    "no-completion-update": Case(
+        bad=(item(status="Blue", updates="Update mid-May 24: Recruiting."),),
+        expected=[["no-completion-update", "warning", "A-01", cell("updates")]],
+        good=(item(status="Blue", updates="Update mid-May 24: Now business as usual."),),
+        says=("A-01 is BLUE (complete)",),
+    ),
+    "overdue": Case(
+        bad=(item(timescale="Mar-24", status="amber "),),
+        expected=[["overdue", "warning", "A-01", cell("timescale")]],
+        good=(
+            item(timescale="Jun-24", status="AMBER"),  # due 30-Jun-24: not yet
+            item(ref="A-02", timescale="Mar-24", status="BLUE", updates=DONE),  # but complete
+        ),
+        says=("A-01 was due 31-Mar-24", "is AMBER", "as of 01-Jun-24"),
+    ),
+    "no-status": Case(
+        bad=(item(status=None),),
+        expected=[["no-status", "warning", "A-01", cell("status")]],
+        good=(item(status="R"),),
+        says=("A-01 has no status",),
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", ITEM_RULES, ids=lambda r: r.code)
+def test_item_rule_fires_on_a_bad_item_only(rule: Rule) -> None:
+    case = CASES[rule.code]
+    report = validate(*case.bad, settings=case.settings)
+    assert report.flatten(["code", "severity", "ref", "cell"]) == case.expected
+    for finding in report.findings:
+        assert all(words in finding.message for words in case.says), finding.message
+        assert "\n" not in finding.message
+    assert validate(*case.good, settings=case.settings).findings == []
+
+
+def test_no_items() -> None:
+    report = validate()
+    assert report.flatten(["code", "severity", "ref", "cell"]) == [
+        ["no-items", "error", "", "'Action Plan'!A1"]
+    ]
+    assert "no items" in report.findings[0].message
+    assert validate(item()).findings == []
+
+
+def test_duplicate_lead_code() -> None:
+    leads = [*REGISTER, ["GT", "Another G Taylor", ""]]
+    report = validate(item(), leads=leads)
+    assert report.flatten(["code", "severity", "ref", "cell"]) == [
+        ["duplicate-lead-code", "error", "", "Leads!A4"]
+    ]
+    assert "lead code GT" in report.findings[0].message
+    assert "Leads sheet twice" in report.findings[0].message
+    assert validate(item(), leads=REGISTER).findings == []
+
+
+TESTED_HERE = {*CASES, "no-items", "duplicate-lead-code"}
+
+
+@pytest.mark.parametrize("rule", [*ITEM_RULES, *PLAN_RULES], ids=lambda r: r.code)
+def test_every_rule_is_declared_whole_and_exercised(rule: Rule | PlanRule) -> None:
+    assert rule.code and rule.code == rule.code.strip().lower()
+    assert rule.severity in {"error", "warning"}
+    assert rule.message
+    if isinstance(rule, Rule):
+        assert rule.column in {c.key for c in PLAN_COLUMNS}
+        assert callable(rule.check)
+    else:
+        assert rule.sheet in {SHEET_PLAN, SHEET_LEADS}
+    assert rule.code in TESTED_HERE
+
+
+def test_codes_are_unique_and_every_case_is_a_rule() -> None:
+    codes = [*(r.code for r in ITEM_RULES), *(r.code for r in PLAN_RULES)]
+    assert len(codes) == len(set(codes))
+    assert set(codes) == TESTED_HERE
+
+
+def test_errors_come_first_then_sheet_order_then_rule_order() -> None:
+    report = validate(
+        item(ref="A-01", timescale="Mar-24", status=""),  # warnings only
+        item(ref="A-02", finding="", actions="", status="Purple", timescale="Jan-24"),
+        item(ref="A-03", lead="ZZ", status="RED", updates="Update mid-March 24: Started."),
+    )
+    assert report.flatten(["ref", "code", "cell"]) == [
+        ["A-02", "empty-finding", cell("finding", 1)],
+        ["A-02", "no-actions", cell("actions", 1)],
+        ["A-02", "unknown-status", cell("status", 1)],
+        ["A-03", "unknown-lead", cell("lead", 2)],
+        ["A-01", "overdue", cell("timescale", 0)],
+        ["A-01", "no-status", cell("status", 0)],
+        ["A-02", "overdue", cell("timescale", 1)],  # an unknown status is not complete
+        ["A-03", "no-recent-update", cell("updates", 2)],
+    ]
+    overdue = report.findings[4].message
+    assert "is without a status, not complete" in overdue
+    assert report.to_dict()["errors"] == 4 and report.to_dict()["warnings"] == 4

@@ -1,0 +1,228 @@
+"""The plan rules, each one object: its stable code, severity, the plan column its finding points
+at, its message template and its check, declared together (as frictionless keeps an error's code,
+title and message template in one class, and pandera names each check).
+
+A check is vectorised over the items frame of validation/frame.py (one row per item, indexed by
+Excel row) and is True where the item passes; validation/schema.py builds the pandera schema from
+`ITEM_RULES`, so each check is written once. A message is a format string over `ItemFacts`: the
+failing item's ref, row, typed values, due date, as-of date and cycle start.
+
+This module imports no pandas: the checks only call methods of the frame they are given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from validation.report import ERROR, WARNING
+from workbook.master.read import PlanRow
+from workbook.master.sheets import SHEET_LEADS, SHEET_PLAN
+from workbook.plan.status import COMPLETE, normalise_status
+
+#: A check: the items frame (a pandas DataFrame) -> a boolean Series, True where the item passes.
+Check = Callable[[Any], Any]
+
+_UNHEARD = ("RED", "AMBER")  # statuses that need an update every cycle
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule every item row must satisfy (error) or the owner should look at (warning)."""
+
+    code: str  # stable: tools, tests and the --json output rely on it
+    severity: str  # ERROR or WARNING
+    column: str  # the PLAN_COLUMNS key of the cell the finding points at
+    message: str  # format string over ItemFacts, e.g. "{ref} has no lead; ..."
+    check: Check
+
+    def render(self, facts: ItemFacts) -> str:
+        """The finding's message for one failing item."""
+        return self.message.format_map(facts)
+
+
+@dataclass(frozen=True)
+class PlanRule:
+    """A rule of the plan as a whole, not of one item row: its finding names a sheet's cell."""
+
+    code: str
+    severity: str
+    sheet: str  # the sheet its finding points at
+    message: str  # format string over the keywords given to render, and {sheet}
+
+    def render(self, **facts: object) -> str:
+        return self.message.format(sheet=self.sheet, **facts)
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What a message may quote about one failing item; `template.format_map(facts)` reads the
+    properties below by name ("{ref}", "{timescale!r}", "{due}")."""
+
+    row: PlanRow
+    values: Mapping[str, object]  # the item's row of the items frame
+    rows: Sequence[PlanRow]  # every row of the sheet, for refs used twice
+    as_of_date: dt.date
+    cycle_start_date: dt.date
+
+    def __getitem__(self, name: str) -> object:
+        return getattr(self, name)
+
+    @property
+    def ref(self) -> str:
+        """The item's ref, or "row 12" when it has none."""
+        return self.row.texts["ref"].strip() or f"row {self.row.excel_row}"
+
+    @property
+    def excel_row(self) -> int:
+        return self.row.excel_row
+
+    @property
+    def timescale(self) -> str:
+        """The time-scale as typed."""
+        return self.row.texts["timescale"]
+
+    @property
+    def typed_status(self) -> str:
+        """The status as typed."""
+        return self.row.texts["status"]
+
+    @property
+    def status(self) -> str:
+        """The RAG code the typed status means, else the status as typed."""
+        return normalise_status(self.typed_status) or self.typed_status
+
+    @property
+    def state(self) -> str:
+        return self.status or "without a status"
+
+    @property
+    def lead(self) -> str:
+        return self.row.texts["lead"] or "its lead"
+
+    @property
+    def unknown_leads(self) -> object:
+        return self.values["unknown_leads"]
+
+    @property
+    def ref_rows(self) -> str:
+        """The Excel rows of every item with this item's ref: "20, 21"."""
+        ref = self.row.texts["ref"].strip()
+        items = (r for r in self.rows if not r.is_section)
+        return ", ".join(str(r.excel_row) for r in items if r.texts["ref"].strip() == ref)
+
+    @property
+    def due(self) -> str:
+        return day(self.values["due"])
+
+    @property
+    def as_of(self) -> str:
+        return day(self.as_of_date)
+
+    @property
+    def cycle_start(self) -> str:
+        return day(self.cycle_start_date)
+
+
+def day(value: object) -> str:
+    """A date as messages give it: 31-Mar-24."""
+    if hasattr(value, "strftime"):
+        return value.strftime("%d-%b-%y")
+    return str(value)
+
+
+def _present(s: Any) -> Any:
+    return s.str.strip() != ""
+
+
+# In finding order: within one item row, findings follow this list.
+ITEM_RULES: tuple[Rule, ...] = (
+    # errors: the plan is wrong and must be put right
+    Rule(
+        "missing-ref", ERROR, "ref",
+        "row {excel_row} has no ref; give it a new unique ref (refs are never reused) so "
+        "returns can be matched to it",
+        lambda df: _present(df.ref),
+    ),
+    Rule(
+        "duplicate-ref", ERROR, "ref",
+        "ref {ref} is on rows {ref_rows}; give all but one of them a new ref",
+        lambda df: ~_present(df.ref) | ~df.ref.str.strip().duplicated(keep=False),
+    ),
+    Rule(
+        "empty-finding", ERROR, "finding",
+        "{ref} has no finding; type the finding it answers in the findings column",
+        lambda df: _present(df.finding),
+    ),
+    Rule(
+        "no-actions", ERROR, "actions",
+        "{ref} has no actions; list at least one numbered action (1. ...)",
+        lambda df: df.n_actions >= 1,
+    ),
+    Rule(
+        "missing-lead", ERROR, "lead",
+        "{ref} has no lead; put the lead's initials (e.g. GT) in the Lead column",
+        lambda df: _present(df.lead),
+    ),
+    Rule(
+        "unknown-lead", ERROR, "lead",
+        f"{{ref}}'s lead {{unknown_leads}} is not on the {SHEET_LEADS} sheet; add a row there "
+        "(code, name, email) or correct the initials",
+        lambda df: df.unknown_leads == "",
+    ),
+    Rule(
+        "missing-timescale", ERROR, "timescale",
+        "{ref} has no time-scale; agree one and write it as month and year, e.g. Mar-24",
+        lambda df: _present(df.timescale),
+    ),
+    Rule(
+        "unreadable-timescale", ERROR, "timescale",
+        "{ref}'s time-scale {timescale!r} names no month and year; write it like Mar-24 or "
+        "'First audit April 2023'",
+        lambda df: ~_present(df.timescale) | df.due.notna(),
+    ),
+    Rule(
+        "unknown-status", ERROR, "status",
+        "{ref}'s status {typed_status!r} is not in the RAG key; use GREEN, AMBER, RED or BLUE",
+        lambda df: df.status_code.notna(),
+    ),
+    # warnings: worth the owner's look before the board sees it
+    Rule(
+        "no-recent-update", WARNING, "updates",
+        "{ref} is {status} with no update since {cycle_start}; ask {lead} for an update this "
+        "cycle",
+        lambda df: ~df.status_code.isin(_UNHEARD) | (df.latest_update >= df.cycle_start),
+    ),
+    Rule(
+        "no-completion-update", WARNING, "updates",
+        "{ref} is BLUE (complete) but its newest update does not record the completion; add "
+        "an update saying what was delivered",
+        lambda df: (df.status_code != COMPLETE) | df.completion_recorded,
+    ),
+    Rule(
+        "overdue", WARNING, "timescale",
+        "{ref} was due {due} and is {state}, not complete (as of {as_of}); record completion "
+        "or agree a revised time-scale",
+        lambda df: ~df.overdue,  # workbook.plan.overdue.is_overdue, worked out in the frame
+    ),
+    Rule(
+        "no-status", WARNING, "status",
+        "{ref} has no status yet; set GREEN, AMBER, RED or BLUE",
+        lambda df: df.status_code.isna() | (df.status_code != ""),  # unknown: already an error
+    ),
+)  # fmt: skip
+
+RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in ITEM_RULES}
+
+NO_ITEMS = PlanRule(
+    "no-items", ERROR, SHEET_PLAN,
+    "the plan has no items under its header row; import the plan document (actionplan import) "
+    "or add item rows",
+)  # fmt: skip
+DUPLICATE_LEAD_CODE = PlanRule(
+    "duplicate-lead-code", ERROR, SHEET_LEADS,
+    "lead code {code} is on the {sheet} sheet twice; keep one row per lead",
+)  # fmt: skip
+PLAN_RULES: tuple[PlanRule, ...] = (NO_ITEMS, DUPLICATE_LEAD_CODE)
