@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from workbook.master.read import PlanRow, UpdatesLog, _item
+from workbook.master.read import PlanRow, UpdatesLog, item_from_row
 from workbook.plan.model import UpdateEntry
 from workbook.plan.overdue import is_overdue
 from workbook.plan.status import COMPLETE, normalise_status
@@ -47,7 +47,7 @@ def items_frame(
         if row.is_section:
             continue
         # the item as the master reader builds it: due date and overdue by the plan's definitions
-        item = _item(row.values, row.texts, row.section, log)
+        item = item_from_row(row, log)
         dates = [u.date for u in item.updates if u.date]
         records.append(
             {

@@ -154,11 +154,13 @@ def _sections_and_items(grid: Grid, log: UpdatesLog) -> tuple[tuple[str, ...], t
             if row.section not in sections:
                 sections.append(row.section)
         else:
-            items.append(_item(row.values, row.texts, row.section, log))
+            items.append(item_from_row(row, log))
     return tuple(sections), tuple(items)
 
 
-def _item(values: dict[str, object], texts: dict[str, str], section: str, log: UpdatesLog) -> Item:
+def item_from_row(row: PlanRow, log: UpdatesLog) -> Item:
+    """The item an `Action Plan` item row holds, its updates matched with the Updates log."""
+    values, texts, section = row.values, row.texts, row.section
     finding = values["finding"]
     runs = finding if isinstance(finding, tuple) else (Run(texts["finding"]),)
     return Item(
