@@ -45,10 +45,12 @@ def is_lock_file(name: str) -> bool:
 def open_lock(path: Path) -> Path | None:
     """The lock file Excel or LibreOffice keeps beside a workbook it has open, if there is one:
     their next save would overwrite anything written meanwhile."""
-    for name in lock_files(path.name):
-        lock = path.with_name(name)
-        if lock.exists():
-            return lock
+    real = through_links(path)
+    for place in dict.fromkeys((Path(path), real)):  # beside the link and beside its target
+        for name in lock_files(place.name):
+            lock = place.with_name(name)
+            if lock.exists():
+                return lock
     return None
 
 
@@ -71,9 +73,10 @@ def write_atomically(
     flushed to disk before it replaces the target, and is removed if anything fails. It starts with
     '.' rather than '~$' because '~$' marks an Excel lock file. `before_replace` runs at the last
     moment before the target is replaced (a check that it has not changed); if it raises, the
-    target is left as it is.
+    target is left as it is. A path that is a symbolic link is written through: the file it
+    points to is replaced, and the link stays a link.
     """
-    path = Path(path)
+    path = through_links(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     mode = _target_mode(path)
     # os.open with 0o666 lets the umask decide, as for any new file; mkstemp would force 0o600
@@ -92,6 +95,33 @@ def write_atomically(
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def through_links(path: Path) -> Path:
+    """`path`, or the file it points to when it is a symbolic link (a master kept behind a link
+    on a shared drive is written, locked and backed up where it really is)."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def check_writable(path: Path, *, what: str = "the master") -> None:
+    """Refuse, in one line, a file that is marked read-only or that this user may not change, or
+    whose folder does not let it be replaced - before anything is written."""
+    real = through_links(path)
+    try:
+        mode = real.stat().st_mode
+    except OSError as e:
+        raise MasterError(f"cannot read {path} ({e.strerror}); check the path") from e
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(real, os.W_OK):
+        raise MasterError(
+            f"{path} is read-only, so {what} cannot be changed; clear its read-only mark (or ask "
+            "for permission to change it) and run again - nothing was written"
+        )
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        raise MasterError(
+            f"the folder {real.parent} does not let {path.name} be replaced; ask for permission "
+            "to change files there, or work on a copy elsewhere - nothing was written"
+        )
 
 
 def _target_mode(path: Path) -> int | None:
@@ -129,7 +159,8 @@ def writer_lock(
     on a hidden file beside the master, released even if the process is killed; the file itself
     stays (deleting it would let two writers lock two different files). `on_locked` runs once the
     lock is held (the master's writers clear a killed writer's temp files then)."""
-    lock_path = Path(master).with_name(f".{Path(master).name}.writer-lock")
+    real = through_links(master)
+    lock_path = real.with_name(f".{real.name}.writer-lock")
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as e:
