@@ -1,83 +1,73 @@
 """The `actionplan` command line: parse arguments, call the library, print results.
 
 Only click and the standard library are imported at start-up, so `actionplan --help` is instant;
-each command imports what it needs when it runs. Library errors (ActionPlanError) become one line
-on stderr and exit code 2; `--debug` shows the traceback instead.
+each command imports the library it calls when it runs. What the library raises reaches the user
+as one line and an exit code (actionplan.errors); `--debug` shows the traceback instead.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from actionplan.errors import CommandError, reported
+from actionplan.params import (
+    as_of_option,
+    force_option,
+    json_option,
+    master_argument,
+    out_option,
+)
+
+if TYPE_CHECKING:
+    from sync.merge.apply import MergeRun
+    from validation.report import Report
+    from workbook.board.packs import BoardRun
+    from workbook.plan.model import Plan
+
 DEFAULT_DEMO_DIR = "actionplan-demo"
-DEMO_AS_OF = (2023, 5, 31)  # the end of the March 2023 plan's first update cycle
-# The demo's simulated cycle: copies out mid-May, returns merged at the end of the month.
-DEMO_ISSUED = (2023, 5, 15, 9, 0)
-DEMO_MERGED = (2023, 5, 31, 17, 0)
+#: What `merge --returns` says of each visible file in the folder that it does not take for a
+#: return (see sync.inbox): the owner sees it was looked at, and why it was left.
+PASSED_OVER = "note: passed over {name} (a temp or lock file, not a return)"
 
 
 class _Cli(click.Group):
-    """Turns the library's errors into one line for a person, with the right exit code."""
+    """The command group: every command runs inside `reported`, so a library error, an OSError
+    or a bug reaches the user as one line with its exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
+        with reported(debug=ctx.params.get("debug", False)):
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
-            raise
-        except Exception as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            from workbook.errors import ActionPlanError
-
-            if isinstance(exc, ActionPlanError):
-                click.echo(f"Error: {exc}", err=True)
-                ctx.exit(exc.exit_code)
-            if isinstance(exc, OSError):
-                where = f" ({exc.filename})" if exc.filename else ""
-                click.echo(
-                    f"Error: {exc.strerror or exc}{where}; check the path and permissions",
-                    err=True,
-                )
-                ctx.exit(2)
-            click.echo(
-                f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for details)",
-                err=True,
-            )
-            ctx.exit(2)
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(debug: bool) -> None:
     """Run the update cycle of an inspection action plan kept in an Excel workbook.
 
     The plan owner keeps a master workbook; leads get plain .xlsx copies of their rows and send
     them back; returns are merged into the master; the board gets a RAG-formatted pack.
     """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
-    from workbook.errors import OutputExistsError
-
     if path.exists() and not force:
-        raise OutputExistsError(f"{path} already exists; choose another --out or add --force")
+        raise CommandError(f"{path} already exists; choose another --out or add --force")
 
 
-def _check_xlsx_name(path: Path) -> None:
-    from workbook.errors import ActionPlanError
-
+def _check_xlsx_name(path: Path, what: str) -> None:
     if path.suffix.lower() != ".xlsx":
-        raise ActionPlanError(f"{path} must end in .xlsx (the master is an Excel workbook)")
+        raise CommandError(f"{path} must end in .xlsx ({what} is an Excel workbook)")
 
 
-def _report_import(plan: Any, out: Path) -> None:
+def _report_import(plan: Plan, out: Path) -> None:
     click.echo(
         f"Imported {len(plan.items)} items in {len(plan.sections)} sections, "
         f"{len(plan.leads)} leads, from {plan.source}"
@@ -89,20 +79,14 @@ def _report_import(plan: Any, out: Path) -> None:
 
 @cli.command("import")
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    "-o",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The master workbook to create (.xlsx).",
-)
-@click.option("--force", is_flag=True, help="Replace --out if it already exists.")
+@out_option("The master workbook to create (.xlsx).")
+@force_option()
 def import_cmd(source: Path, out: Path, force: bool) -> None:
     """Import a plan document (.txt export or Word .docx) into a new master workbook."""
     from workbook.importers.source import import_plan
     from workbook.master.write import write_master
 
-    _check_xlsx_name(out)
+    _check_xlsx_name(out, "the master")
     _refuse_overwrite(out, force)
     plan = import_plan(source)
     write_master(plan, out)
@@ -110,13 +94,10 @@ def import_cmd(source: Path, out: Path, force: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--out",
-    "-o",
+@out_option(
+    "Folder for the demo's files (created if missing; its demo files are replaced).",
+    folder=True,
     default=DEFAULT_DEMO_DIR,
-    show_default=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the demo's files (created if missing; its demo files are replaced).",
 )
 def demo(out: Path) -> None:
     """Run the whole cycle on the embedded March 2023 Ofsted action plan: master, lead copies,
@@ -125,98 +106,55 @@ def demo(out: Path) -> None:
     The returns are simulated (every update says so) and the plan is judged as at 31 May 2023,
     the end of its first update cycle. One lead's return is left outstanding.
     """
-    import dataclasses
-    import datetime as dt
-    import shutil
+    from sync.demo import run_demo
 
-    from sync.copies import issue_copies
-    from sync.merge.apply import merge_returns
-    from sync.simulate import fill_copy, simulated_answers
-    from validation.run import validate_master
-    from workbook.board.packs import make_board_pack
-    from workbook.board.pdf import find_soffice
-    from workbook.importers.seed import seed_plan
-    from workbook.importers.source import new_plan_id
-    from workbook.master.write import write_master
-
-    out.mkdir(parents=True, exist_ok=True)
-    for folder in ("copies", "returns", "receipts", "backups"):
-        shutil.rmtree(out / folder, ignore_errors=True)
-    plan = dataclasses.replace(seed_plan(), plan_id=new_plan_id())
-    master = out / "master.xlsx"
-    write_master(plan, master, settings={"As-of date": dt.date(*DEMO_AS_OF)})
-    _report_import(plan, master)
-
-    issued = issue_copies(master, out / "copies", when=dt.datetime(*DEMO_ISSUED))
-    click.echo(f"Issued {len(issued.copies)} lead copies: {out / 'copies'}")
-    returns_dir = out / "returns"
-    returns_dir.mkdir()
-    replied = issued.copies[:-1]  # the last lead has not replied yet
-    answers = simulated_answers([(c.lead, c.refs) for c in replied])
-    returned = []
-    for copy in replied:
-        path = returns_dir / f"SIMULATED return - {copy.lead}.xlsx"
-        fill_copy(copy.path, path, answers[copy.lead])
-        returned.append(path)
+    run = run_demo(out)
+    _report_import(run.plan, run.master)
+    click.echo(f"Issued {len(run.issued.copies)} lead copies: {out / 'copies'}")
     click.echo(
-        f"Simulated {len(returned)} returns (every update labelled [Simulated]); "
-        f"{issued.copies[-1].lead} has not replied: {returns_dir}"
+        f"Simulated {len(run.returned)} returns (every update labelled [Simulated]); "
+        f"{run.not_replied} has not replied: {run.returns_dir}"
     )
-    run = merge_returns(
-        master, returned, receipts_dir=out / "receipts", when=dt.datetime(*DEMO_MERGED)
-    )
-    _print_merge(run)
-
-    report = validate_master(master)
+    _print_merge(run.merged)
+    report = run.report
     click.echo(
         f"Validation: {len(report.errors)} errors, {len(report.warnings)} warnings "
-        f"(see: actionplan validate {master})"
+        f"(see: actionplan validate {run.master})"
     )
     for f in report.errors:
         click.echo(f"  {f.cell:5} {f.message}")
-    soffice = find_soffice()
-    board = make_board_pack(master, out / "board.xlsx", pdf=soffice is not None, soffice=soffice)
-    _report_board(board, master)
-    if soffice is None:
+    _report_board(run.board, run.master)
+    if run.board.pdf is None:
         click.echo("  (no PDF: install LibreOffice to print the board pack)")
 
 
 @cli.command()
-@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--as-of",
-    "as_of_text",
-    metavar="DATE",
-    help="Judge overdue items and this cycle's updates at this date (YYYY-MM-DD); "
-    "default: the master's Settings 'As-of date', else today.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON for tools.")
+@master_argument()
+@as_of_option("Judge overdue items and this cycle's updates")
+@json_option("the findings")
 @click.option(
     "--write",
     is_flag=True,
     help="Also put the findings in the master: a Validation sheet with links, and a comment "
     "on each offending cell (replaced at the next run).",
 )
-def validate(master: Path, as_of_text: str | None, as_json: bool, write: bool) -> None:
+def validate(master: Path, as_of: dt.date | None, as_json: bool, write: bool) -> None:
     """Check the master against the plan rules: exit 0 no errors, 1 errors found, 2 cannot run."""
     from validation.run import validate_master
 
-    as_of = _parse_date(as_of_text, "--as-of") if as_of_text else None
     report = validate_master(master, as_of=as_of)
     if write:
         from validation.sheet import write_validation
 
         write_validation(master, report)
     if as_json:
-        import json
-
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         _print_findings(report, master, written=write)
     sys.exit(0 if report.ok else 1)
 
 
-def _print_findings(report: Any, master: Path, *, written: bool) -> None:
+def _print_findings(report: Report, master: Path, *, written: bool) -> None:
     click.echo(
         f"{master}: {len(report.errors)} errors, {len(report.warnings)} warnings "
         f"(as of {report.as_of:%d %b %Y})"
@@ -236,23 +174,11 @@ def _print_findings(report: Any, master: Path, *, written: bool) -> None:
 
 
 @cli.command()
-@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--out",
-    "-o",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="The board workbook to write (.xlsx).",
-)
+@master_argument()
+@out_option("The board workbook to write (.xlsx).")
 @click.option("--pdf", is_flag=True, help="Also print it to a PDF beside --out (LibreOffice).")
-@click.option(
-    "--as-of",
-    "as_of_text",
-    metavar="DATE",
-    help="Report at this date (YYYY-MM-DD); default: the master's Settings 'As-of date', "
-    "else today.",
-)
-@click.option("--force", is_flag=True, help="Replace --out (and its PDF) if they exist.")
+@as_of_option("Report")
+@force_option("--out (and its PDF) if they exist")
 @click.option(
     "--no-record",
     is_flag=True,
@@ -260,22 +186,18 @@ def _print_findings(report: Any, master: Path, *, written: bool) -> None:
     "last one recorded).",
 )
 def board(
-    master: Path, out: Path, pdf: bool, as_of_text: str | None, force: bool, no_record: bool
+    master: Path, out: Path, pdf: bool, as_of: dt.date | None, force: bool, no_record: bool
 ) -> None:
     """Write the board pack: a Summary (RAG by section, overdue, what moved since the last pack,
     a chart) and the Action Plan with the latest update per item."""
-    from workbook.errors import ActionPlanError
-
-    as_of = _parse_date(as_of_text, "--as-of") if as_of_text else None
-    if out.suffix.lower() != ".xlsx":
-        raise ActionPlanError(f"{out} must end in .xlsx (the board pack is an Excel workbook)")
+    _check_xlsx_name(out, "the board pack")
     soffice = None
     if pdf:
         from workbook.board.pdf import SOFFICE_MISSING, find_soffice
 
         soffice = find_soffice()
         if soffice is None:
-            raise ActionPlanError(SOFFICE_MISSING)
+            raise CommandError(SOFFICE_MISSING)
     _refuse_overwrite(out, force)
     if pdf:
         _refuse_overwrite(out.with_suffix(".pdf"), force)
@@ -286,20 +208,7 @@ def board(
     _report_board(run, master)
 
 
-def _parse_date(text: str, option: str) -> Any:
-    import datetime as dt
-
-    from workbook.errors import ActionPlanError
-
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise ActionPlanError(
-            f"{option} {text!r} is not a date; give it as YYYY-MM-DD, e.g. 2023-08-01"
-        ) from None
-
-
-def _report_board(run: Any, master: Path) -> None:
+def _report_board(run: BoardRun, master: Path) -> None:
     from workbook.board.summary import CATEGORIES
     from workbook.wording import long_date, percent
 
@@ -333,14 +242,8 @@ def rag(master: Path) -> None:
 
 
 @cli.command("issue")
-@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--out",
-    "-o",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the copies (created if missing).",
-)
+@master_argument()
+@out_option("Folder for the copies (created if missing).", folder=True)
 @click.option(
     "--lead",
     "leads",
@@ -371,7 +274,7 @@ def issue_cmd(master: Path, out: Path, leads: tuple[str, ...], new_key: bool) ->
 
 
 @cli.command("merge")
-@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
+@master_argument()
 @click.argument("returns", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
     "--returns",
@@ -380,7 +283,7 @@ def issue_cmd(master: Path, out: Path, leads: tuple[str, ...], new_key: bool) ->
     help="Merge every file in this folder.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the change set as JSON for tools.")
+@json_option("the change set")
 @click.option(
     "--receipts",
     "receipts_dir",
@@ -397,22 +300,23 @@ def merge_cmd(
 ) -> None:
     """Merge returned lead copies into MASTER: exit 0 all merged, 1 something rejected or in
     conflict (the rest merged), 2 nothing written."""
-    from sync.inbox import find_returns
+    from sync.inbox import scan_inbox
     from sync.merge.apply import merge_returns
-    from workbook.errors import ActionPlanError
+    from sync.returns import display_name
 
     files = list(returns)
     if returns_dir is not None:
-        files.extend(find_returns(returns_dir, master=master))
+        inbox = scan_inbox(returns_dir, master=master)
+        files.extend(inbox.returns)
+        for path in inbox.passed_over:  # on stderr with --json, so the JSON stays whole
+            click.echo(PASSED_OVER.format(name=display_name(path.name)), err=as_json)
     if not files:
         where = f" in {returns_dir}" if returns_dir is not None else ""
-        raise ActionPlanError(
+        raise CommandError(
             f"no returns to merge{where}; give the returned files, or --returns FOLDER"
         )
     run = merge_returns(master, files, dry_run=dry_run, receipts_dir=receipts_dir)
     if as_json:
-        import json
-
         click.echo(json.dumps(run.changes.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_merge(run)
@@ -420,7 +324,7 @@ def merge_cmd(
 
 
 @cli.command("watch")
-@click.argument("master", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@master_argument(exists=True)
 @click.option(
     "--returns",
     "returns_dir",
@@ -456,9 +360,6 @@ def watch_cmd(master: Path, returns_dir: Path, poll: bool, settle: float, interv
     Each return is merged once it has finished arriving, then moved with its receipt to
     merged/ or rejected/ in the folder. Returns that land together are merged in one batch.
     """
-    import signal
-    import threading
-
     from sync.watch import ReturnsWatcher
 
     stop = threading.Event()
@@ -476,32 +377,20 @@ def watch_cmd(master: Path, returns_dir: Path, poll: bool, settle: float, interv
     watcher.run(stop)
 
 
-def _print_merge(run: Any) -> None:
-    from sync.merge.outcomes import Outcome
-    from sync.returns import display_name
+def _print_merge(run: MergeRun) -> None:
+    """A line per return, then under it each field the owner must look at (with --dry-run,
+    every change too), then the totals."""
+    from sync.merge.outcomes import Outcome, ReturnOutcome
+    from sync.merge.summary import summarise
     from workbook.wording import one_line
 
-    changes = run.changes
-    for r in changes.results:
-        if r.outcome != "merged":
-            name = display_name(r.name)
-            click.echo(f"{r.outcome.upper():8} {name}: {r.reason.removeprefix(name + ': ')}")
+    told = summarise(run.changes)
+    for r in told.returns:
+        click.echo(f"{r.outcome.upper():8} {r.line}")
+        if r.outcome is not ReturnOutcome.MERGED:
             continue
-        counts = ", ".join(
-            f"{r.count(o)} {label}"
-            for o, label in (
-                (Outcome.APPLIED, "status changes"),
-                (Outcome.ADDED, "updates"),
-                (Outcome.PROPOSED, "time-scales proposed"),
-                (Outcome.CONFLICT, "conflicts"),
-                (Outcome.REJECTED, "rejected"),
-                (Outcome.IGNORED, "ignored"),
-            )
-            if r.count(o)
-        )
-        click.echo(f"MERGED   {display_name(r.name)} ({r.lead}): {counts or 'nothing new'}")
-        for line in r.lines:
-            if line.outcome in (Outcome.CONFLICT, Outcome.REJECTED, Outcome.IGNORED):
+        for line in r.result.lines:
+            if line.outcome.needs_attention:
                 click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {line.note}")
             elif run.dry_run and line.outcome in (Outcome.APPLIED, Outcome.ADDED, Outcome.PROPOSED):
                 change = (
@@ -512,8 +401,8 @@ def _print_merge(run: Any) -> None:
                 click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {one_line(change, 100)}")
     verb = "Would change" if run.dry_run else "Changed"
     click.echo(
-        f"{verb} {len(changes.writes)} cells; {len(changes.updates_rows)} updates, "
-        f"{len(changes.conflicts_rows)} conflicts, {len(changes.proposals_rows)} proposals"
+        f"{verb} {told.cells} cells; {told.updates} updates, {told.conflicts} conflicts, "
+        f"{told.proposals} proposals"
     )
     if run.dry_run:
         click.echo("Dry run: nothing was written")
@@ -525,27 +414,18 @@ def _print_merge(run: Any) -> None:
 
 
 @cli.command("status")
-@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--as-of",
-    "as_of_text",
-    metavar="DATE",
-    help="Judge overdue items at this date (YYYY-MM-DD); default: the master's Settings "
-    "'As-of date', else today.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON for tools.")
-def status_cmd(master: Path, as_of_text: str | None, as_json: bool) -> None:
+@master_argument()
+@as_of_option("Judge overdue items")
+@json_option("the status")
+def status_cmd(master: Path, as_of: dt.date | None, as_json: bool) -> None:
     """Show who has been sent a copy, who has sent it back, and whose items are overdue.
 
     Outstanding leads (their latest copy not yet merged back) come first. Nothing is written.
     """
     from sync.status import read_desk, status_table, summary_line
 
-    as_of = _parse_date(as_of_text, "--as-of") if as_of_text else None
     desk = read_desk(master, as_of=as_of)
     if as_json:
-        import json
-
         click.echo(json.dumps(desk.to_dict(), indent=2, ensure_ascii=False))
         return
     for line in status_table(desk.leads):
@@ -554,21 +434,9 @@ def status_cmd(master: Path, as_of_text: str | None, as_json: bool) -> None:
 
 
 @cli.command("chase")
-@click.argument("master", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--out",
-    "-o",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the reminder emails (.eml; created if missing).",
-)
-@click.option(
-    "--as-of",
-    "as_of_text",
-    metavar="DATE",
-    help="Mark items overdue at this date (YYYY-MM-DD); default: the master's Settings "
-    "'As-of date', else today.",
-)
+@master_argument()
+@out_option("Folder for the reminder emails (.eml; created if missing).", folder=True)
+@as_of_option("Mark items overdue")
 @click.option(
     "--copies",
     "copies_dir",
@@ -576,9 +444,9 @@ def status_cmd(master: Path, as_of_text: str | None, as_json: bool) -> None:
     help="Where the issued copies are, if they were moved from where `actionplan issue` wrote "
     "them (default: there, else copies/ beside the master).",
 )
-@click.option("--force", is_flag=True, help="Replace today's reminders if already written.")
+@force_option("today's reminders if already written")
 def chase_cmd(
-    master: Path, out: Path, as_of_text: str | None, copies_dir: Path | None, force: bool
+    master: Path, out: Path, as_of: dt.date | None, copies_dir: Path | None, force: bool
 ) -> None:
     """Write a draft reminder email (.eml, copy attached) to each lead whose copy is outstanding.
 
@@ -587,7 +455,6 @@ def chase_cmd(
     """
     from sync.chase import chase, describe
 
-    as_of = _parse_date(as_of_text, "--as-of") if as_of_text else None
     run = chase(master, out, as_of=as_of, copies_dir=copies_dir, force=force)
     for lead in run.not_issued:
         click.echo(f"note: {lead} has items but was never sent a copy (actionplan issue --lead)")
@@ -611,13 +478,11 @@ def addin() -> None:
     """
 
 
-_ADDIN_OUT = click.option(
-    "--out",
-    "-o",
+_ADDIN_OUT = out_option(
+    "Folder for xl_addin.xlam and the Dispatch.bas it needs (created if missing).",
+    folder=True,
     default=".",
     show_default="the current folder",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for xl_addin.xlam and the Dispatch.bas it needs (created if missing).",
 )
 
 

@@ -24,10 +24,15 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sync.inbox import is_return_candidate
+from sync.merge.outcomes import ReturnOutcome
 from workbook import clock
 from workbook.xlsx.files import lock_files
+
+if TYPE_CHECKING:
+    from sync.merge.core import ReturnResult
 
 MERGED_FOLDER = "merged"
 REJECTED_FOLDER = "rejected"
@@ -262,26 +267,16 @@ class ReturnsWatcher:
         return True
 
 
-def _describe(result: object) -> str:
-    from sync.merge.core import ReturnResult
-    from sync.merge.outcomes import Outcome
-    from sync.returns import display_name
+def _describe(result: ReturnResult) -> str:
+    """The log line for a return once it is filed away."""
+    from sync.merge.summary import summarise_return  # with the merge: loaded at the first batch
 
-    assert isinstance(result, ReturnResult)
-    if result.outcome == "rejected":
-        name = display_name(result.name)
-        return f"rejected {name}: {result.reason.removeprefix(f'{name}: ')}"
-    if result.outcome in ("already merged", "duplicate"):
-        return f"{display_name(result.name)}: {result.reason}; moved to {MERGED_FOLDER}/"
-    changes = result.count(Outcome.APPLIED) + result.count(Outcome.ADDED)
-    extra = [
-        f"{result.count(o)} {label}"
-        for o, label in ((Outcome.PROPOSED, "proposed"), (Outcome.CONFLICT, "in conflict"),
-                         (Outcome.REJECTED, "rejected"), (Outcome.IGNORED, "ignored"))
-        if result.count(o)
-    ]  # fmt: skip
-    more = f" ({', '.join(extra)})" if extra else ""
-    return f"merged {changes} changes from {result.lead} ({display_name(result.name)}){more}"
+    told = summarise_return(result)
+    if told.outcome is ReturnOutcome.MERGED:
+        return f"merged {told.brief}"
+    if told.outcome is ReturnOutcome.REJECTED:
+        return f"rejected {told.line}"
+    return f"{told.line}; moved to {MERGED_FOLDER}/"
 
 
 def _move(path: Path, folder: Path, *, name: str | None = None) -> Path:

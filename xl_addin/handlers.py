@@ -14,11 +14,15 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sync.merge.outcomes import Outcome, ReturnOutcome
 from workbook import clock
 from workbook.errors import ActionPlanError
 from workbook.master.settings import SETTING_BOARD_FOLDER, SETTING_COPIES_FOLDER
+
+if TYPE_CHECKING:
+    from sync.merge.core import ChangeSet
 
 TITLE = "Action Plan"
 
@@ -185,41 +189,26 @@ def merge_returns(book: Any) -> str:
     return merge_summary(changes) + " Save the workbook to keep the changes."
 
 
-def merge_summary(changes: Any) -> str:
-    """One line for the owner: what the merge did and what needs them."""
-    from sync.merge.outcomes import Outcome
+def merge_summary(changes: ChangeSet) -> str:
+    """One sentence for the owner: what the merge did and what needs them."""
+    from sync.merge.summary import WORDS, summarise, tell
 
-    results = changes.results
-    merged = [r for r in results if r.outcome == "merged"]
-    rejected = [r for r in results if r.outcome == "rejected"]
-    count = {
-        o: sum(r.count(o) for r in merged)
-        for o in (
-            Outcome.APPLIED,
-            Outcome.ADDED,
-            Outcome.PROPOSED,
-            Outcome.CONFLICT,
-            Outcome.REJECTED,
-            Outcome.IGNORED,
-        )
-    }
+    told = summarise(changes)
+    totals = told.totals
+    done = {o: WORDS[o] for o in (Outcome.APPLIED, Outcome.ADDED, Outcome.PROPOSED)}
     parts = [
-        f"Merged {len(merged)} returns: {count[Outcome.APPLIED]} status changes, "
-        f"{count[Outcome.ADDED]} updates, "
-        f"{count[Outcome.PROPOSED]} time-scales proposed."
+        f"Merged {told.count(ReturnOutcome.MERGED)} returns: "
+        f"{', '.join(tell(totals, done, zeros=True))}."
     ]
     attention = []
-    if count[Outcome.CONFLICT]:
-        attention.append(f"{count[Outcome.CONFLICT]} conflicts (see Conflicts)")
-    if count[Outcome.REJECTED] + count[Outcome.IGNORED]:
-        attention.append(
-            f"{count[Outcome.REJECTED] + count[Outcome.IGNORED]} values not taken (see Changes)"
-        )
-    if rejected:
-        attention.append(f"{len(rejected)} files rejected (see the receipts)")
-    already = sum(1 for r in results if r.outcome == "already merged")
-    if already:
-        attention.append(f"{already} already merged before")
+    if totals.get(Outcome.CONFLICT):
+        attention.append(f"{totals[Outcome.CONFLICT]} {WORDS[Outcome.CONFLICT]} (see Conflicts)")
+    if told.not_taken:
+        attention.append(f"{told.not_taken} values not taken (see Changes)")
+    if told.count(ReturnOutcome.REJECTED):
+        attention.append(f"{told.count(ReturnOutcome.REJECTED)} files rejected (see the receipts)")
+    if told.count(ReturnOutcome.ALREADY_MERGED):
+        attention.append(f"{told.count(ReturnOutcome.ALREADY_MERGED)} already merged before")
     if attention:
         parts.append("Also: " + "; ".join(attention) + ".")
     return " ".join(parts)
