@@ -107,32 +107,26 @@ def _folder(book: Any, sheets: dict[str, Any], setting: str, default: str | None
 def validate(book: Any) -> str:
     """Check the plan rules and list the findings on a `Validation` sheet."""
     from validation.run import validate_sheets
-    from xl_addin.live import write_list_sheet
+    from validation.sheet import record_validation, summary_line
+    from xl_addin.live import LiveEdit
 
-    report = validate_sheets(_sheets(book), master=book.name)
-    rows = [(f.severity, f.code, f.ref, f.cell, f.message) for f in report.findings]
-    head = (
-        f"Validated as of {report.as_of:%d %b %Y}: {len(report.errors)} errors, "
-        f"{len(report.warnings)} warnings."
-    )
-    write_list_sheet(
-        book,
-        "Validation",
-        head,
-        ("Severity", "Code", "Ref", "Cell", "Message"),
-        rows,
-        widths=(10, 22, 9, 14, 110),
-    )
-    return f"{head} See the Validation sheet." if rows else f"{head} Nothing to fix."
+    sheets = _sheets(book)
+    report = validate_sheets(sheets, master=book.name)
+    record_validation(LiveEdit(book, sheets), report, marks=False)
+    head = summary_line(report)
+    return f"{head} See the Validation sheet." if report.findings else f"{head} Nothing to fix."
 
 
 @_handler
 def apply_rag(book: Any) -> str:
     """Colour the statuses, mark overdue time-scales, add the Status dropdown, refresh Due."""
-    from xl_addin.live import apply_rag_live
+    from workbook.formatting.rag import apply_rag_changes, rag_changes
+    from xl_addin.live import LiveEdit
 
-    count = apply_rag_live(book, _sheets(book))
-    return f"RAG formatting applied to {count} item rows; Due dates refreshed."
+    sheets = _sheets(book)
+    changes = rag_changes(sheets)
+    apply_rag_changes(LiveEdit(book, sheets), changes)
+    return f"RAG formatting applied to {changes.items} item rows; Due dates refreshed."
 
 
 @_handler

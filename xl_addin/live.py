@@ -1,5 +1,5 @@
 """The master open in Excel, through the xlwings Book API: read its sheets as grids of values,
-and make the same edits `workbook.master_edit.MasterEdit` makes to the file - so the core's change
+and make the same edits `workbook.master.edit.MasterEdit` makes to the file - so the core's change
 sets apply to either, and the live path and the file path give the same master.
 
 Only the Book API is used (values, number formats, row heights, sheets added and hidden), so the
@@ -16,6 +16,7 @@ from typing import Any
 
 from workbook.formatting import layout
 from workbook.master.sheets import PLAN_COLUMNS, SHEET_PLAN
+from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats
 from workbook.xlsx.read import column_positions, place_in_columns, sheet_name
 
 
@@ -132,6 +133,114 @@ class LiveEdit:
             target.range((first, col), (last, col)).wrap_text = True
         grid.extend([list(r) for r in rows])
 
+    def set_dates(
+        self, sheet: str, column: int, dates: Sequence[tuple[int, dt.date | None]]
+    ) -> None:
+        """Write each (Excel row, date) into 0-based `column` of `sheet` as a date, in the
+        master's date format. Written a run of consecutive rows at a time: section rows are
+        merged across the plan sheet, and Excel refuses a write into part of a merged area."""
+        if not dates:
+            return
+        target = self._sheet(sheet)
+        grid = self.sheets.setdefault(target.name, [])
+        for start, run in _runs(sorted(dates, key=lambda d: d[0])):
+            area = target.range((start, column + 1), (start + len(run) - 1, column + 1))
+            area.value = [[_as_datetime(day)] for _, day in run]
+            area.number_format = layout.DATE_FORMAT
+            for row, day in run:
+                _put(grid, row, column, _as_datetime(day))
+        self._touched = True
+
+    def add_plan_column(
+        self,
+        header_row: int,
+        column: int,
+        title: str,
+        width: float,
+        *,
+        item_rows: Sequence[int],
+        section_rows: Sequence[int],
+    ) -> None:
+        """Add a column titled `title` at 0-based `column` of `Action Plan`: the title in the
+        master's title colours, and each section row's merged heading stretched over it. (No
+        width: see `append`.)"""
+        sheet = self._sheet(SHEET_PLAN)
+        head = sheet.range((header_row, column + 1))
+        head.value = as_text(title)
+        head.color = "#" + layout.HEADER_FILL_COLOUR
+        head.font.bold = True
+        head.font.color = "#FFFFFF"
+        head.wrap_text = True
+        for row in section_rows:
+            sheet.range((row, 1), (row, column)).unmerge()
+            sheet.range((row, 1), (row, column + 1)).merge()
+        _put(self.sheets.setdefault(sheet.name, []), header_row, column, title)
+        self._touched = True
+
+    def set_name(self, name: str, sheet: str, ref: str) -> None:
+        """Make the workbook-level name `name` refer to `ref` ("$B$8") on `sheet`."""
+        found = sheet_name([s.name for s in self.book.sheets], sheet) or sheet
+        target = "='" + found.replace("'", "''") + "'!" + ref
+        existing = next((n for n in self.book.names if n.name == name), None)
+        if existing is None:
+            self.book.names.add(name, target)
+        elif _reference(existing.refers_to) != _reference(target):
+            existing.refers_to = target
+        else:
+            return
+        self._touched = True
+
+    def apply_formats(self, sheet: str, formats: SheetFormats) -> FormatsApplied:
+        """Put `formats` on `sheet`: the rules on each of our ranges cleared, ours added (Excel
+        puts each rule it is given first, so they are given last to first), our dropdowns set.
+        Excel's API cannot list a range's rules, so what was there is not counted (0, 0), and an
+        owner's rule on exactly our ranges goes with ours."""
+        target = self._sheet(sheet)
+        for area in dict.fromkeys(a for rule in formats.rules for a in rule.ranges):
+            target.range(area).conditional_formats.clear()
+        for rule in reversed(formats.rules):
+            for area in rule.ranges:
+                target.range(area).conditional_formats.add_custom(
+                    "=" + rule.formula,
+                    fill_color="#" + rule.fill,
+                    font_color="#" + rule.font,
+                    font_bold=rule.bold,
+                    stop_if_true=rule.stop_if_true,
+                )
+        for dropdown in formats.dropdowns:
+            target.range(dropdown.range).data_validation.set_list(list(dropdown.values))
+        self._touched = True
+        return FormatsApplied(replaced=0, kept=0)
+
+    def replace_sheet(self, report: ReportSheet) -> None:
+        """Write `report` as the sheet of its name (cleared first, or added after the others):
+        heading, column titles, rows. No widths (see `append`) and no links: Excel's API has no
+        link to a place in the workbook that the remote engine can send."""
+        found = sheet_name([s.name for s in self.book.sheets], report.name)
+        if found is None:
+            target = self.book.sheets.add(
+                report.name, after=self.book.sheets[len(self.book.sheets) - 1]
+            )
+        else:
+            target = self.book.sheets[found]
+            target.clear_contents()
+        target.range((1, 1)).value = as_text(report.heading)
+        target.range((1, 1)).font.bold = True
+        target.range((2, 1)).value = [[as_text(c) for c in report.columns]]
+        target.range((2, 1), (2, len(report.columns))).font.bold = True
+        if report.rows:
+            target.range((3, 1)).value = [[as_text(v) for v in row] for row in report.rows]
+        grid: list[list[object]] = [[report.heading], list(report.columns)]
+        grid.extend(list(r) for r in report.rows)
+        self.sheets[target.name] = grid
+        self._touched = True
+
+    def replace_notes(self, author: str, notes: Sequence[Note]) -> None:
+        """Nothing: a note added through Excel's API is signed by whoever runs it, so the next
+        run could not tell its own marks from the owner's notes to replace them, and a mark
+        that cannot be replaced goes stale. The Validation sheet lists every finding."""
+        return None
+
     def commit(self, *, when: dt.datetime | None = None) -> None:
         """Nothing to write: the owner saves the workbook in Excel."""
         return None
@@ -144,140 +253,33 @@ def _last_row(grid: list[list[object]]) -> int:
     return 0
 
 
-def write_list_sheet(
-    book: Any,
-    name: str,
-    heading: str,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[object]],
-    *,
-    widths: Sequence[float] = (),
-) -> None:
-    """A sheet the add-in owns (Validation): its old contents cleared, a heading line, column
-    titles, then `rows`."""
-    found = sheet_name([s.name for s in book.sheets], name)
-    if found is None:
-        target = book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
-    else:
-        target = book.sheets[found]
-        target.clear_contents()
-    target.range((1, 1)).value = as_text(heading)
-    target.range((1, 1)).font.bold = True
-    target.range((2, 1)).value = [[as_text(c) for c in columns]]
-    target.range((2, 1), (2, len(columns))).font.bold = True
-    if rows:
-        target.range((3, 1)).value = [[as_text(v) for v in row] for row in rows]
+def _put(grid: list[list[object]], row: int, column: int, value: object) -> None:
+    """Keep the grid read at the start in step with a write (Excel row, 0-based column)."""
+    while len(grid) < row:
+        grid.append([])
+    cells = grid[row - 1]
+    cells.extend([None] * (column + 1 - len(cells)))
+    cells[column] = value
 
 
-def apply_rag_live(book: Any, sheets: Mapping[str, list[list[object]]]) -> int:
-    """The RAG rules of `workbook.rag_format`, through the Book API: each Status colour, the
-    overdue mark on Time-scale and Due, the key's colours, the Status dropdown; and the Due
-    column recomputed from the time-scales. Returns the number of item rows."""
-    from openpyxl.utils import get_column_letter
-
-    from workbook.formatting.rag import overdue_test, status_test
-    from workbook.master.read import find_header_row, plan_column_indexes, plan_rows
-    from workbook.master.sheets import DUE_COLUMN
-    from workbook.plan.status import RAG_CODES, RAG_KEY
-    from workbook.plan.timescales import due_date
-
-    name = sheet_name(list(sheets), SHEET_PLAN) or SHEET_PLAN
-    grid = sheets[name]
-    sheet = book.sheets[name]
-    header = find_header_row(grid)
-    if header is None:
-        from workbook.errors import MasterError
-
-        raise MasterError(
-            f"no header row on the '{SHEET_PLAN}' sheet; the row above the first section needs "
-            "'Ref' in column A and 'Action' in column C"
-        )
-    head = grid[header]
-    cols = plan_column_indexes(head)
-    titles = [" ".join(str(v or "").split()).casefold() for v in head]
-    due_col = (
-        titles.index(DUE_COLUMN.title.casefold()) if DUE_COLUMN.title.casefold() in titles else None
-    )
-    if due_col is None:
-        due_col = cols["status"] + 1
-        sheet.range((header + 1, due_col + 1)).value = as_text(DUE_COLUMN.title)
-    rows = plan_rows(grid)
-    first, last = header + 2, max((r.excel_row for r in rows), default=header + 1)
-    if last < first:
-        return 0
-    # Due: a real date per item row, blank for an unreadable time-scale. Written a run of item
-    # rows at a time: section rows are merged across the sheet, and Excel refuses a write into
-    # part of a merged area.
-    for start, run in _item_runs([r for r in rows if not r.is_section]):
-        dues = [[_as_datetime(due_date(r.texts["timescale"]))] for r in run]
-        target = sheet.range((start, due_col + 1), (start + len(run) - 1, due_col + 1))
-        target.value = dues
-        target.number_format = layout.DATE_FORMAT
-
-    def letter(col0: int) -> str:
-        return get_column_letter(col0 + 1)
-
-    status_cell = f"${letter(cols['status'])}{first}"
-    status_range = sheet.range((first, cols["status"] + 1), (last, cols["status"] + 1))
-    status_range.conditional_formats.clear()
-    for status in RAG_KEY:
-        status_range.conditional_formats.add_custom(
-            "=" + status_test(status_cell, status),
-            fill_color="#" + status.fill,
-            font_color="#" + status.font,
-            font_bold=True,
-            stop_if_true=True,
-        )
-    overdue = "=" + overdue_test(f"${letter(due_col)}{first}", status_cell)
-    for col0 in (cols["timescale"], due_col):
-        target = sheet.range((first, col0 + 1), (last, col0 + 1))
-        target.conditional_formats.clear()
-        target.conditional_formats.add_custom(
-            overdue, fill_color="#FFC7CE", font_color="#9C0006", font_bold=True
-        )
-    # the RAG key's code cells above the header, a run of adjacent cells at a time (as the file
-    # path writes them: clearing part of a rule's range would split it)
-    key_rows: dict[int, list[int]] = {}
-    for r, row in enumerate(grid[:header], 1):
-        for c, value in enumerate(row, 1):
-            if isinstance(value, str) and value.strip().upper() in RAG_CODES:
-                key_rows.setdefault(c, []).append(r)
-    for c, found in sorted(key_rows.items()):
-        for top, run in _item_runs([_Row(r) for r in found]):
-            area = sheet.range((top, c), (top + len(run) - 1, c))
-            area.conditional_formats.clear()
-            for status in RAG_KEY:
-                area.conditional_formats.add_custom(
-                    "=" + status_test(f"${letter(c - 1)}{top}", status),
-                    fill_color="#" + status.fill,
-                    font_color="#" + status.font,
-                    font_bold=True,
-                    stop_if_true=True,
-                )
-    status_range.data_validation.set_list(list(RAG_CODES))
-    return sum(1 for r in rows if not r.is_section)
+def _reference(refers_to: object) -> str:
+    """A name's reference, compared loosely: "='Settings'!$B$8" and "=Settings!B8" alike."""
+    return str(refers_to or "").lstrip("=").replace("$", "").replace("'", "").casefold()
 
 
-def _item_runs(rows: Sequence[Any]) -> list[tuple[int, list[Any]]]:
-    """Item rows grouped into runs of consecutive Excel rows: (first row, rows)."""
-    runs: list[tuple[int, list[Any]]] = []
-    for row in rows:
-        if runs and runs[-1][0] + len(runs[-1][1]) == row.excel_row:
-            runs[-1][1].append(row)
+def _runs(dates: Sequence[tuple[int, Any]]) -> list[tuple[int, list[tuple[int, Any]]]]:
+    """(row, value) pairs grouped into runs of consecutive rows: (first row, pairs)."""
+    runs: list[tuple[int, list[tuple[int, Any]]]] = []
+    for pair in dates:
+        if runs and runs[-1][0] + len(runs[-1][1]) == pair[0]:
+            runs[-1][1].append(pair)
         else:
-            runs.append((row.excel_row, [row]))
+            runs.append((pair[0], [pair]))
     return runs
 
 
 def _as_datetime(day: dt.date | None) -> dt.datetime | None:
     return dt.datetime.combine(day, dt.time()) if day else None
-
-
-class _Row:
-    """Just an Excel row number, to group key cells with `_item_runs`."""
-
-    def __init__(self, excel_row: int) -> None:
-        self.excel_row = excel_row
 
 
 def _very_hidden(sheet: Any) -> None:

@@ -14,36 +14,37 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.formatting.formatting import ConditionalFormatting, ConditionalFormattingList
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Color, Font, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook.errors import MasterError
 from workbook.formatting import layout
-from workbook.formatting.layout import write_due_cell, write_due_header
-from workbook.master.read import find_header_row, plan_column_indexes
+from workbook.master.edit import editing_master
+from workbook.master.editor import Editor
+from workbook.master.read import find_header_row, no_header_row, plan_column_indexes, plan_rows
 from workbook.master.settings import SETTING_AS_OF, SETTINGS_COLUMNS
 from workbook.master.sheets import (
     DUE_COLUMN,
     HEADER_ROW_NAME,
-    PLAN_COLUMNS,
     SHEET_PLAN,
     SHEET_SETTINGS,
 )
 from workbook.plan.status import COMPLETE, RAG_CODES, RAG_KEY, RagStatus, status_spellings
 from workbook.plan.timescales import due_date
-from workbook.xlsx.files import save_atomically
+from workbook.xlsx.cells import Grid, at, cell_date, loose
+from workbook.xlsx.formats import FormatRule, FormatsApplied, ListValidation, SheetFormats
+from workbook.xlsx.read import sheet, sheet_name
 
 #: Workbook-level name of the `Settings` cell holding the as-of date the overdue rule compares with.
 #: A name, because Excel does not let a conditional format refer to another sheet directly.
@@ -70,6 +71,7 @@ _OVERDUE_SHAPE = re.compile(
     + AS_OF_NAME
     + r",TODAY\(\)\),NOT\("
 )
+_TOP_LEFT = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
 # --- Formulas ---------------------------------------------------------------------------------
@@ -100,38 +102,129 @@ def overdue_test(due_cell: str, status_cell: str) -> str:
     return f"AND(ISNUMBER({due_cell}),{due_cell}<{as_of},NOT({done}))"
 
 
-def _style(fill: str, font: str) -> DifferentialStyle:
-    # Excel writes a conditional fill's colour as bgColor, yet a solid pattern is drawn in
-    # fgColor; both set to the key's colour leaves no reader a choice to get wrong.
-    colour = Color(rgb="FF" + fill)
-    return DifferentialStyle(
-        font=Font(bold=True, color=Color(rgb="FF" + font)),
-        fill=PatternFill(fill_type="solid", start_color=colour, end_color=colour),
-    )
+# --- The rules, as data -----------------------------------------------------------------------
 
 
-def _status_rules(anchor: str) -> list[Rule]:
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where a plan sheet's RAG rules go: 1-based columns, Excel rows."""
+
+    header_row: int
+    last_row: int  # the last section or item row (header_row when there are none)
+    status: int
+    key_areas: tuple[str, ...] = ()  # the RAG key's code cells above the header ("A5:A8")
+    timescale: int | None = None  # with `due`, the overdue mark; None on a lead's copy
+    due: int | None = None
+
+    @property
+    def first_row(self) -> int:
+        return self.header_row + 1
+
+    def column(self, col: int) -> str:
+        """The rows below the header in column `col` ("G11:G42")."""
+        return _area(col, self.first_row, self.last_row)
+
+
+def rag_formats(sheet_layout: SheetLayout) -> SheetFormats:
+    """Every RAG rule and dropdown of a plan sheet: each Status colour (on the Status cells and
+    on the key's code cells), the overdue mark on Time-scale and Due, the Status dropdown. The
+    same data for every writer: openpyxl, the master's patch, Excel through the add-in."""
+    lay = sheet_layout
+    rules: list[FormatRule] = []
+    for area in lay.key_areas:
+        rules.extend(_status_rules((area,)))
+    dropdowns: tuple[ListValidation, ...] = ()
+    if lay.last_row >= lay.first_row:
+        status = lay.column(lay.status)
+        rules.extend(_status_rules((status,)))
+        if lay.timescale is not None and lay.due is not None:
+            status_cell = f"${get_column_letter(lay.status)}{lay.first_row}"
+            due_cell = f"${get_column_letter(lay.due)}{lay.first_row}"
+            rules.append(
+                FormatRule(
+                    ranges=(lay.column(lay.timescale), lay.column(lay.due)),
+                    formula=overdue_test(due_cell, status_cell),
+                    fill=OVERDUE_FILL,
+                    font=OVERDUE_FONT,
+                    stop_if_true=False,
+                )
+            )
+        dropdowns = (
+            ListValidation(
+                range=status,
+                values=RAG_CODES,
+                error_title=DROPDOWN_ERROR_TITLE,
+                error=DROPDOWN_ERROR,
+            ),
+        )
+    return SheetFormats(tuple(rules), dropdowns, is_our_rule, is_our_dropdown)
+
+
+def _status_rules(ranges: tuple[str, ...]) -> list[FormatRule]:
+    anchor = _anchor(ranges[0])
     return [
-        Rule(
-            type="expression",
-            formula=[status_test(anchor, status)],
-            dxf=_style(status.fill, status.font),
-            stopIfTrue=True,
+        FormatRule(
+            ranges=ranges,
+            formula=status_test(anchor, status),
+            fill=status.fill,
+            font=status.font,
+            stop_if_true=True,
         )
         for status in RAG_KEY
     ]
 
 
-def _overdue_rule(due_cell: str, status_cell: str) -> Rule:
-    return Rule(
-        type="expression",
-        formula=[overdue_test(due_cell, status_cell)],
-        dxf=_style(OVERDUE_FILL, OVERDUE_FONT),
-        stopIfTrue=False,
-    )
+def is_our_rule(sqref: str, formula: str) -> bool:
+    """Whether an expression rule over `sqref` with `formula` is one of ours: the exact formula
+    we would write for its range (Excel moves a rule's range and formula together, so a rule
+    shifted by rows inserted above is still recognised)."""
+    if _OVERDUE_SHAPE.match(formula):
+        return True
+    ranges = sqref.split()
+    if len(ranges) != 1 or _TOP_LEFT.match(ranges[0]) is None:
+        return False
+    anchor = _anchor(ranges[0])
+    return any(formula == status_test(anchor, status) for status in RAG_KEY)
 
 
-# --- Applying ---------------------------------------------------------------------------------
+def is_our_dropdown(kind: str | None, formula: str | None, error_title: str | None) -> bool:
+    """Whether a validation is our Status dropdown: a list of the RAG codes, with our title."""
+    return kind == "list" and formula == DROPDOWN_LIST and error_title == DROPDOWN_ERROR_TITLE
+
+
+def _anchor(area: str) -> str:
+    """The cell a rule's formula is written for: the range's top-left, column fixed."""
+    match = _TOP_LEFT.match(area)
+    assert match is not None, area
+    return f"${match.group(1).upper()}{match.group(2)}"
+
+
+def _area(col: int, first: int, last: int) -> str:
+    letter = get_column_letter(col)
+    return f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"
+
+
+def key_areas(grid: Grid, header_row: int) -> tuple[str, ...]:
+    """The RAG key's code cells above the header (Excel row `header_row`), as runs of adjacent
+    cells down a column."""
+    found: dict[int, list[int]] = {}
+    for r, row in enumerate(grid[: header_row - 1], 1):
+        for c, value in enumerate(row, 1):
+            if isinstance(value, str) and value.strip().upper() in RAG_CODES:
+                found.setdefault(c, []).append(r)
+    areas = []
+    for col, rows in sorted(found.items()):
+        start = prev = rows[0]
+        for n in rows[1:]:
+            if n != prev + 1:
+                areas.append(_area(col, start, prev))
+                start = n
+            prev = n
+        areas.append(_area(col, start, prev))
+    return tuple(areas)
+
+
+# --- Applying with openpyxl (workbooks written new) --------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -143,22 +236,11 @@ class PlanSheetColumns:
     due: int
 
 
-@dataclass(frozen=True)
-class _Applied:
-    rules: int  # rules of ours on the sheet now
-    replaced: int  # rules of ours that were there before and were replaced
-    owner_rules: int  # other rules, kept
-    key_cells: int
-    item_rows: int  # rows covered (header_row+1 .. last_row)
-    dropdown: bool
-
-
-def plan_sheet_columns(ws: Worksheet, header_row: int) -> PlanSheetColumns:
-    """Where Time-scale, Status and Due are on a plan sheet, by title; the master's places for a
-    title that was edited, and Due right after Status when it has none."""
-    header = [c.value for c in ws[header_row]]
+def plan_sheet_columns(header: Sequence[object]) -> PlanSheetColumns:
+    """Where Time-scale, Status and Due are in a plan sheet's header row, by title; the master's
+    places for a title that was edited, and Due right after Status when it has none."""
     idx = plan_column_indexes(header)
-    due = next((i for i, v in enumerate(header) if _loose(v) == _loose(DUE_COLUMN.title)), None)
+    due = next((i for i, v in enumerate(header) if loose(v) == loose(DUE_COLUMN.title)), None)
     return PlanSheetColumns(
         timescale=idx["timescale"] + 1,
         status=idx["status"] + 1,
@@ -167,48 +249,25 @@ def plan_sheet_columns(ws: Worksheet, header_row: int) -> PlanSheetColumns:
 
 
 def apply_rag_formatting(ws: Worksheet, *, header_row: int, last_row: int) -> None:
-    """Give a plan sheet (PLAN_COLUMNS then DUE_COLUMN, header at `header_row`, section and item
-    rows down to `last_row`) its RAG rules: each Status colour, the overdue mark on Time-scale and
-    Due, the same colours on the RAG key's code cells above the header, and the Status dropdown.
+    """Give a plan sheet written with openpyxl (PLAN_COLUMNS then DUE_COLUMN, header at
+    `header_row`, section and item rows down to `last_row`) its RAG rules (see rag_formats).
 
     Idempotent: earlier rules and dropdown of ours are replaced, anyone else's are kept. Also makes
     sure the workbook has the `AsOfDate` name the overdue rule reads (see ensure_as_of_name).
     """
-    _apply(ws, header_row=header_row, last_row=last_row)
-
-
-def _apply(ws: Worksheet, *, header_row: int, last_row: int) -> _Applied:
     if ws.parent is not None and AS_OF_NAME not in ws.parent.defined_names:
         ensure_as_of_name(ws.parent)
-    cols = plan_sheet_columns(ws, header_row)
-    ours: list[tuple[str, Rule]] = []
-    key_cells = 0
-    for area in _key_areas(ws, header_row):
-        key_cells += area.size["rows"]
-        ours.extend((area.coord, rule) for rule in _status_rules(_anchor(area)))
-    first = header_row + 1
-    if last_row >= first:
-        status = CellRange(
-            min_col=cols.status, min_row=first, max_col=cols.status, max_row=last_row
-        )
-        ours.extend((status.coord, rule) for rule in _status_rules(_anchor(status)))
-        marked = " ".join(
-            CellRange(min_col=c, min_row=first, max_col=c, max_row=last_row).coord
-            for c in (cols.timescale, cols.due)
-        )
-        status_cell = f"${get_column_letter(cols.status)}{first}"
-        due_cell = f"${get_column_letter(cols.due)}{first}"
-        ours.append((marked, _overdue_rule(due_cell, status_cell)))
-    replaced, kept = _replace_rules(ws, ours)
-    dropdown = _replace_dropdown(ws, cols.status, first, last_row)
-    return _Applied(
-        rules=len(ours),
-        replaced=replaced,
-        owner_rules=kept,
-        key_cells=key_cells,
-        item_rows=max(0, last_row - header_row),
-        dropdown=dropdown,
+    grid = _values(ws, header_row)
+    cols = plan_sheet_columns(grid[header_row - 1])
+    lay = SheetLayout(
+        header_row=header_row,
+        last_row=last_row,
+        status=cols.status,
+        key_areas=key_areas(grid, header_row),
+        timescale=cols.timescale,
+        due=cols.due,
     )
+    apply_formats(ws, rag_formats(lay))
 
 
 def apply_status_formatting(
@@ -217,101 +276,80 @@ def apply_status_formatting(
     """Only the Status colours and dropdown (rows below `header_row` to `last_row` of column
     `status_col`) and the key's colours above the header: for sheets with no due dates and no
     as-of date, such as a lead's copy."""
-    ours: list[tuple[str, Rule]] = []
-    for area in _key_areas(ws, header_row):
-        ours.extend((area.coord, rule) for rule in _status_rules(_anchor(area)))
-    first = header_row + 1
-    if last_row >= first:
-        status = CellRange(min_col=status_col, min_row=first, max_col=status_col, max_row=last_row)
-        ours.extend((status.coord, rule) for rule in _status_rules(_anchor(status)))
-    _replace_rules(ws, ours)
-    _replace_dropdown(ws, status_col, first, last_row)
+    lay = SheetLayout(
+        header_row=header_row,
+        last_row=last_row,
+        status=status_col,
+        key_areas=key_areas(_values(ws, header_row), header_row),
+    )
+    apply_formats(ws, rag_formats(lay))
 
 
-def _anchor(area: CellRange) -> str:
-    """The cell a rule's formula is written for: the range's top-left, column fixed."""
-    return f"${get_column_letter(area.min_col)}{area.min_row}"
+def _values(ws: Worksheet, header_row: int) -> list[list[object]]:
+    return [list(r) for r in ws.iter_rows(max_row=header_row, values_only=True)]
 
 
-def _key_areas(ws: Worksheet, header_row: int) -> Iterator[CellRange]:
-    """The RAG key's code cells above the header, as runs of adjacent cells down a column."""
-    found: dict[int, list[int]] = {}
-    for row in ws.iter_rows(min_row=1, max_row=header_row - 1):
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.strip().upper() in RAG_CODES:
-                found.setdefault(cell.column, []).append(cell.row)
-    for col, rows in sorted(found.items()):
-        start = prev = rows[0]
-        for r in [*rows[1:], None]:
-            if r is not None and r == prev + 1:
-                prev = r
-                continue
-            yield CellRange(min_col=col, min_row=start, max_col=col, max_row=prev)
-            if r is not None:
-                start = prev = r
-
-
-def _is_ours(sqref: object, rule: Rule) -> bool:
-    if rule.type != "expression" or not rule.formula:
-        return False
-    formula = rule.formula[0]
-    if _OVERDUE_SHAPE.match(formula):
-        return True
-    ranges = list(getattr(sqref, "ranges", ()))
-    if len(ranges) != 1:
-        return False
-    anchor = _anchor(ranges[0])
-    return any(formula == status_test(anchor, status) for status in RAG_KEY)
-
-
-def _replace_rules(ws: Worksheet, ours: list[tuple[str, Rule]]) -> tuple[int, int]:
-    """Put our rules first (so no owner rule with stop-if-true can hide a RAG colour), then
-    everyone else's in their old order; return (rules of ours dropped, other rules kept)."""
+def apply_formats(ws: Worksheet, formats: SheetFormats) -> FormatsApplied:
+    """Put `formats` on an openpyxl sheet: ours first (so no owner rule with stop-if-true can hide
+    a RAG colour), then everyone else's in their old order; dropdowns of ours replaced."""
     old: list[tuple[ConditionalFormatting, Rule]] = [
         (cf, rule) for cf in ws.conditional_formatting for rule in cf.rules
     ]
-    dropped = [pair for pair in old if _is_ours(pair[0].sqref, pair[1])]
+
+    def ours(cf: ConditionalFormatting, rule: Rule) -> bool:
+        formula = rule.formula[0] if rule.formula else None
+        return (
+            rule.type == "expression"
+            and formula is not None
+            and formats.is_ours(str(cf.sqref), formula)
+        )
+
+    dropped = [pair for pair in old if ours(*pair)]
     others = sorted(
-        (pair for pair in old if not _is_ours(pair[0].sqref, pair[1])),
-        key=lambda pair: pair[1].priority or 0,
+        (pair for pair in old if not ours(*pair)), key=lambda pair: pair[1].priority or 0
     )
     fresh = ConditionalFormattingList()
     priority = 0
-    for sqref, rule in ours:
+    for rule in formats.rules:
         priority += 1
-        rule.priority = priority
-        fresh.add(sqref, rule)
-    for cf, rule in others:
+        fresh.add(rule.sqref, _openpyxl_rule(rule, priority))
+    for cf, kept in others:
         priority += 1
-        rule.priority = priority
-        fresh.add(ConditionalFormatting(sqref=str(cf.sqref), pivot=cf.pivot), rule)
+        kept.priority = priority
+        fresh.add(ConditionalFormatting(sqref=str(cf.sqref), pivot=cf.pivot), kept)
     ws.conditional_formatting = fresh
-    return len(dropped), len(others)
+
+    ws.data_validations.dataValidation = [
+        dv
+        for dv in ws.data_validations.dataValidation
+        if not formats.is_our_dropdown(dv.type, dv.formula1, dv.errorTitle)
+    ]
+    for dropdown in formats.dropdowns:
+        dv = DataValidation(
+            type="list",
+            formula1=dropdown.formula,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+            errorTitle=dropdown.error_title,
+            error=dropdown.error,
+        )
+        dv.add(dropdown.range)
+        ws.add_data_validation(dv)
+    return FormatsApplied(replaced=len(dropped), kept=len(others))
 
 
-def _is_our_dropdown(dv: DataValidation) -> bool:
-    return (
-        dv.type == "list" and dv.formula1 == DROPDOWN_LIST and dv.errorTitle == DROPDOWN_ERROR_TITLE
+def _openpyxl_rule(rule: FormatRule, priority: int) -> Rule:
+    # Excel writes a conditional fill's colour as bgColor, yet a solid pattern is drawn in
+    # fgColor; both set to the key's colour leaves no reader a choice to get wrong.
+    colour = Color(rgb="FF" + rule.fill)
+    style = DifferentialStyle(
+        font=Font(bold=rule.bold, color=Color(rgb="FF" + rule.font)),
+        fill=PatternFill(fill_type="solid", start_color=colour, end_color=colour),
     )
-
-
-def _replace_dropdown(ws: Worksheet, status_col: int, first: int, last: int) -> bool:
-    keep = [dv for dv in ws.data_validations.dataValidation if not _is_our_dropdown(dv)]
-    ws.data_validations.dataValidation = keep
-    if last < first:
-        return False
-    dv = DataValidation(
-        type="list",
-        formula1=DROPDOWN_LIST,
-        allow_blank=True,
-        showErrorMessage=True,
-        errorStyle="stop",
-        errorTitle=DROPDOWN_ERROR_TITLE,
-        error=DROPDOWN_ERROR,
-    )
-    dv.add(CellRange(min_col=status_col, min_row=first, max_col=status_col, max_row=last).coord)
-    ws.add_data_validation(dv)
-    return True
+    out = Rule(type="expression", formula=[rule.formula], dxf=style, stopIfTrue=rule.stop_if_true)
+    out.priority = priority
+    return out
 
 
 # --- The as-of date ---------------------------------------------------------------------------
@@ -330,8 +368,7 @@ def ensure_as_of_name(wb: Workbook, *, as_of: dt.date | None = None) -> None:
     if as_of is not None:
         value.value = as_of
     value.number_format = layout.DATE_FORMAT
-    title = settings.title.replace("'", "''")
-    target = f"'{title}'!$B${row}"
+    target = _as_of_target(settings.title, row)
     # a sheet-level AsOfDate would hide the workbook's on that sheet
     for ws in wb.worksheets:
         if AS_OF_NAME in ws.defined_names:
@@ -343,9 +380,17 @@ def ensure_as_of_name(wb: Workbook, *, as_of: dt.date | None = None) -> None:
     wb.defined_names[AS_OF_NAME] = DefinedName(AS_OF_NAME, attr_text=target)
 
 
+def _as_of_target(settings_title: str, row: int) -> str:
+    return f"{_quoted(settings_title)}!$B${row}"
+
+
+def _quoted(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
 def _settings_sheet(wb: Workbook) -> Worksheet:
     for ws in wb.worksheets:
-        if _loose(ws.title) == _loose(SHEET_SETTINGS):
+        if loose(ws.title) == loose(SHEET_SETTINGS):
             return ws
     ws = wb.create_sheet(SHEET_SETTINGS)
     for i, title in enumerate(SETTINGS_COLUMNS, 1):
@@ -355,7 +400,7 @@ def _settings_sheet(wb: Workbook) -> Worksheet:
 
 def _as_of_row(ws: Worksheet) -> int:
     for row in ws.iter_rows(min_col=1, max_col=1):
-        if _loose(row[0].value) == _loose(SETTING_AS_OF):
+        if loose(row[0].value) == loose(SETTING_AS_OF):
             return row[0].row
     row_n = ws.max_row + 1
     key = ws.cell(row_n, 1, SETTING_AS_OF)
@@ -365,21 +410,142 @@ def _as_of_row(ws: Worksheet) -> int:
     return row_n
 
 
-def as_of_value(wb: Workbook) -> dt.date | None:
-    """The date the `AsOfDate` cell holds, or None (blank or not a date: the rules use today)."""
-    if AS_OF_NAME not in wb.defined_names:
-        return None
-    for title, coord in wb.defined_names[AS_OF_NAME].destinations:
-        if title in wb.sheetnames:
-            value = wb[title][coord.replace("$", "")].value
-            if isinstance(value, dt.datetime):
-                return value.date()
-            if isinstance(value, dt.date):
-                return value
-    return None
+# --- An existing master: what changes, applied through an Editor -----------------------------
 
 
-# --- The master file --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RagChanges:
+    """What (re)applying the RAG formatting changes in a master, decided from its sheets' values
+    alone; `apply_rag_changes` writes it through either editor (the file, or Excel)."""
+
+    plan_sheet: str
+    header_row: int
+    last_row: int
+    columns: PlanSheetColumns
+    add_due_column: bool
+    item_rows: tuple[int, ...]
+    section_rows: tuple[int, ...]
+    due_dates: tuple[tuple[int, dt.date | None], ...]  # Due cells to write: (Excel row, date)
+    with_due: int  # items whose time-scale names a due date
+    refreshed: int  # Due cells whose value changes
+    formats: SheetFormats
+    settings_sheet: str
+    as_of_row: int  # the Settings row holding the as-of date
+    add_as_of_row: bool
+    as_of: dt.date | None  # None: the overdue rule compares with today
+
+    key_areas: tuple[str, ...]
+
+    @property
+    def items(self) -> int:
+        return len(self.item_rows)
+
+    @property
+    def key_cells(self) -> int:
+        """The RAG key's code cells coloured by the same rules as the statuses."""
+        return sum(_rows_in(area) for area in self.key_areas)
+
+
+def _rows_in(area: str) -> int:
+    first, _, last = area.partition(":")
+    top, bottom = _TOP_LEFT.match(first), _TOP_LEFT.match(last or first)
+    assert top is not None and bottom is not None
+    return int(bottom.group(2)) - int(top.group(2)) + 1
+
+
+def rag_changes(sheets: Mapping[str, Grid]) -> RagChanges:
+    """What the RAG formatting of the master held in `sheets` (grids of values) needs: each
+    item's Due date from its Time-scale, the Due column on a master written before it existed,
+    the Settings row and name of the as-of date, and the rules (see rag_formats).
+
+    Raises MasterError (one line: what is wrong and how to fix it) when the sheets cannot take it.
+    """
+    plan_sheet = sheet_name(list(sheets), SHEET_PLAN) or SHEET_PLAN
+    grid = sheets.get(plan_sheet) or ()
+    header = find_header_row(grid)
+    if header is None:
+        raise no_header_row()
+    header_row = header + 1
+    head = grid[header]
+    cols = plan_sheet_columns(head)
+    add_due = loose(at(head, cols.due - 1)) != loose(DUE_COLUMN.title)
+    if add_due and any(_filled(at(row, cols.due - 1)) for row in grid[header:]):
+        letter = get_column_letter(cols.due)
+        raise MasterError(
+            f"the '{SHEET_PLAN}' sheet has no '{DUE_COLUMN.title}' column and column "
+            f"{letter}, right of Status, is in use; move what is in column {letter} elsewhere and "
+            "run `actionplan rag` again"
+        )
+    rows = plan_rows(grid)
+    items = [r for r in rows if not r.is_section]
+    last_row = max((r.excel_row for r in rows), default=header_row)
+    due_dates: list[tuple[int, dt.date | None]] = []
+    with_due = refreshed = 0
+    for item in items:
+        due = due_date(item.values["timescale"])
+        old = _as_date(at(grid[item.excel_row - 1], cols.due - 1))
+        with_due += due is not None
+        refreshed += old != due
+        if add_due or old != due:
+            due_dates.append((item.excel_row, due))
+    settings_name = sheet_name(list(sheets), SHEET_SETTINGS) or SHEET_SETTINGS
+    settings = sheet(sheets, SHEET_SETTINGS) or ()
+    as_of_row = next(
+        (r for r, row in enumerate(settings, 1) if loose(at(row, 0)) == loose(SETTING_AS_OF)),
+        None,
+    )
+    as_of_value = at(settings[as_of_row - 1], 1) if as_of_row else None
+    areas = key_areas(grid, header_row)
+    lay = SheetLayout(
+        header_row=header_row,
+        last_row=last_row,
+        status=cols.status,
+        key_areas=areas,
+        timescale=cols.timescale,
+        due=cols.due,
+    )
+    return RagChanges(
+        plan_sheet=plan_sheet,
+        header_row=header_row,
+        last_row=last_row,
+        columns=cols,
+        add_due_column=add_due,
+        item_rows=tuple(r.excel_row for r in items),
+        section_rows=tuple(r.excel_row for r in rows if r.is_section),
+        due_dates=tuple(due_dates),
+        with_due=with_due,
+        refreshed=refreshed,
+        formats=rag_formats(lay),
+        settings_sheet=settings_name,
+        as_of_row=as_of_row or max(_last_filled(settings), 1) + 1,
+        add_as_of_row=as_of_row is None,
+        as_of=_as_date(as_of_value),
+        key_areas=areas,
+    )
+
+
+def apply_rag_changes(editor: Editor, changes: RagChanges) -> FormatsApplied:
+    """Write `changes` through `editor`: the master's patch (`MasterEdit`) or Excel
+    (`xl_addin.live.LiveEdit`). Returns what was found of earlier rules."""
+    cols = changes.columns
+    if changes.add_due_column:
+        editor.add_plan_column(
+            changes.header_row,
+            cols.due - 1,
+            DUE_COLUMN.title,
+            DUE_COLUMN.width,
+            item_rows=changes.item_rows,
+            section_rows=changes.section_rows,
+        )
+        last = get_column_letter(cols.due)
+        h = changes.header_row
+        editor.set_name(HEADER_ROW_NAME, changes.plan_sheet, f"$A${h}:${last}${h}")
+    editor.set_dates(changes.plan_sheet, cols.due - 1, changes.due_dates)
+    if changes.add_as_of_row:
+        editor.append(SHEET_SETTINGS, SETTINGS_COLUMNS, [(SETTING_AS_OF, None)])
+        editor.set_dates(changes.settings_sheet, 1, [(changes.as_of_row, None)])
+    editor.set_name(AS_OF_NAME, changes.settings_sheet, f"$B${changes.as_of_row}")
+    return editor.apply_formats(changes.plan_sheet, changes.formats)
 
 
 @dataclass(frozen=True)
@@ -399,6 +565,7 @@ class RagReport:
     due_refreshed: int  # Due cells whose value changed
     due_column_added: bool
     as_of: dt.date | None  # None: the overdue rule compares with today
+    backup: Path | None = None  # the master as it was, in backups/
 
     def summary(self) -> str:
         """One line for a person."""
@@ -415,174 +582,47 @@ class RagReport:
 
 
 def rag_master(path: Path) -> RagReport:
-    """(Re)apply the RAG formatting to the master at `path`; see `_rag_master`. One writer at a
-    time: a merge or watch writing the same master is waited for."""
-    from workbook.xlsx.files import writer_lock
-
-    _check_master_file(Path(path))
-    with writer_lock(Path(path)):
-        return _rag_master(path)
-
-
-def _rag_master(path: Path) -> RagReport:
-    """Apply or repair the RAG formatting of the master at `path`: refresh each item's Due date from
-    its Time-scale, (re)apply the rules and the dropdown, and save the file atomically.
+    """Apply or repair the RAG formatting of the master at `path`: refresh each item's Due date
+    from its Time-scale, (re)apply the rules and the dropdown, through the master's one write path
+    (one writer at a time, refused while open in Excel, backed up, replaced atomically).
 
     Raises MasterError (one line: what is wrong and how to fix it) when the file cannot be used.
     """
     path = Path(path)
-    _check_master_file(path)
-    wb = _load(path)
-    ws = _plan_sheet(wb, path)
-    header_row = _header_row(ws, path)
-    cols = plan_sheet_columns(ws, header_row)
-    added = _ensure_due_column(ws, header_row, cols, path)
-    last_row = _last_plan_row(ws, header_row)
-    due_dates, refreshed = refresh_due_dates(ws, header_row=header_row, last_row=last_row)
-    ensure_as_of_name(wb)
-    applied = _apply(ws, header_row=header_row, last_row=last_row)
-    try:
-        save_atomically(wb, path)
-    except PermissionError as e:
-        raise MasterError(
-            f"cannot write {path} ({e.strerror}); close it in Excel or check you may change it, "
-            "then run again"
-        ) from e
-    return RagReport(
-        path=path,
-        first_row=header_row + 1,
-        last_row=last_row,
-        items=sum(1 for _ in _item_rows(ws, header_row, last_row)),
-        rules=applied.rules,
-        replaced_rules=applied.replaced,
-        owner_rules=applied.owner_rules,
-        key_cells=applied.key_cells,
-        dropdown=applied.dropdown,
-        due_dates=due_dates,
-        due_refreshed=refreshed,
-        due_column_added=added,
-        as_of=as_of_value(wb),
-    )
-
-
-def refresh_due_dates(ws: Worksheet, *, header_row: int, last_row: int) -> tuple[int, int]:
-    """Set each item's Due cell to the date its Time-scale names now; return (items with a due
-    date, Due cells changed). Section rows are left alone."""
-    cols = plan_sheet_columns(ws, header_row)
-    with_due = changed = 0
-    for row in _item_rows(ws, header_row, last_row):
-        due = due_date(ws.cell(row, cols.timescale).value)
-        cell = ws.cell(row, cols.due)
-        if due is not None:
-            with_due += 1
-        if _as_date(cell.value) != due:
-            changed += 1
-        write_due_cell(cell, due)
-    return with_due, changed
-
-
-def _item_rows(ws: Worksheet, header_row: int, last_row: int) -> Iterator[int]:
-    """Rows holding an item: anything beyond column A filled (a section row has only its name)."""
-    width = len(PLAN_COLUMNS)
-    for row in ws.iter_rows(min_row=header_row + 1, max_row=last_row, max_col=width):
-        if any(_filled(c.value) for c in row[1:]):
-            yield row[0].row
-
-
-def _last_plan_row(ws: Worksheet, header_row: int) -> int:
-    last = header_row
-    for row in ws.iter_rows(min_row=header_row + 1, max_col=len(PLAN_COLUMNS)):
-        if any(_filled(c.value) for c in row):
-            last = row[0].row
-    return last
-
-
-def _ensure_due_column(ws: Worksheet, header_row: int, cols: PlanSheetColumns, path: Path) -> bool:
-    """Add the Due column to a master written before it existed; True when added."""
-    title = ws.cell(header_row, cols.due).value
-    if _loose(title) == _loose(DUE_COLUMN.title):
-        return False
-    letter = get_column_letter(cols.due)
-    if any(_filled(c.value) for c in ws[letter][header_row - 1 :]):
-        raise MasterError(
-            f"{path}: the '{SHEET_PLAN}' sheet has no '{DUE_COLUMN.title}' column and column "
-            f"{letter}, right of Status, is in use; move what is in column {letter} elsewhere and "
-            "run `actionplan rag` again"
-        )
-    write_due_header(ws.cell(header_row, cols.due))
-    ws.column_dimensions[letter].width = DUE_COLUMN.width
-    _widen_section_rows(ws, header_row, cols.status, cols.due)
-    name = ws.parent.defined_names.get(HEADER_ROW_NAME)
-    if name is not None:
-        title_q = ws.title.replace("'", "''")
-        name.attr_text = f"'{title_q}'!$A${header_row}:${letter}${header_row}"
-    return True
-
-
-def _widen_section_rows(ws: Worksheet, header_row: int, old_last: int, new_last: int) -> None:
-    """Section rows span the whole table, so stretch their merge over the new column."""
-    for merged in list(ws.merged_cells.ranges):
-        bounds = merged.bounds  # (min_col, min_row, max_col, max_row)
-        if bounds[1] > header_row and bounds[1] == bounds[3] and bounds[2] == old_last:
-            ws.merged_cells.remove(merged)
-            cell = ws.cell(bounds[1], new_last)
-            cell.fill = layout.SECTION_FILL
-            cell.border = layout.THIN_BORDER
-            ws.merge_cells(
-                start_row=bounds[1], start_column=bounds[0], end_row=bounds[3], end_column=new_last
-            )
-
-
-def _check_master_file(path: Path) -> None:
-    from workbook.master.read import check_master_file
-    from workbook.xlsx.files import open_lock
-
     if path.suffix.lower() != ".xlsx":
         raise MasterError(
             f"{path} is not an .xlsx workbook; the master is saved as 'Excel Workbook (*.xlsx)'"
         )
-    if lock := open_lock(path):
-        raise MasterError(
-            f"{path} is open in Excel or LibreOffice ({lock.name} exists); close it there and "
-            "run again"
-        )
-    check_master_file(path)
-
-
-def _load(path: Path) -> Workbook:
-    try:
-        # rich_text keeps the findings' italics through the save
-        return load_workbook(path, rich_text=True)
-    except Exception as e:  # any failure inside openpyxl means the file is not a usable xlsx
-        raise MasterError(
-            f"{path} could not be read as an Excel workbook ({type(e).__name__}: {e}); "
-            "open it in Excel and save it again as .xlsx"
-        ) from e
-
-
-def _plan_sheet(wb: Workbook, path: Path) -> Worksheet:
-    for ws in wb.worksheets:
-        if _loose(ws.title) == _loose(SHEET_PLAN):
-            return ws
-    names = ", ".join(repr(n) for n in wb.sheetnames)
-    raise MasterError(
-        f"{path}: no '{SHEET_PLAN}' sheet (sheets: {names}); if the plan sheet was renamed, "
-        f"rename it back to '{SHEET_PLAN}'"
+    with editing_master(path) as edit:
+        try:
+            changes = rag_changes(edit.snapshot.sheets)
+        except MasterError as e:
+            raise MasterError(f"{path}: {e}") from e
+        applied = apply_rag_changes(edit, changes)
+        backup = edit.commit()
+    return RagReport(
+        path=path,
+        first_row=changes.header_row + 1,
+        last_row=changes.last_row,
+        items=changes.items,
+        rules=len(changes.formats.rules),
+        replaced_rules=applied.replaced,
+        owner_rules=applied.kept,
+        key_cells=changes.key_cells,
+        dropdown=bool(changes.formats.dropdowns),
+        due_dates=changes.with_due,
+        due_refreshed=changes.refreshed,
+        due_column_added=changes.add_due_column,
+        as_of=changes.as_of,
+        backup=backup,
     )
 
 
-def _header_row(ws: Worksheet, path: Path) -> int:
-    header = find_header_row([list(r) for r in ws.iter_rows(values_only=True)])
-    if header is None:
-        raise MasterError(
-            f"{path}: no header row on the '{SHEET_PLAN}' sheet; the row above the first section "
-            "needs 'Ref' in column A and 'Action' in column C"
-        )
-    return header + 1
-
-
-def _loose(value: object) -> str:
-    return " ".join(str(value or "").split()).casefold()
+def _last_filled(grid: Grid) -> int:
+    for r in range(len(grid), 0, -1):
+        if any(_filled(v) for v in grid[r - 1]):
+            return r
+    return 0
 
 
 def _filled(value: object) -> bool:
@@ -590,8 +630,6 @@ def _filled(value: object) -> bool:
 
 
 def _as_date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return None
+    """A date cell's date, however the reader gives it (a date, or Excel's serial number from the
+    add-in); text is not a date here, whatever it says."""
+    return None if isinstance(value, str) else cell_date(value)

@@ -20,6 +20,9 @@ import hashlib
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
+
 from workbook import clock
 from workbook.errors import MasterError
 from workbook.formatting import layout
@@ -33,6 +36,7 @@ from workbook.xlsx.files import (
     write_atomically,
     writer_lock,
 )
+from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats
 from workbook.xlsx.patch import CellStyle, XlsxPatch
 from workbook.xlsx.read import column_positions, place_in_columns, sheet_name
 from workbook.xlsx.read import sheet as sheet_grid
@@ -120,6 +124,77 @@ class MasterEdit:
         placed_styles = place_in_columns(styles, positions)
         self._patch.append_rows(existing, placed, styles=placed_styles, heights=heights)
 
+    def set_dates(
+        self, sheet: str, column: int, dates: Sequence[tuple[int, dt.date | None]]
+    ) -> None:
+        """Write each (Excel row, date) into 0-based `column` of `sheet` as a date (None: blank),
+        keeping each cell's look but for the master's date format."""
+        if not dates:
+            return
+        name = sheet_name(self._patch.sheet_names, sheet) or sheet
+        for row, day in dates:
+            self._patch.set_cell(name, row, column + 1, day)
+            self._patch.restyle(name, row, column + 1, number_format=layout.DATE_FORMAT)
+        self._touched = True
+
+    def add_plan_column(
+        self,
+        header_row: int,
+        column: int,
+        title: str,
+        width: float,
+        *,
+        item_rows: Sequence[int],
+        section_rows: Sequence[int],
+    ) -> None:
+        """Add a column titled `title` at 0-based `column` of `Action Plan`, right of the last
+        one: title and item cells styled like their left neighbours, the width, and each
+        section row's merged heading stretched over it (with the section's fill)."""
+        sheet, col = self._plan_sheet, column + 1
+        self._patch.set_cell(sheet, header_row, col, title)
+        self._patch.restyle(sheet, header_row, col, like=(header_row, column))
+        for row in item_rows:
+            self._patch.restyle(sheet, row, col, like=(row, column))
+        self._patch.set_column_width(sheet, col, width)
+        sections = set(section_rows)
+        for area in self._patch.merged_ranges(sheet):
+            bounds = _bounds(area)
+            if bounds is None:
+                continue
+            first_col, row, last_col, last_row = bounds
+            if row == last_row and row in sections and last_col == column:
+                wider = f"{get_column_letter(first_col)}{row}:{get_column_letter(col)}{row}"
+                self._patch.replace_merge(sheet, area, wider)
+                self._patch.restyle(sheet, row, col, like=(row, column))
+        self._touched = True
+
+    def set_name(self, name: str, sheet: str, ref: str) -> None:
+        """Make the workbook-level name `name` refer to `ref` ("$B$8") on `sheet`."""
+        title = sheet_name(self._patch.sheet_names, sheet) or sheet
+        target = "'" + title.replace("'", "''") + "'!" + ref
+        if self._patch.set_defined_name(name, target):
+            self._touched = True
+
+    def apply_formats(self, sheet: str, formats: SheetFormats) -> FormatsApplied:
+        """Put `formats` on `sheet` (see XlsxPatch.replace_conditional_formats)."""
+        name = sheet_name(self._patch.sheet_names, sheet) or sheet
+        applied = self._patch.replace_conditional_formats(name, formats)
+        self._touched = True
+        return applied
+
+    def replace_sheet(self, report: ReportSheet) -> None:
+        """Write `report` as the sheet of its name, replacing what it held."""
+        self._patch.replace_sheet(report)
+        self._touched = True
+
+    def replace_notes(self, author: str, notes: Sequence[Note]) -> None:
+        """Remove the notes `author` wrote, on every sheet, and add `notes` (those on a sheet the
+        master does not have are left out); other people's notes stay."""
+        names = self._patch.sheet_names
+        kept = [n for n in notes if sheet_name(names, n.sheet) is not None]
+        self._patch.replace_notes(author, kept)
+        self._touched = True
+
     def commit(self, *, when: dt.datetime | None = None) -> Path | None:
         """Back up the master as read, then replace it with the edited workbook in one step.
 
@@ -163,6 +238,17 @@ class MasterEdit:
                 f"{path} changed on disk while this ran (saved by someone else?); nothing was "
                 "written - run again"
             )
+
+
+def _bounds(area: str) -> tuple[int, int, int, int] | None:
+    """(first column, first row, last column, last row) of a range like "A11:H11"."""
+    try:
+        bounds = range_boundaries(area.replace("$", ""))
+    except (ValueError, TypeError):
+        return None
+    if None in bounds:
+        return None
+    return bounds
 
 
 def _reason(e: OSError) -> str:

@@ -93,6 +93,14 @@ def find_header_row(grid: Grid) -> int | None:
     return None
 
 
+def no_header_row() -> MasterError:
+    """The error for an `Action Plan` sheet whose header row cannot be found."""
+    return MasterError(
+        f"no header row on the '{SHEET_PLAN}' sheet; the row above the first section needs "
+        "'Ref' in column A and 'Action' in column C"
+    )
+
+
 def plan_column_indexes(header_row: Sequence[object]) -> dict[str, int]:
     """Where each plan column is, by its title in the header row; a column whose title was
     edited is taken to be where the master puts it."""
@@ -126,10 +134,7 @@ def plan_rows(grid: Grid) -> list[PlanRow]:
     """
     header = find_header_row(grid)
     if header is None:
-        raise MasterError(
-            f"no header row on the '{SHEET_PLAN}' sheet; the row above the first section needs "
-            "'Ref' in column A and 'Action' in column C"
-        )
+        raise no_header_row()
     columns = plan_column_indexes(grid[header])
     rows: list[PlanRow] = []
     section = ""

@@ -20,7 +20,7 @@ import math
 import posixpath
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,9 +32,10 @@ from openpyxl.utils.cell import range_boundaries
 
 from workbook import clock
 from workbook.errors import MasterError
-from workbook.formatting.layout import DATE_FORMAT, TIMESTAMP_FORMAT
+from workbook.formatting.layout import DATE_FORMAT, HEADER_FILL_COLOUR, TIMESTAMP_FORMAT
 from workbook.plan.text import cell_safe, excel_length
 from workbook.xlsx.cells import excel_escape
+from workbook.xlsx.formats import FormatRule, FormatsApplied, Note, ReportSheet, SheetFormats
 
 Value = str | int | float | bool | dt.date | dt.datetime | None
 
@@ -50,7 +51,37 @@ _RT_WORKSHEET = f"{_DOC_REL_NS}/worksheet"
 _RT_STYLES = f"{_DOC_REL_NS}/styles"
 _RT_CALC_CHAIN = f"{_DOC_REL_NS}/calcChain"
 _RT_OFFICE_DOCUMENT = f"{_DOC_REL_NS}/officeDocument"
+_RT_COMMENTS = f"{_DOC_REL_NS}/comments"
+_RT_VML = f"{_DOC_REL_NS}/vmlDrawing"
 _CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+_CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+
+#: The order the schema gives the children of a worksheet, a workbook and a style sheet: Excel
+#: refuses a file with them out of order.
+_WORKSHEET_ORDER = (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
+    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
+    "dataConsolidate", "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting",
+    "dataValidations", "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter",
+    "rowBreaks", "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags",
+    "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects",
+    "controls", "webPublishItems", "tableParts", "extLst",
+)  # fmt: skip
+_WORKBOOK_ORDER = (
+    "fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+    "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
+    "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+    "fileRecoveryPr", "webPublishObjects", "extLst",
+)  # fmt: skip
+_STYLESHEET_ORDER = (
+    "numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
+    "tableStyles", "colors", "extLst",
+)  # fmt: skip
+#: How a report sheet's column titles and links look: the master's title fill, and the blue
+#: underlined text Excel gives a hyperlink.
+_HEADER_FILL = HEADER_FILL_COLOUR
+_LINK_COLOUR = "0563C1"
 
 
 def _q(local: str) -> str:
@@ -92,6 +123,9 @@ class CellStyle:
     bold: bool = False
     vertical: str | None = "top"
     horizontal: str | None = None  # "left", "center", ...
+    font_colour: str | None = None  # RRGGBB; None = the default font's
+    underline: bool = False
+    fill: str | None = None  # RRGGBB of a solid fill; None = no fill
 
 
 @dataclass
@@ -312,6 +346,7 @@ class XlsxPatch:
         self._parsed: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
         self._new: list[str] = []
+        self._raw: dict[str, bytes] = {}  # parts that are not XML (VML drawings), as written
         self._removed: set[str] = set()
         self._worksheets: dict[str, _Worksheet] = {}
         self._by_name: dict[str, _Worksheet] = {}  # as callers spell the name
@@ -676,45 +711,9 @@ class XlsxPatch:
             raise ValueError(f"sheet state must be one of {SHEET_STATES}, not {state!r}")
         if any(s.name.casefold() == name.casefold() for s in self._sheets):
             raise PatchError(f"a sheet called {name!r} is already in the workbook")
-        part = self._free_sheet_part()
-        rid = self._free_relationship_id()
-
-        rel = self._wb_rels.makeelement(
-            _REL, {"Id": rid, "Type": _RT_WORKSHEET, "Target": _relative(self._wb_part, part)}
-        )
-        self._wb_rels.append(rel)
-        self._dirty.add(self._wb_rels_part)
-
-        sheets = self._wb.find(_q("sheets"))
-        if sheets is None:
-            raise PatchError(f"{self._label} has no <sheets> list; {_NOT_XLSX_FIX}")
-        ids = [int(s.get("sheetId", "0")) for s in sheets.iterchildren(_q("sheet"))]
-        el = etree.SubElement(sheets, _q("sheet"), nsmap={"r": _DOC_REL_NS})
-        el.set("name", name)
-        el.set("sheetId", str(max(ids, default=0) + 1))
-        if state != "visible":
-            el.set("state", state)
-        el.set(_R_ID, rid)
-        self._dirty.add(self._wb_part)
-
-        types = self._xml(self._content_types_part())
-        types.append(
-            types.makeelement(
-                f"{{{_CT_NS}}}Override", {"PartName": "/" + part, "ContentType": _CT_WORKSHEET}
-            )
-        )
-        self._dirty.add(self._content_types_part())
-
-        root = _new_worksheet(
-            frozen=state == "visible" and len(rows) > 0, widths=widths or (), rows=len(rows)
-        )
-        self._parsed[part] = root
-        self._names[part.casefold()] = part
-        self._new.append(part)
-        ws = _Worksheet(root, part)
-        ws.dirty = True
-        self._worksheets[part] = ws
-        self._sheets.append(_SheetEntry(name, el, part, True))
+        frozen = 1 if state == "visible" and len(rows) > 0 else 0
+        root = _new_worksheet(frozen_rows=frozen, widths=widths or (), rows=len(rows))
+        ws = self._register_sheet(name, state, root)
         if rows:
             header_style = CellStyle(bold=True) if header_bold else None
             self._write_rows(ws, 1, rows[:1], [header_style] * len(rows[0]), None)
@@ -760,23 +759,28 @@ class XlsxPatch:
         xfs = root.find(_q("cellXfs"))
         if xfs is None:
             raise PatchError(f"{self._label}: {part} has no cellXfs; open it in Excel and save it")
-        font = self._bold_font(root, part) if style.bold else 0
+        plain_font = not (style.bold or style.font_colour or style.underline)
+        font = 0 if plain_font else self._font(root, part, style)
+        fill = self._fill(root, part, style.fill) if style.fill else 0
         fmt = self._number_format_id(root, part, style.number_format)
         align = _alignment(style)
         index = None
         for i, xf in enumerate(xfs.iterchildren(_q("xf"))):
-            if _xf_matches(xf, font, fmt, align):
+            if _xf_matches(xf, font, fmt, align, fill):
                 index = i
                 break
         if index is None:
             xf = etree.SubElement(xfs, _q("xf"))
-            for key, val in (("numFmtId", fmt), ("fontId", font), ("fillId", 0), ("borderId", 0)):
+            ids = (("numFmtId", fmt), ("fontId", font), ("fillId", fill), ("borderId", 0))
+            for key, val in ids:
                 xf.set(key, str(val))
             xf.set("xfId", "0")
             if fmt:
                 xf.set("applyNumberFormat", "1")
             if font:
                 xf.set("applyFont", "1")
+            if fill:
+                xf.set("applyFill", "1")
             if align:
                 xf.set("applyAlignment", "1")
                 etree.SubElement(xf, _q("alignment"), align)
@@ -793,23 +797,54 @@ class XlsxPatch:
                     return part
         raise PatchError(f"{self._label} has no styles part; open it in Excel and save it again")
 
-    def _bold_font(self, root: etree._Element, part: str) -> int:
-        """Font 0 made bold: found among the fonts, else appended."""
+    def _font(self, root: etree._Element, part: str, style: CellStyle) -> int:
+        """Font 0 made bold, underlined or coloured as `style` says: found among the fonts, else
+        appended."""
         fonts = root.find(_q("fonts"))
         if fonts is None or not len(fonts):
             raise PatchError(f"{self._label}: {part} has no fonts; open it in Excel and save it")
-        base = fonts[0]
-        want = (_font_key(base), True)
-        for i, font in enumerate(fonts.iterchildren(_q("font"))):
-            if (_font_key(font), _is_bold(font)) == want:
+        want = copy.deepcopy(fonts[0])
+        for child in list(want):
+            if isinstance(child.tag, str) and child.tag in (_q("b"), _q("u"), _q("color")):
+                want.remove(child)
+        if style.underline:
+            want.insert(0, want.makeelement(_q("u"), {}))
+        if style.bold:
+            want.insert(0, want.makeelement(_q("b"), {}))
+        if style.font_colour:
+            want.append(want.makeelement(_q("color"), {"rgb": "FF" + style.font_colour.upper()}))
+        return self._find_or_append(fonts, _q("font"), want, part, _font_signature)
+
+    def _fill(self, root: etree._Element, part: str, colour: str) -> int:
+        """A solid fill of `colour`: found among the fills, else appended."""
+        fills = root.find(_q("fills"))
+        if fills is None:
+            raise PatchError(f"{self._label}: {part} has no fills; open it in Excel and save it")
+        want = fills.makeelement(_q("fill"), {})
+        pattern = etree.SubElement(want, _q("patternFill"), {"patternType": "solid"})
+        argb = "FF" + colour.upper()
+        etree.SubElement(pattern, _q("fgColor"), {"rgb": argb})
+        etree.SubElement(pattern, _q("bgColor"), {"rgb": argb})
+        return self._find_or_append(fills, _q("fill"), want, part)
+
+    def _find_or_append(
+        self,
+        parent: etree._Element,
+        tag: str,
+        want: etree._Element,
+        part: str,
+        signature: Callable[[etree._Element], object] | None = None,
+    ) -> int:
+        """The index of the child of `parent` that says what `want` says, appending `want` when
+        none does (styles are shared by index, so an equal one is reused)."""
+        signature = signature or _signature
+        key = signature(want)
+        for i, child in enumerate(parent.iterchildren(tag)):
+            if signature(child) == key:
                 return i
-        bold = copy.deepcopy(base)
-        for b in bold.findall(_q("b")):
-            bold.remove(b)
-        bold.insert(0, bold.makeelement(_q("b"), {}))
-        fonts.append(bold)
+        parent.append(want)
         self._dirty.add(part)
-        return _recount(fonts, _q("font")) - 1
+        return _recount(parent, tag) - 1
 
     def _number_format_id(self, root: etree._Element, part: str, code: str | None) -> int:
         if code is None or code == "General":
@@ -831,6 +866,553 @@ class XlsxPatch:
         _recount(fmts, _q("numFmt"))
         self._dirty.add(part)
         return new_id
+
+    # --- placing elements -----------------------------------------------------------------------
+
+    def _sheet_root(self, sheet: str) -> tuple[_Worksheet, etree._Element]:
+        ws = self._worksheet(sheet)
+        ws.flush()
+        return ws, ws.root
+
+    # --- conditional formats and list validations ----------------------------------------------
+
+    def replace_conditional_formats(self, sheet: str, formats: SheetFormats) -> FormatsApplied:
+        """Put `formats.rules` on `sheet` first (priorities 1, 2, ...), drop the earlier rules of
+        ours (`formats.is_ours`), keep everyone else's after ours in their old order; and replace
+        our dropdowns, keeping the owner's validations. Rules Excel keeps in extLst (x14: data
+        bars, icon sets of the newer kinds) are left as they are."""
+        ws, root = self._sheet_root(sheet)
+        replaced = 0
+        kept: list[etree._Element] = []
+        for cf in list(root.iterchildren(_q("conditionalFormatting"))):
+            sqref = cf.get("sqref", "")
+            for rule in list(cf.iterchildren(_q("cfRule"))):
+                formula = rule.find(_q("formula"))
+                if (
+                    rule.get("type") == "expression"
+                    and formula is not None
+                    and formats.is_ours(sqref, formula.text or "")
+                ):
+                    cf.remove(rule)
+                    replaced += 1
+                else:
+                    kept.append(rule)
+            if cf.find(_q("cfRule")) is None:
+                root.remove(cf)
+        kept.sort(key=lambda rule: _int(rule.get("priority")))
+        for priority, rule in enumerate(kept, start=len(formats.rules) + 1):
+            rule.set("priority", str(priority))
+        new: list[etree._Element] = []
+        for priority, rule in enumerate(formats.rules, start=1):
+            if not new or new[-1].get("sqref") != rule.sqref:
+                new.append(root.makeelement(_q("conditionalFormatting"), {"sqref": rule.sqref}))
+            attrs = {"type": "expression", "dxfId": str(self._dxf(rule)), "priority": str(priority)}
+            if rule.stop_if_true:
+                attrs["stopIfTrue"] = "1"
+            el = etree.SubElement(new[-1], _q("cfRule"), attrs)
+            etree.SubElement(el, _q("formula")).text = rule.formula
+        first_kept = root.find(_q("conditionalFormatting"))
+        for el in new:
+            if first_kept is not None:
+                first_kept.addprevious(el)
+            else:
+                _place(root, el, _WORKSHEET_ORDER)
+        self._replace_validations(root, formats)
+        ws.dirty = True
+        return FormatsApplied(replaced=replaced, kept=len(kept))
+
+    def _replace_validations(self, root: etree._Element, formats: SheetFormats) -> None:
+        dvs = root.find(_q("dataValidations"))
+        if dvs is not None:
+            for dv in list(dvs.iterchildren(_q("dataValidation"))):
+                f1 = dv.find(_q("formula1"))
+                text = f1.text if f1 is not None else None
+                if formats.is_our_dropdown(dv.get("type"), text, dv.get("errorTitle")):
+                    dvs.remove(dv)
+        if formats.dropdowns and dvs is None:
+            dvs = root.makeelement(_q("dataValidations"), {})
+            _place(root, dvs, _WORKSHEET_ORDER)
+        for dropdown in formats.dropdowns:
+            assert dvs is not None
+            dv = etree.SubElement(
+                dvs,
+                _q("dataValidation"),
+                {
+                    "type": "list",
+                    "errorStyle": "stop",
+                    "allowBlank": "1",
+                    "showErrorMessage": "1",
+                    "errorTitle": dropdown.error_title,
+                    "error": dropdown.error,
+                    "sqref": dropdown.range,
+                },
+            )
+            etree.SubElement(dv, _q("formula1")).text = dropdown.formula
+        if dvs is not None and _recount(dvs, _q("dataValidation")) == 0 and not _has_ext(dvs):
+            root.remove(dvs)
+
+    def _dxf(self, rule: FormatRule) -> int:
+        """The differential style (styles.xml dxfs) a rule of ours draws with."""
+        part = self._styles_part()
+        root = self._xml(part)
+        dxfs = root.find(_q("dxfs"))
+        if dxfs is None:
+            dxfs = root.makeelement(_q("dxfs"), {"count": "0"})
+            _place(root, dxfs, _STYLESHEET_ORDER)
+            self._dirty.add(part)
+        want = dxfs.makeelement(_q("dxf"), {})
+        font = etree.SubElement(want, _q("font"))
+        if rule.bold:
+            etree.SubElement(font, _q("b"), {"val": "1"})
+        etree.SubElement(font, _q("color"), {"rgb": "FF" + rule.font.upper()})
+        # Excel writes a conditional fill's colour as bgColor, yet a solid pattern is drawn in
+        # fgColor; both set leaves no reader a choice to get wrong
+        pattern = etree.SubElement(
+            etree.SubElement(want, _q("fill")), _q("patternFill"), {"patternType": "solid"}
+        )
+        etree.SubElement(pattern, _q("fgColor"), {"rgb": "FF" + rule.fill.upper()})
+        etree.SubElement(pattern, _q("bgColor"), {"rgb": "FF" + rule.fill.upper()})
+        return self._find_or_append(dxfs, _q("dxf"), want, part)
+
+    # --- names, columns, merged cells, styles ---------------------------------------------------
+
+    def defined_name(self, name: str) -> str | None:
+        """What the workbook-level name `name` refers to ("'Settings'!$B$8"), or None."""
+        for dn in self._defined_names():
+            if dn.get("name", "").casefold() == name.casefold() and dn.get("localSheetId") is None:
+                return dn.text or ""
+        return None
+
+    def set_defined_name(self, name: str, refers_to: str) -> bool:
+        """Make the workbook-level name `name` refer to `refers_to`, removing any sheet-level name
+        of the same spelling (it would hide the workbook's on its sheet). True when it changed."""
+        names = self._wb.find(_q("definedNames"))
+        changed = False
+        found = None
+        for dn in list(names.iterchildren(_q("definedName"))) if names is not None else ():
+            if dn.get("name", "").casefold() != name.casefold():
+                continue
+            if dn.get("localSheetId") is not None or found is not None:
+                names.remove(dn)
+                changed = True
+            else:
+                found = dn
+        if found is None:
+            if names is None:
+                names = self._wb.makeelement(_q("definedNames"), {})
+                _place(self._wb, names, _WORKBOOK_ORDER)
+            found = etree.SubElement(names, _q("definedName"), {"name": name})
+            changed = True
+        if found.text != refers_to:
+            found.text = refers_to
+            changed = True
+        if changed:
+            self._dirty.add(self._wb_part)
+        return changed
+
+    def _defined_names(self) -> list[etree._Element]:
+        names = self._wb.find(_q("definedNames"))
+        return list(names.iterchildren(_q("definedName"))) if names is not None else []
+
+    def set_column_width(self, sheet: str, col: int, width: float) -> None:
+        """Give column `col` (1-based) a fixed width, in characters."""
+        _check_address(1, col)
+        ws, root = self._sheet_root(sheet)
+        cols = root.find(_q("cols"))
+        if cols is None:
+            cols = root.makeelement(_q("cols"), {})
+            _place(root, cols, _WORKSHEET_ORDER)
+        for el in list(cols.iterchildren(_q("col"))):
+            lo, hi = _int(el.get("min")), _int(el.get("max"))
+            if not lo <= col <= hi:
+                continue
+            # split a span so only this column changes
+            if lo < col:
+                left = copy.deepcopy(el)
+                left.set("max", str(col - 1))
+                el.addprevious(left)
+            if col < hi:
+                right = copy.deepcopy(el)
+                right.set("min", str(col + 1))
+                el.addnext(right)
+            el.set("min", str(col))
+            el.set("max", str(col))
+            el.set("width", _number(width))
+            el.set("customWidth", "1")
+            break
+        else:
+            at = [el for el in cols.iterchildren(_q("col")) if _int(el.get("min")) > col]
+            el = cols.makeelement(
+                _q("col"),
+                {"min": str(col), "max": str(col), "width": _number(width), "customWidth": "1"},
+            )
+            if at:
+                at[0].addprevious(el)
+            else:
+                cols.append(el)
+        ws.dirty = True
+
+    def merged_ranges(self, sheet: str) -> list[str]:
+        """The sheet's merged areas ("A11:H11"), as written."""
+        root = self._sheet_root(sheet)[1]
+        merged = root.find(_q("mergeCells"))
+        if merged is None:
+            return []
+        return [m.get("ref", "") for m in merged.iterchildren(_q("mergeCell"))]
+
+    def replace_merge(self, sheet: str, old: str, new: str) -> None:
+        """Make the merged area `old` cover `new` instead."""
+        ws, root = self._sheet_root(sheet)
+        merged = root.find(_q("mergeCells"))
+        for m in merged.iterchildren(_q("mergeCell")) if merged is not None else ():
+            if m.get("ref") == old:
+                m.set("ref", new)
+                ws.dirty = True
+                return
+        raise PatchError(f"no merged area {old} on sheet {sheet!r}")
+
+    def restyle(
+        self,
+        sheet: str,
+        row: int,
+        col: int,
+        *,
+        like: tuple[int, int] | None = None,
+        number_format: str | None = None,
+    ) -> None:
+        """Give the cell at (row, col) the look of the cell at `like` (row, col; itself when
+        None), with `number_format` instead of its own when given. Its value is kept."""
+        _check_address(row, col)
+        ws = self._worksheet(sheet)
+        source_row, source_col = like or (row, col)
+        source, _ = ws.cell(source_row, source_col, create=False)
+        xf = _int(source.get("s")) if source is not None else 0
+        if number_format is not None:
+            xf = self._xf_with_format(xf, number_format)
+        c, _ = ws.cell(row, col, create=True)
+        assert c is not None
+        if xf:
+            c.set("s", str(xf))
+        else:
+            c.attrib.pop("s", None)
+        ws.touch_row(c.getparent())
+        ws.grow(row, col)
+
+    def _xf_with_format(self, xf: int, code: str) -> int:
+        """The cellXfs index of style `xf` with number format `code`."""
+        part = self._styles_part()
+        root = self._xml(part)
+        xfs = root.find(_q("cellXfs"))
+        if xfs is None:
+            raise PatchError(f"{self._label}: {part} has no cellXfs; open it in Excel and save it")
+        records = list(xfs.iterchildren(_q("xf")))
+        if not 0 <= xf < len(records):
+            xf = 0
+        fmt = self._number_format_id(root, part, code)
+        if _int(records[xf].get("numFmtId")) == fmt:
+            return xf
+        want = copy.deepcopy(records[xf])
+        want.set("numFmtId", str(fmt))
+        want.set("applyNumberFormat", "1")
+        return self._find_or_append(xfs, _q("xf"), want, part)
+
+    # --- a report sheet -----------------------------------------------------------------------
+
+    def replace_sheet(self, report: ReportSheet) -> None:
+        """Write `report` as the sheet of its name: a new sheet after the others, or the old
+        sheet's contents replaced in place (its tab, position and visibility kept)."""
+        _check_sheet_name(report.name)
+        width = len(report.columns)
+        root = _new_worksheet(frozen_rows=2, widths=report.widths, rows=2 + len(report.rows))
+        existing = next(
+            (e for e in self._sheets if e.name.casefold() == report.name.casefold()), None
+        )
+        if existing is None:
+            ws = self._register_sheet(report.name, "visible", root)
+        else:
+            if not existing.is_worksheet or existing.part is None:
+                raise PatchError(
+                    f"sheet {existing.name!r} is not a worksheet; rename it, then run again"
+                )
+            ws = self._reset_sheet(existing, root)
+        heading = CellStyle(bold=True, vertical=None)
+        title = CellStyle(bold=True, font_colour="FFFFFF", fill=_HEADER_FILL, vertical=None)
+        link = CellStyle(font_colour=_LINK_COLOUR, underline=True, vertical=None)
+        self._write_rows(ws, 1, [[report.heading]], [heading], None)
+        self._write_rows(ws, 2, [list(report.columns)], [title] * width, None)
+        linked = {(ln.row, ln.column) for ln in report.links}
+        for i, values in enumerate(report.rows):
+            styles = [link if (i, j) in linked else None for j in range(len(values))]
+            self._write_rows(ws, 3 + i, [list(values)], styles, None)
+        if report.links:
+            links = root.makeelement(_q("hyperlinks"), {})
+            for ln in report.links:
+                etree.SubElement(
+                    links,
+                    _q("hyperlink"),
+                    {
+                        "ref": f"{get_column_letter(ln.column + 1)}{3 + ln.row}",
+                        "location": ln.location,
+                        "display": str(report.rows[ln.row][ln.column] or ""),
+                    },
+                )
+            _place(root, links, _WORKSHEET_ORDER)
+
+    def _reset_sheet(self, entry: _SheetEntry, root: etree._Element) -> _Worksheet:
+        """Give an existing sheet new contents; what its old part pointed at (comments, drawings)
+        goes with the old contents."""
+        assert entry.part is not None
+        part = entry.part
+        rels = self._member(_rels_part_of(part))
+        if rels is not None:
+            self._removed.add(rels)
+            self._parsed.pop(rels, None)
+            self._dirty.discard(rels)
+        self._parsed[part] = root
+        ws = _Worksheet(root, part)
+        ws.dirty = True
+        self._worksheets[part] = ws
+        for name in [n for n, w in self._by_name.items() if w.part == part]:
+            del self._by_name[name]
+        return ws
+
+    def _register_sheet(self, name: str, state: str, root: etree._Element) -> _Worksheet:
+        """Add the worksheet part `root` to the workbook as the last sheet, `name`."""
+        part = self._free_sheet_part()
+        rid = self._free_relationship_id()
+        rel = self._wb_rels.makeelement(
+            _REL, {"Id": rid, "Type": _RT_WORKSHEET, "Target": _relative(self._wb_part, part)}
+        )
+        self._wb_rels.append(rel)
+        self._dirty.add(self._wb_rels_part)
+
+        sheets = self._wb.find(_q("sheets"))
+        if sheets is None:
+            raise PatchError(f"{self._label} has no <sheets> list; {_NOT_XLSX_FIX}")
+        ids = [int(s.get("sheetId", "0")) for s in sheets.iterchildren(_q("sheet"))]
+        el = etree.SubElement(sheets, _q("sheet"), nsmap={"r": _DOC_REL_NS})
+        el.set("name", name)
+        el.set("sheetId", str(max(ids, default=0) + 1))
+        if state != "visible":
+            el.set("state", state)
+        el.set(_R_ID, rid)
+        self._dirty.add(self._wb_part)
+
+        self._add_override(part, _CT_WORKSHEET)
+        self._add_part(part, root)
+        ws = _Worksheet(root, part)
+        ws.dirty = True
+        self._worksheets[part] = ws
+        self._sheets.append(_SheetEntry(name, el, part, True))
+        return ws
+
+    def _add_part(self, part: str, root: etree._Element | None, raw: bytes | None = None) -> None:
+        if root is not None:
+            self._parsed[part] = root
+        if raw is not None:
+            self._raw[part] = raw
+        self._names[part.casefold()] = part
+        self._new.append(part)
+
+    def _add_override(self, part: str, content_type: str) -> None:
+        types = self._xml(self._content_types_part())
+        types.append(
+            types.makeelement(
+                f"{{{_CT_NS}}}Override", {"PartName": "/" + part, "ContentType": content_type}
+            )
+        )
+        self._dirty.add(self._content_types_part())
+
+    def _ensure_default(self, extension: str, content_type: str) -> None:
+        types = self._xml(self._content_types_part())
+        for default in types.iterchildren(f"{{{_CT_NS}}}Default"):
+            if default.get("Extension", "").casefold() == extension.casefold():
+                return
+        types.insert(
+            0,
+            types.makeelement(
+                f"{{{_CT_NS}}}Default", {"Extension": extension, "ContentType": content_type}
+            ),
+        )
+        self._dirty.add(self._content_types_part())
+
+    # --- notes (comments) -----------------------------------------------------------------------
+
+    def replace_notes(self, author: str, notes: Sequence[Note]) -> None:
+        """Remove every note written by `author`, on every sheet, and add `notes` by `author`.
+        Other people's notes stay; a cell that already has someone else's note keeps it."""
+        wanted: dict[str, list[Note]] = {}
+        for note in notes:
+            wanted.setdefault(self._entry(note.sheet).name, []).append(note)
+        for entry in self._sheets:
+            if not entry.is_worksheet or entry.part is None:
+                continue
+            mine = wanted.get(entry.name, [])
+            if mine or self._related(entry.part, _RT_COMMENTS) is not None:
+                self._replace_sheet_notes(entry, author, mine)
+
+    def _sheet_rels(self, part: str, *, create: bool) -> etree._Element | None:
+        rels_part = _rels_part_of(part)
+        if self._member(rels_part) is not None and rels_part not in self._removed:
+            return self._xml(self._member(rels_part) or rels_part)
+        if not create:
+            return None
+        root = etree.Element(f"{{{_PKG_REL_NS}}}Relationships", nsmap={None: _PKG_REL_NS})
+        self._removed.discard(rels_part)
+        if rels_part in self._parsed:  # dropped by a reset earlier in this edit
+            self._parsed[rels_part] = root
+            self._dirty.add(rels_part)
+        else:
+            self._add_part(rels_part, root)
+        return root
+
+    def _related(self, part: str, kind: str) -> tuple[etree._Element, str] | None:
+        """The relationship of `part` of type `kind`, and the part it points to."""
+        rels = self._sheet_rels(part, create=False)
+        for rel in rels.iterchildren(_REL) if rels is not None else ():
+            if rel.get("Type") == kind and rel.get("TargetMode") != "External":
+                target = self._member(_resolve(part, rel.get("Target", "")))
+                if target is not None and target not in self._removed:
+                    return rel, target
+        return None
+
+    def _replace_sheet_notes(self, entry: _SheetEntry, author: str, notes: list[Note]) -> None:
+        assert entry.part is not None
+        part = entry.part
+        ws, root = self._sheet_root(entry.name)
+        found = self._related(part, _RT_COMMENTS)
+        if found is None:
+            comments_part = None
+            comments = etree.Element(_q("comments"), nsmap={None: MAIN_NS})
+            etree.SubElement(comments, _q("authors"))
+            etree.SubElement(comments, _q("commentList"))
+        else:
+            comments_part = found[1]
+            comments = self._xml(comments_part)
+        authors = comments.find(_q("authors"))
+        listing = comments.find(_q("commentList"))
+        if authors is None or listing is None:
+            raise PatchError(
+                f"{self._label}: the notes of sheet {entry.name!r} are damaged; open the file "
+                "in Excel and save it"
+            )
+        names = [a.text or "" for a in authors.iterchildren(_q("author"))]
+        ours = {i for i, name in enumerate(names) if name == author}
+        removed: set[tuple[int, int]] = set()
+        taken: set[str] = set()
+        for c in list(listing.iterchildren(_q("comment"))):
+            ref = c.get("ref", "")
+            if _int(c.get("authorId")) in ours:
+                listing.remove(c)
+                removed.add(_cell_position(ref))
+            else:
+                taken.add(ref.upper())
+        added = [n for n in notes if n.cell.upper() not in taken]
+        if added:
+            if not ours:
+                etree.SubElement(authors, _q("author")).text = author
+                ours = {len(names)}
+            author_id = str(min(ours))
+            for note in added:
+                c = etree.SubElement(
+                    listing, _q("comment"), {"ref": note.cell.upper(), "authorId": author_id}
+                )
+                t = etree.SubElement(etree.SubElement(c, _q("text")), _q("t"))
+                t.set(_XML_SPACE, "preserve")
+                t.text = _clean_text(note.text)
+        if not removed and not added:
+            return
+        if comments_part is None:
+            comments_part = self._free_part("xl/comments{}.xml")
+            self._add_part(comments_part, comments)
+            self._add_override(comments_part, _CT_COMMENTS)
+            rels = self._sheet_rels(part, create=True)
+            assert rels is not None
+            _add_relationship(rels, _RT_COMMENTS, _relative(part, comments_part))
+            self._dirty.add(_rels_part_of(part))
+        else:
+            self._dirty.add(comments_part)
+        self._replace_note_shapes(ws, root, removed, added)
+        if listing.find(_q("comment")) is None:
+            self._drop_related(part, comments_part)
+
+    def _replace_note_shapes(
+        self,
+        ws: _Worksheet,
+        root: etree._Element,
+        removed: set[tuple[int, int]],
+        added: list[Note],
+    ) -> None:
+        """The notes' boxes in the sheet's legacy drawing (VML): ours removed and added."""
+        legacy = root.find(_q("legacyDrawing"))
+        vml_part = None
+        if legacy is not None:
+            rel = self._sheet_relationship(ws.part, legacy.get(_R_ID, ""))
+            if rel is not None:
+                vml_part = self._member(_resolve(ws.part, rel.get("Target", "")))
+        if vml_part is None:
+            if not added:
+                return
+            number = self._free_number("xl/drawings/vmlDrawing{}.vml")
+            vml_part = f"xl/drawings/vmlDrawing{number}.vml"
+            self._add_part(vml_part, None, _vml_drawing(number))
+            self._ensure_default("vml", _CT_VML)
+            rels = self._sheet_rels(ws.part, create=True)
+            assert rels is not None
+            rid = _add_relationship(rels, _RT_VML, _relative(ws.part, vml_part))
+            self._dirty.add(_rels_part_of(ws.part))
+            if legacy is not None:
+                root.remove(legacy)
+            legacy = root.makeelement(_q("legacyDrawing"), {_R_ID: rid}, nsmap={"r": _DOC_REL_NS})
+            _place(root, legacy, _WORKSHEET_ORDER)
+            ws.dirty = True
+        vml = self._raw.get(vml_part)
+        if vml is None:
+            vml = self._zip.read(vml_part)
+        vml = _vml_without(vml, removed)
+        if added:
+            vml = _vml_with(vml, [_cell_position(n.cell) for n in added], [n.text for n in added])
+        self._raw[vml_part] = vml
+        if vml_part not in self._new:
+            self._dirty.add(vml_part)
+        if not _VML_SHAPE.search(vml):
+            # nothing left to draw: the drawing goes, and the sheet's pointer to it
+            self._drop_related(ws.part, vml_part)
+            if legacy is not None and legacy.getparent() is not None:
+                root.remove(legacy)
+                ws.dirty = True
+
+    def _sheet_relationship(self, part: str, rid: str) -> etree._Element | None:
+        rels = self._sheet_rels(part, create=False)
+        for rel in rels.iterchildren(_REL) if rels is not None else ():
+            if rel.get("Id") == rid:
+                return rel
+        return None
+
+    def _drop_related(self, part: str, target: str) -> None:
+        """Remove the part `target`, the relationship of `part` to it, and its content type."""
+        rels = self._sheet_rels(part, create=False)
+        for rel in list(rels.iterchildren(_REL)) if rels is not None else ():
+            if self._member(_resolve(part, rel.get("Target", ""))) == target:
+                rels.remove(rel)  # type: ignore[union-attr]
+                self._dirty.add(_rels_part_of(part))
+        if target in self._new:
+            self._new.remove(target)
+        else:
+            self._removed.add(target)
+        self._dirty.discard(target)
+        self._parsed.pop(target, None)
+        self._raw.pop(target, None)
+        self._remove_override(target)
+
+    def _free_number(self, pattern: str) -> int:
+        n = 1
+        while self._member(pattern.format(n)) is not None:
+            n += 1
+        return n
+
+    def _free_part(self, pattern: str) -> str:
+        return pattern.format(self._free_number(pattern))
 
     # --- output -------------------------------------------------------------------------------
 
@@ -861,6 +1443,8 @@ class XlsxPatch:
         return out.getvalue()
 
     def _serialise(self, part: str) -> bytes:
+        if part in self._raw:
+            return self._raw[part]
         xml = etree.tostring(
             self._parsed[part], xml_declaration=True, encoding="UTF-8", standalone=True
         )
@@ -1040,14 +1624,22 @@ def _truthy(text: str | None) -> bool:
     return text in ("1", "true")
 
 
-def _xf_matches(xf: etree._Element, font: int, fmt: int, align: dict[str, str]) -> bool:
+def _xf_matches(
+    xf: etree._Element, font: int, fmt: int, align: dict[str, str], fill: int = 0
+) -> bool:
     ids = {k: int(xf.get(k, "0")) for k in ("numFmtId", "fontId", "fillId", "borderId", "xfId")}
-    if ids != {"numFmtId": fmt, "fontId": font, "fillId": 0, "borderId": 0, "xfId": 0}:
+    if ids != {"numFmtId": fmt, "fontId": font, "fillId": fill, "borderId": 0, "xfId": 0}:
         return False
     if _truthy(xf.get("quotePrefix")):
         return False
     # an explicit apply...="0" tells LibreOffice to ignore that part of the xf
-    for attr, used in (("applyNumberFormat", fmt), ("applyFont", font), ("applyAlignment", align)):
+    applied = (
+        ("applyNumberFormat", fmt),
+        ("applyFont", font),
+        ("applyFill", fill),
+        ("applyAlignment", align),
+    )
+    for attr, used in applied:
         if used and xf.get(attr) in ("0", "false"):
             return False
     have: dict[str, str] = {}
@@ -1062,20 +1654,33 @@ def _xf_matches(xf: etree._Element, font: int, fmt: int, align: dict[str, str]) 
     return have == align
 
 
-def _font_key(font: etree._Element) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
-    """A font's properties other than bold, in a comparable form."""
-    return tuple(
-        sorted(
-            (etree.QName(child).localname, tuple(sorted(child.attrib.items())))
-            for child in font
-            if isinstance(child.tag, str) and child.tag != _q("b")
-        )
-    )
+def _signature(el: etree._Element) -> tuple[object, ...]:
+    """What an element says - its name, attributes and children, in order, namespace prefixes
+    aside - to tell two style records apart."""
+    children = tuple(_signature(child) for child in el if isinstance(child.tag, str))
+    return (etree.QName(el).localname, tuple(sorted(el.attrib.items())), children)
 
 
-def _is_bold(font: etree._Element) -> bool:
-    b = font.find(_q("b"))
-    return b is not None and b.get("val", "1") in ("1", "true")
+#: Font properties that are on when present with no value (or "1"/"true").
+_FONT_FLAGS = frozenset(("b", "i", "strike", "outline", "shadow", "condense", "extend"))
+
+
+def _font_signature(font: etree._Element) -> tuple[object, ...]:
+    """A font's properties in any order, `<b/>` and `<b val="1"/>` alike."""
+    props = []
+    for child in font:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        attrs = dict(child.attrib)
+        if name in _FONT_FLAGS:
+            if attrs.get("val", "1") not in ("1", "true"):
+                continue  # switched off: the same as absent
+            attrs.pop("val", None)
+        elif name == "u" and attrs.get("val", "single") == "single":
+            attrs.pop("val", None)
+        props.append((name, tuple(sorted(attrs.items()))))
+    return tuple(sorted(props))
 
 
 def _recount(parent: etree._Element, tag: str) -> int:
@@ -1104,6 +1709,131 @@ def _relative(source: str, part: str) -> str:
     return posixpath.relpath(part, posixpath.dirname(source) or ".")
 
 
+def _place(parent: etree._Element, el: etree._Element, order: Sequence[str]) -> None:
+    """Insert `el` among `parent`'s children where the schema's `order` puts it: after the last
+    child that comes before it (children the order does not name are passed over)."""
+    rank = {name: i for i, name in enumerate(order)}
+    mine = rank[etree.QName(el).localname]
+    at = 0
+    for i, child in enumerate(parent):
+        if not isinstance(child.tag, str):
+            continue
+        theirs = rank.get(etree.QName(child).localname)
+        if theirs is not None and theirs <= mine:
+            at = i + 1
+    parent.insert(at, el)
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0
+
+
+def _has_ext(el: etree._Element) -> bool:
+    return el.find(_q("extLst")) is not None
+
+
+def _cell_position(ref: str) -> tuple[int, int]:
+    """0-based (row, column) of an A1 reference, as a note's drawing numbers them."""
+    match = _CELL_REF.fullmatch(ref.replace("$", ""))
+    if match is None:
+        raise PatchError(f"{ref!r} is not a cell address")
+    return int(match.group(2)) - 1, column_index_from_string(match.group(1).upper()) - 1
+
+
+def _add_relationship(rels: etree._Element, kind: str, target: str) -> str:
+    """Add a relationship to `rels`; return its new id."""
+    taken = {rel.get("Id") for rel in rels.iterchildren(_REL)}
+    n = len(taken) + 1
+    while f"rId{n}" in taken:
+        n += 1
+    etree.SubElement(rels, _REL, {"Id": f"rId{n}", "Type": kind, "Target": target})
+    return f"rId{n}"
+
+
+# --- notes' drawings (VML) ------------------------------------------------------------------------
+# Excel draws a note's box from a legacy VML drawing beside the comments part. VML is not always
+# well-formed XML as Excel writes it, so it is edited as text: whole <v:shape> blocks removed or
+# added, the rest of the drawing (an owner's notes, form controls) left byte for byte.
+
+_VML_SHAPE = re.compile(rb"<v:shape\b.*?</v:shape>", re.DOTALL)
+_VML_NOTE_TYPE = b"_x0000_t202"
+_VML_SHAPE_ID = re.compile(rb"_x0000_s(\d+)")
+
+
+def _vml_drawing(number: int) -> bytes:
+    """An empty drawing for notes, as Excel starts one."""
+    return (
+        b'<xml xmlns:v="urn:schemas-microsoft-com:vml" '
+        b'xmlns:o="urn:schemas-microsoft-com:office:office" '
+        b'xmlns:x="urn:schemas-microsoft-com:office:excel">\n'
+        b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="'
+        + str(number).encode()
+        + b'"/></o:shapelayout>\n'
+        + _VML_NOTE_SHAPETYPE
+        + b"</xml>\n"
+    )
+
+
+_VML_NOTE_SHAPETYPE = (
+    b'<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+    b'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
+    b'<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>\n'
+)
+
+
+def _vml_without(vml: bytes, cells: set[tuple[int, int]]) -> bytes:
+    """`vml` without the note boxes of `cells` (0-based row, column)."""
+    if not cells:
+        return vml
+
+    def keep(match: re.Match[bytes]) -> bytes:
+        shape = match.group(0)
+        if b'ObjectType="Note"' not in shape:
+            return shape
+        row = re.search(rb"<x:Row>\s*(\d+)\s*</x:Row>", shape)
+        col = re.search(rb"<x:Column>\s*(\d+)\s*</x:Column>", shape)
+        if row and col and (int(row.group(1)), int(col.group(1))) in cells:
+            return b""
+        return shape
+
+    return _VML_SHAPE.sub(keep, vml)
+
+
+def _vml_with(vml: bytes, cells: list[tuple[int, int]], texts: list[str]) -> bytes:
+    """`vml` with a (hidden until pointed at) note box for each of `cells`."""
+    ids = [int(m) for m in _VML_SHAPE_ID.findall(vml)]
+    idmap = re.search(rb'<o:idmap [^>]*data="(\d+)', vml)
+    next_id = max([*ids, (int(idmap.group(1)) if idmap else 1) * 1024]) + 1
+    shapes = []
+    for (row, col), text in zip(cells, texts, strict=True):
+        lines = max(3, min(20, 1 + sum(len(line) // 40 + 1 for line in text.split("\n"))))
+        shapes.append(
+            f'<v:shape id="_x0000_s{next_id}" type="#_x0000_t202" style="position:absolute;'
+            f"margin-left:80pt;margin-top:2pt;width:240pt;height:{lines * 12 + 6}pt;z-index:1;"
+            'visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+            '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
+            '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
+            '<div style="text-align:left"></div></v:textbox>'
+            '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+            f"<x:Anchor>{col + 1}, 15, {max(0, row - 1)}, 2, {col + 5}, 15, "
+            f"{max(0, row - 1) + lines}, 4</x:Anchor><x:AutoFill>False</x:AutoFill>"
+            f"<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>\n"
+        )
+        next_id += 1
+    body = "".join(shapes).encode("ascii")
+    if b'id="' + _VML_NOTE_TYPE + b'"' not in vml:
+        body = _VML_NOTE_SHAPETYPE + body
+    end = vml.rfind(b"</xml>")
+    if end < 0:
+        raise PatchError(
+            "a notes drawing (VML) of the workbook is damaged; open it in Excel and save it"
+        )
+    return vml[:end] + body + vml[end:]
+
+
 _BAD_SHEET_CHARS = frozenset(":\\/?*[]")
 
 
@@ -1123,8 +1853,10 @@ def _check_sheet_name(name: str) -> None:
         )
 
 
-def _new_worksheet(*, frozen: bool, widths: Sequence[float], rows: int) -> etree._Element:
-    """An empty worksheet part like the ones Excel writes."""
+def _new_worksheet(*, frozen_rows: int, widths: Sequence[float], rows: int) -> etree._Element:
+    """An empty worksheet part like the ones Excel writes; with `frozen_rows`, the rows above
+    the data stay in view and the last of them gets a filter over `rows` rows in all."""
+    frozen = frozen_rows > 0
     root = etree.Element(_q("worksheet"), nsmap={None: MAIN_NS, "r": _DOC_REL_NS})
     if frozen:  # a sheet for people: print it one page wide
         props = etree.SubElement(root, _q("sheetPr"))
@@ -1133,13 +1865,19 @@ def _new_worksheet(*, frozen: bool, widths: Sequence[float], rows: int) -> etree
     view = etree.SubElement(etree.SubElement(root, _q("sheetViews")), _q("sheetView"))
     view.set("workbookViewId", "0")
     if frozen:
+        top = f"A{frozen_rows + 1}"
         etree.SubElement(
             view,
             _q("pane"),
-            {"ySplit": "1", "topLeftCell": "A2", "activePane": "bottomLeft", "state": "frozen"},
+            {
+                "ySplit": str(frozen_rows),
+                "topLeftCell": top,
+                "activePane": "bottomLeft",
+                "state": "frozen",
+            },
         )
         etree.SubElement(
-            view, _q("selection"), {"pane": "bottomLeft", "activeCell": "A2", "sqref": "A2"}
+            view, _q("selection"), {"pane": "bottomLeft", "activeCell": top, "sqref": top}
         )
     etree.SubElement(root, _q("sheetFormatPr"), {"defaultRowHeight": "15"})
     if widths:
@@ -1153,7 +1891,8 @@ def _new_worksheet(*, frozen: bool, widths: Sequence[float], rows: int) -> etree
     etree.SubElement(root, _q("sheetData"))
     if frozen and widths:
         last = get_column_letter(len(widths))
-        etree.SubElement(root, _q("autoFilter"), {"ref": f"A1:{last}{max(rows, 1)}"})
+        ref = f"A{frozen_rows}:{last}{max(rows, frozen_rows)}"
+        etree.SubElement(root, _q("autoFilter"), {"ref": ref})
     etree.SubElement(
         root,
         _q("pageMargins"),
