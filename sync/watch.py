@@ -27,9 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sync.inbox import is_return_candidate
+from sync.merge.apply import merge_returns
 from sync.merge.outcomes import ReturnOutcome
+from sync.merge.summary import summarise_return
+from sync.returns import display_name
 from workbook import clock
-from workbook.xlsx.files import lock_files
+from workbook.errors import ActionPlanError
+from workbook.xlsx.files import free_path, lock_files
 
 if TYPE_CHECKING:
     from sync.merge.core import ReturnResult
@@ -201,8 +205,6 @@ class ReturnsWatcher:
             is_zip=lambda name: zipfile.is_zipfile(self.folder / name),
         )
         self._seen = dict(settled.seen)
-        from sync.returns import display_name
-
         for name in settled.new:
             self.log(f"{_stamp()} received {display_name(name)}")
         if settled.ready and (now < self._retry_at or not self._merge(settled.ready)):
@@ -230,9 +232,6 @@ class ReturnsWatcher:
     def _merge(self, names: tuple[str, ...]) -> bool:
         """Merge the returns called `names` as one batch and file them away; False when the
         master could not be written (they stay where they are, for the next try)."""
-        from sync.merge.apply import merge_returns
-        from workbook.errors import ActionPlanError
-
         paths = [self.folder / name for name in names]
         staging = self.folder / STAGING_FOLDER
         try:
@@ -269,8 +268,6 @@ class ReturnsWatcher:
 
 def _describe(result: ReturnResult) -> str:
     """The log line for a return once it is filed away."""
-    from sync.merge.summary import summarise_return  # with the merge: loaded at the first batch
-
     told = summarise_return(result)
     if told.outcome is ReturnOutcome.MERGED:
         return f"merged {told.brief}"
@@ -281,8 +278,6 @@ def _describe(result: ReturnResult) -> str:
 
 def _move(path: Path, folder: Path, *, name: str | None = None) -> Path:
     """Move `path` into `folder`, never over an earlier file of the same name."""
-    from workbook.xlsx.files import free_path
-
     folder.mkdir(exist_ok=True)
     target = free_path(folder / (name or path.name))
     os.replace(path, target)

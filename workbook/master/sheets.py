@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-from openpyxl.utils.cell import get_column_letter
+from workbook.xlsx.cells import column_letter
 
 SHEET_PLAN = "Action Plan"
 SHEET_LEADS = "Leads"
@@ -131,4 +131,4 @@ RAG_KEY_LABEL = "RAG status Key:"
 
 #: Every column of a plan sheet: the plan's own, then the derived Due date.
 SHEET_COLUMNS = (*PLAN_COLUMNS, DUE_COLUMN)
-LAST_COLUMN = get_column_letter(len(SHEET_COLUMNS))
+LAST_COLUMN = column_letter(len(SHEET_COLUMNS))

@@ -26,6 +26,15 @@ EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 MAX_SERIAL = 2_958_466
 
 
+def column_letter(n: int) -> str:
+    """The letters of the 1-based column `n` (1 -> A, 27 -> AA), as Excel names columns."""
+    letters = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
 def at(row: Sequence[object], i: int) -> object:
     """The value in column `i` (0-based) of a row, None past its end."""
     return row[i] if i < len(row) else None
