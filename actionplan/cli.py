@@ -422,15 +422,15 @@ def status_cmd(master: Path, as_of: dt.date | None, as_json: bool) -> None:
 
     Outstanding leads (their latest copy not yet merged back) come first. Nothing is written.
     """
-    from sync.status import read_desk, status_table, summary_line
+    from sync.status import read_cycle_status, status_table, summary_line
 
-    desk = read_desk(master, as_of=as_of)
+    cycle = read_cycle_status(master, as_of=as_of)
     if as_json:
-        click.echo(json.dumps(desk.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(cycle.to_dict(), indent=2, ensure_ascii=False))
         return
-    for line in status_table(desk.leads):
+    for line in status_table(cycle.leads):
         click.echo(line)
-    click.echo(summary_line(desk.leads, len(desk.overdue_refs), desk.as_of))
+    click.echo(summary_line(cycle.leads, len(cycle.overdue_refs), cycle.as_of))
 
 
 @cli.command("chase")

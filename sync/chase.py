@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sync.ledger import IssuedCopy
 from sync.returns import ReturnError, read_return
-from sync.status import Desk, LeadStatus, read_desk
+from sync.status import CycleStatus, LeadStatus, read_cycle_status
 from workbook import clock
 from workbook.board.summary import headline
 from workbook.errors import ActionPlanError, OutputExistsError
@@ -275,11 +275,11 @@ def chase(
     Refuses (nothing written) when one of the files exists, unless `force`."""
     master, out_dir = Path(master), Path(out_dir)
     today = today or clock.today()
-    desk: Desk = read_desk(master, as_of=as_of, rich=True)
-    outstanding = [s for s in desk.leads if s.outstanding]
-    not_issued = tuple(s.lead for s in desk.leads if s.state == "not issued" and s.items)
+    cycle: CycleStatus = read_cycle_status(master, as_of=as_of, rich=True)
+    outstanding = [s for s in cycle.leads if s.outstanding]
+    not_issued = tuple(s.lead for s in cycle.leads if s.state == "not issued" and s.items)
     if not outstanding:
-        return ChaseRun(out_dir, desk.as_of, (), not_issued)
+        return ChaseRun(out_dir, cycle.as_of, (), not_issued)
     if out_dir.exists() and not out_dir.is_dir():
         raise ActionPlanError(f"--out {out_dir} is a file; give a folder for the emails")
     paths = {s.lead: out_dir / chase_file_name(s.lead, today) for s in outstanding}
@@ -291,9 +291,9 @@ def chase(
         )
     composed = []
     for s in outstanding:
-        copy = desk.ledger.copies[s.issue_id]
+        copy = cycle.ledger.copies[s.issue_id]
         found, data, problem = find_copy(copy, master, copies_dir)
-        note = reminder(desk.plan, s, copy, desk.as_of, attachment=data, copy_problem=problem)
+        note = reminder(cycle.plan, s, copy, cycle.as_of, attachment=data, copy_problem=problem)
         composed.append((note, found))
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -301,7 +301,7 @@ def chase(
         path = paths[note.lead]
         _write(path, note.message.as_bytes(policy=policy.default))
         written.append(ChaseEmail(note.lead, path, note.to, found, note.problems))
-    return ChaseRun(out_dir, desk.as_of, tuple(written), not_issued)
+    return ChaseRun(out_dir, cycle.as_of, tuple(written), not_issued)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -1,8 +1,9 @@
-"""The owner's desk view of an update cycle: who was sent a copy, who has answered, who is late.
+"""Where the update cycle stands (`actionplan status`): who was sent a copy, who has answered,
+who is late.
 
-`desk_status` is the pure core: it takes the plan and the ledger as read from the master and says,
+`lead_statuses` is the pure core: it takes the plan and the ledger as read from the master and says,
 per lead, which copy they hold, whether it has come back, and which of their items are open or
-overdue. `read_desk` is the thin shell that reads the master once; `status_table` and
+overdue. `read_cycle_status` is the thin shell that reads the master once; `status_table` and
 `summary_line` lay the result out for a person. Nothing here writes to the master.
 """
 
@@ -78,8 +79,8 @@ class LeadStatus:
 
 
 @dataclass(frozen=True)
-class Desk:
-    """A master read for the desk view: the plan, its ledger, and each lead's status."""
+class CycleStatus:
+    """A master read for the status view: the plan, its ledger, and each lead's status."""
 
     master: Path
     as_of: dt.date
@@ -120,7 +121,7 @@ def latest_copies(ledger: Ledger) -> dict[str, IssuedCopy]:
     return {lead: copy for lead, (_, copy) in latest.items()}
 
 
-def desk_status(plan: Plan, ledger: Ledger, as_of: dt.date) -> list[LeadStatus]:
+def lead_statuses(plan: Plan, ledger: Ledger, as_of: dt.date) -> list[LeadStatus]:
     """Per lead who has items or was ever issued a copy: outstanding first, then the rest; each
     group in the Leads sheet's order, then leads it does not list as met in items and ledger."""
     latest = latest_copies(ledger)
@@ -186,7 +187,7 @@ def summary_line(leads: Sequence[LeadStatus], overdue: int, as_of: dt.date) -> s
 
 
 def status_table(leads: Sequence[LeadStatus]) -> list[str]:
-    """The desk view as aligned text lines, a header first."""
+    """The cycle view as aligned text lines, a header first."""
     head = ("LEAD", "NAME", "ISSUED", "RETURNED", "STATE", "OPEN", "OVERDUE")
     rows = [head]
     for s in leads:
@@ -218,7 +219,9 @@ def _iso(value: dt.datetime | None) -> str | None:
 # --- Shell -------------------------------------------------------------------------------------
 
 
-def read_desk(master: Path, *, as_of: dt.date | None = None, rich: bool = False) -> Desk:
+def read_cycle_status(
+    master: Path, *, as_of: dt.date | None = None, rich: bool = False
+) -> CycleStatus:
     """Read the master once and work out every lead's status at `as_of` (else the Settings
     sheet's As-of date, else today). `rich` keeps the findings' italics, for headlines."""
     master = Path(master)
@@ -226,4 +229,4 @@ def read_desk(master: Path, *, as_of: dt.date | None = None, rich: bool = False)
     plan = plan_from_sheets(snapshot.sheets)
     ledger = ledger_from_sheets(snapshot.sheets)
     when = as_of_date(snapshot.sheets, as_of)
-    return Desk(master, when, plan, ledger, tuple(desk_status(plan, ledger, when)))
+    return CycleStatus(master, when, plan, ledger, tuple(lead_statuses(plan, ledger, when)))

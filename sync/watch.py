@@ -1,4 +1,4 @@
-"""The returns desk: watch a folder and merge each return once it has finished arriving.
+"""The watcher: watch a returns folder and merge each return once it has finished arriving.
 
 Real saves are messy: Excel writes a temp file with no extension and renames it over the target,
 OneDrive writes `name.xlsx~RF….TMP`, `~$name.xlsx` exists while a file is open, and copies arrive in
@@ -240,7 +240,7 @@ class ReturnsWatcher:
             self._retry_at = time.monotonic() + self.retry
             self.log(f"{_stamp()} waiting: {e} (trying again in {self.retry:g} s)")
             return False
-        except Exception as e:  # a bug or an odd file must not stop the desk; say so and retry
+        except Exception as e:  # a bug or an odd file must not stop the watcher; say so and retry
             self._retry_at = time.monotonic() + self.retry
             self.log(
                 f"{_stamp()} could not merge {', '.join(names)}: unexpected "

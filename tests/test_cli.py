@@ -152,11 +152,11 @@ def test_a_good_as_of_date_reaches_the_library(
 ) -> None:
     seen = []
 
-    def read_desk(master: Path, *, as_of: object) -> None:
+    def read_cycle_status(master: Path, *, as_of: object) -> None:
         seen.append(as_of)
         raise ActionPlanError("stop here")
 
-    monkeypatch.setattr(sync.status, "read_desk", read_desk)
+    monkeypatch.setattr(sync.status, "read_cycle_status", read_cycle_status)
     result = runner.invoke(cli, ["status", str(tmp_path / "m.xlsx"), "--as-of", " 2023-08-01 "])
     assert (result.exit_code, result.output) == (2, "Error: stop here\n")
     assert [str(d) for d in seen] == ["2023-08-01"]
@@ -189,10 +189,10 @@ def test_errors_are_one_line_with_their_exit_code(
     exit_code: int,
     line: str,
 ) -> None:
-    def read_desk(master: Path, *, as_of: object) -> None:
+    def read_cycle_status(master: Path, *, as_of: object) -> None:
         raise raised
 
-    monkeypatch.setattr(sync.status, "read_desk", read_desk)
+    monkeypatch.setattr(sync.status, "read_cycle_status", read_cycle_status)
     result = runner.invoke(cli, ["status", str(tmp_path / "master.xlsx")])
     assert (result.exit_code, result.output) == (exit_code, line + "\n")
     debug = runner.invoke(cli, ["--debug", "status", str(tmp_path / "master.xlsx")])

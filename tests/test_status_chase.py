@@ -24,7 +24,7 @@ from sync.copies import issue_copies
 from sync.ledger import IssuedCopy, Ledger, MergedReturn
 from sync.merge.apply import merge_returns
 from sync.simulate import Answer
-from sync.status import desk_status
+from sync.status import lead_statuses
 from tests.cycle import MERGED, Cycle, start_cycle
 from workbook.plan.model import Lead, Plan
 from workbook.plan.overdue import overdue_items
@@ -68,7 +68,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory, seed: Plan) -> Scene:
     """Copies to every lead but LYH; LJ, MW and GT return theirs; GT is then sent a new copy."""
     plan = _with_register(seed)
     leads = [lead.code for lead in plan.leads if lead.code != NOT_ISSUED]
-    c = start_cycle(tmp_path_factory.mktemp("desk"), plan, leads=leads)
+    c = start_cycle(tmp_path_factory.mktemp("status"), plan, leads=leads)
     returns = [
         c.fill("LJ", {"EHP-10": Answer("BLUE", "Audit done.")}),
         c.fill("MW", {}),  # sent back untouched: still an answer
@@ -193,7 +193,7 @@ def test_overdue_is_judged_at_the_as_of_date(scene, runner):
     assert bad.exit_code == 2 and "--as-of '1/8/23' is not a date" in bad.output
 
 
-def test_desk_status_pure_edge_cases(seed: Plan):
+def test_lead_statuses_pure_edge_cases(seed: Plan):
     """Copies with no readable time rank below dated ones; a return recorded without a time still
     answers its copy; leads only the ledger knows are listed after the register's."""
     t = dt.datetime(2023, 5, 15, 9, 0)
@@ -208,7 +208,8 @@ def test_desk_status_pure_edge_cases(seed: Plan):
         "2": MergedReturn(t, "a back.xlsx", "2", "a", "GT"),
     }
     status = {
-        s.lead: s for s in desk_status(seed, Ledger(None, copies, {}, merged), dt.date(2023, 8, 1))
+        s.lead: s
+        for s in lead_statuses(seed, Ledger(None, copies, {}, merged), dt.date(2023, 8, 1))
     }
     assert status["GT"].issue_id == "b" and status["GT"].outstanding
     assert status["GT"].last_returned == t and status["GT"].returned is None

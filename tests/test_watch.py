@@ -88,7 +88,7 @@ def template(tmp_path_factory: pytest.TempPathFactory, seed: Plan) -> Cycle:
     return c
 
 
-class Desk:
+class CycleStatus:
     """A fresh master and an empty returns folder, with a watcher running in a thread."""
 
     def __init__(self, folder: Path, template: Cycle, *, poll: bool) -> None:
@@ -143,13 +143,13 @@ def wait_for(
 
 
 @pytest.fixture(params=[False, True], ids=["native", "poll"])
-def desk(request: pytest.FixtureRequest, tmp_path: Path, template: Cycle) -> Iterator[Desk]:
-    d = Desk(tmp_path / "desk", template, poll=request.param)
+def desk(request: pytest.FixtureRequest, tmp_path: Path, template: Cycle) -> Iterator[CycleStatus]:
+    d = CycleStatus(tmp_path / "desk", template, poll=request.param)
     yield d
     d.close()
 
 
-def test_an_excel_style_save_temp_file_then_rename_is_merged_once(desk: Desk) -> None:
+def test_an_excel_style_save_temp_file_then_rename_is_merged_once(desk: CycleStatus) -> None:
     temp = desk.inbox / "5A3B2C00"
     temp.write_bytes(desk.data("GT.xlsx"))
     time.sleep(SETTLE * 2)  # the temp file alone is never taken for a return
@@ -161,7 +161,7 @@ def test_an_excel_style_save_temp_file_then_rename_is_merged_once(desk: Desk) ->
     assert sorted(p.name for p in desk.inbox.iterdir()) == [".actionplan", "merged"]
 
 
-def test_a_copy_arriving_in_chunks_is_merged_whole(desk: Desk) -> None:
+def test_a_copy_arriving_in_chunks_is_merged_whole(desk: CycleStatus) -> None:
     data = desk.data("GT.xlsx")
     target = desk.inbox / "GT.xlsx"
     with target.open("wb") as fh:
@@ -174,7 +174,7 @@ def test_a_copy_arriving_in_chunks_is_merged_whole(desk: Desk) -> None:
     assert desk.status("WNI-01") == "AMBER"
 
 
-def test_onedrive_temp_files_are_left_alone(desk: Desk) -> None:
+def test_onedrive_temp_files_are_left_alone(desk: CycleStatus) -> None:
     (desk.inbox / "GT.xlsx~RF1a2b3c4.TMP").write_bytes(desk.data("GT.xlsx"))
     (desk.inbox / "LH.xlsx").write_bytes(desk.data("LH.xlsx"))
     wait_for(lambda: desk.folder("merged"))
@@ -183,7 +183,7 @@ def test_onedrive_temp_files_are_left_alone(desk: Desk) -> None:
     assert desk.folder("merged") == ["LH - receipt.txt", "LH.xlsx"]
 
 
-def test_a_return_still_open_waits_for_its_lock_file_to_go(desk: Desk) -> None:
+def test_a_return_still_open_waits_for_its_lock_file_to_go(desk: CycleStatus) -> None:
     lock = desk.inbox / "~$GT.xlsx"
     lock.write_bytes(b"owner")
     (desk.inbox / "GT.xlsx").write_bytes(desk.data("GT.xlsx"))
@@ -194,7 +194,7 @@ def test_a_return_still_open_waits_for_its_lock_file_to_go(desk: Desk) -> None:
     assert desk.status("WNI-01") == "AMBER"
 
 
-def test_a_corrupt_file_is_rejected_and_the_watcher_goes_on(desk: Desk) -> None:
+def test_a_corrupt_file_is_rejected_and_the_watcher_goes_on(desk: CycleStatus) -> None:
     (desk.inbox / "broken.xlsx").write_bytes(desk.data("GT.xlsx")[:3000])
     wait_for(lambda: "broken.xlsx" in desk.folder("rejected"), timeout=30)
     assert desk.folder("rejected") == ["broken - receipt.txt", "broken.xlsx"]
@@ -204,7 +204,7 @@ def test_a_corrupt_file_is_rejected_and_the_watcher_goes_on(desk: Desk) -> None:
     assert desk.status("WNI-02") == "GREEN"
 
 
-def test_returns_landing_together_are_merged_in_one_batch(desk: Desk) -> None:
+def test_returns_landing_together_are_merged_in_one_batch(desk: CycleStatus) -> None:
     (desk.inbox / "GT.xlsx").write_bytes(desk.data("GT.xlsx"))
     (desk.inbox / "LH.xlsx").write_bytes(desk.data("LH.xlsx"))
     wait_for(lambda: len(desk.folder("merged")) == 4)
@@ -213,7 +213,7 @@ def test_returns_landing_together_are_merged_in_one_batch(desk: Desk) -> None:
     assert len(list((desk.master.parent / "backups").iterdir())) == 1  # one master write
 
 
-def test_the_same_return_dropped_twice_is_merged_once(desk: Desk) -> None:
+def test_the_same_return_dropped_twice_is_merged_once(desk: CycleStatus) -> None:
     (desk.inbox / "GT.xlsx").write_bytes(desk.data("GT.xlsx"))
     wait_for(lambda: len(desk.folder("merged")) == 2)
     after_first = desk.master.read_bytes()
@@ -223,7 +223,7 @@ def test_the_same_return_dropped_twice_is_merged_once(desk: Desk) -> None:
     assert any("GT.xlsx: already merged" in line for line in desk.lines)
 
 
-def test_a_master_open_in_excel_is_waited_for(desk: Desk) -> None:
+def test_a_master_open_in_excel_is_waited_for(desk: CycleStatus) -> None:
     lock = desk.master.parent / "~$master.xlsx"
     lock.write_bytes(b"owner")
     (desk.inbox / "GT.xlsx").write_bytes(desk.data("GT.xlsx"))
