@@ -1758,7 +1758,11 @@ def _add_relationship(rels: etree._Element, kind: str, target: str) -> str:
 # well-formed XML as Excel writes it, so it is edited as text: whole <v:shape> blocks removed or
 # added, the rest of the drawing (an owner's notes, form controls) left byte for byte.
 
-_VML_SHAPE = re.compile(rb"<v:shape\b.*?</v:shape>", re.DOTALL)
+# Excel writes the prefix v:, openpyxl ns0:, ns1:, ...: any prefix is taken
+_VML_SHAPE = re.compile(rb"<((?:[\w.-]+:)?)shape[\s>].*?</\1shape>(?:\r?\n)?", re.DOTALL)
+_VML_ROW = re.compile(rb"<(?:[\w.-]+:)?Row>\s*(\d+)\s*</(?:[\w.-]+:)?Row>")
+_VML_COLUMN = re.compile(rb"<(?:[\w.-]+:)?Column>\s*(\d+)\s*</(?:[\w.-]+:)?Column>")
+_VML_IDMAP = re.compile(rb'<(?:[\w.-]+:)?idmap [^>]*data="(\d+)')
 _VML_NOTE_TYPE = b"_x0000_t202"
 _VML_SHAPE_ID = re.compile(rb"_x0000_s(\d+)")
 
@@ -1793,8 +1797,7 @@ def _vml_without(vml: bytes, cells: set[tuple[int, int]]) -> bytes:
         shape = match.group(0)
         if b'ObjectType="Note"' not in shape:
             return shape
-        row = re.search(rb"<x:Row>\s*(\d+)\s*</x:Row>", shape)
-        col = re.search(rb"<x:Column>\s*(\d+)\s*</x:Column>", shape)
+        row, col = _VML_ROW.search(shape), _VML_COLUMN.search(shape)
         if row and col and (int(row.group(1)), int(col.group(1))) in cells:
             return b""
         return shape
@@ -1805,7 +1808,7 @@ def _vml_without(vml: bytes, cells: set[tuple[int, int]]) -> bytes:
 def _vml_with(vml: bytes, cells: list[tuple[int, int]], texts: list[str]) -> bytes:
     """`vml` with a (hidden until pointed at) note box for each of `cells`."""
     ids = [int(m) for m in _VML_SHAPE_ID.findall(vml)]
-    idmap = re.search(rb'<o:idmap [^>]*data="(\d+)', vml)
+    idmap = _VML_IDMAP.search(vml)
     next_id = max([*ids, (int(idmap.group(1)) if idmap else 1) * 1024]) + 1
     shapes = []
     for (row, col), text in zip(cells, texts, strict=True):
