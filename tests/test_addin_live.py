@@ -19,6 +19,7 @@ from sync.merge.apply import merge_returns as cli_merge
 from sync.simulate import Answer
 from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
 from validation.run import validate_master
+from workbook.formatting.rag import rag_master
 from workbook.master.sheets import SHEET_PLAN
 from workbook.plan.model import Plan
 
@@ -207,3 +208,37 @@ def test_issuing_from_the_command_line_needs_the_master_closed(cycle: Cycle):
     (cycle.folder / "~$master.xlsx").write_bytes(b"")
     with pytest.raises(Exception, match="is open in Excel"):
         issue_copies(cycle.master, cycle.folder / "o")
+
+
+def test_apply_rag_in_excel_repairs_an_old_master_as_the_command_line_does(cycle: Cycle):
+    """A master from before the Due column and the as-of date: the add-in and `actionplan rag`
+    take the same steps (rag_changes, applied through either editor) and give the same values."""
+    wb = load_workbook(cycle.master, rich_text=True)
+    ws = wb[SHEET_PLAN]
+    h = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Ref")
+    sections = [m.min_row for m in ws.merged_cells.ranges if m.min_row > h]
+    for row in sections:
+        ws.unmerge_cells(f"A{row}:H{row}")
+        ws.merge_cells(f"A{row}:G{row}")
+    for r in range(h, ws.max_row + 1):
+        ws.cell(r, 8).value = None
+    settings = wb["Settings"]
+    settings.delete_rows(next(r[0].row for r in settings.iter_rows() if r[0].value == "As-of date"))
+    del wb.defined_names["AsOfDate"]
+    wb.save(cycle.master)
+    cli = cycle.folder / "cli.xlsx"
+    shutil.copy(cycle.master, cli)
+
+    message, _ = _press(handlers.apply_rag, cycle.master, cycle.folder / "live.xlsx")
+    assert message == "RAG formatting applied to 27 item rows; Due dates refreshed."
+    assert rag_master(cli).due_column_added
+    live, file = sheets(cycle.folder / "live.xlsx"), sheets(cli)
+    for name in (SHEET_PLAN, "Settings"):
+        assert live[name] == file[name], name
+    out = load_workbook(cycle.folder / "live.xlsx")
+    assert out.defined_names["AsOfDate"].attr_text == (
+        load_workbook(cli).defined_names["AsOfDate"].attr_text
+    )
+    merged = {str(m) for m in out[SHEET_PLAN].merged_cells.ranges}
+    assert merged == {f"A{r}:H{r}" for r in sections}
+    assert out[SHEET_PLAN].cell(h, 8).font.bold

@@ -642,3 +642,74 @@ def test_untouched_members_are_copied_compressed_as_they_were() -> None:
             assert (copied.CRC, copied.compress_size, copied.compress_type) == (
                 info.CRC, info.compress_size, info.compress_type
             )  # fmt: skip
+
+
+# --- what rag and validate --write need ------------------------------------------------------
+
+
+def test_a_column_width_inside_a_span_splits_the_span(tmp_path: Path) -> None:
+    def one_span(parts: dict[str, bytes]) -> None:
+        xml = re.sub(rb"<cols>.*?</cols>", b"", parts[PLAN_PART], flags=re.DOTALL)
+        span = b'<cols><col min="1" max="5" width="20" customWidth="1"/></cols>'
+        parts[PLAN_PART] = xml.replace(b"<sheetData", span + b"<sheetData", 1)
+
+    patch = XlsxPatch(with_members(master_bytes(), one_span))
+    patch.set_column_width(SHEET_PLAN, 3, 7.5)
+    ws = load_workbook(save(patch, tmp_path))[SHEET_PLAN]
+    assert ws.column_dimensions["C"].width == 7.5
+    cols = etree.fromstring(members(patch.to_bytes())[PLAN_PART]).find(f"{{{MAIN}}}cols")
+    assert [(c.get("min"), c.get("max"), c.get("width")) for c in cols] == [
+        ("1", "2", "20"),
+        ("3", "3", "7.5"),
+        ("4", "5", "20"),
+    ]
+
+
+def test_a_workbook_name_replaces_a_sheet_level_one() -> None:
+    def local_name(parts: dict[str, bytes]) -> None:
+        parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+            b"</definedNames>",
+            b'<definedName name="AsOfDate" localSheetId="0">\'Action Plan\'!$Z$1</definedName>'
+            b"</definedNames>",
+        )
+
+    patch = XlsxPatch(with_members(master_bytes(), local_name))
+    assert patch.set_defined_name("AsOfDate", "'Settings'!$B$9")
+    assert not patch.set_defined_name("AsOfDate", "'Settings'!$B$9")
+    wb = load_workbook(io.BytesIO(patch.to_bytes()))
+    assert wb.defined_names["AsOfDate"].attr_text == "'Settings'!$B$9"
+    assert "AsOfDate" not in wb[SHEET_PLAN].defined_names
+    assert patch.defined_name("asofdate") == "'Settings'!$B$9"
+
+
+def test_a_report_sheet_is_replaced_in_place(tmp_path: Path) -> None:
+    from workbook.xlsx.formats import Link, ReportSheet
+
+    def report(rows: int) -> ReportSheet:
+        return ReportSheet(
+            name="Report",
+            heading=f"{rows} rows",
+            columns=("What", "Where"),
+            widths=(30, 12),
+            rows=tuple((f"row {n}", f"G{12 + n}") for n in range(rows)),
+            links=tuple(Link(n, 1, f"'{SHEET_PLAN}'!G{12 + n}") for n in range(rows)),
+        )
+
+    patch = XlsxPatch(master_bytes())
+    patch.replace_sheet(report(3))
+    first = save(patch, tmp_path, "first.xlsx")
+    patch = XlsxPatch(first.read_bytes())
+    patch.replace_sheet(report(1))
+    second = save(patch, tmp_path, "second.xlsx")
+    assert patch.sheet_names.count("Report") == 1
+    assert patch.sheet_names[-1] == "Report"
+    wb = load_workbook(second)
+    ws = wb["Report"]
+    assert [[c.value for c in row] for row in ws.iter_rows()] == [
+        ["1 rows", None],
+        ["What", "Where"],
+        ["row 0", "G12"],
+    ]
+    assert ws["B3"].hyperlink.location == f"'{SHEET_PLAN}'!G12"
+    assert ws.freeze_panes == "A3" and ws.auto_filter.ref == "A2:B3"
+    assert calamine(second, "Report")[2] == ["row 0", "G12"]
