@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook.formatting import layout
 from workbook.formatting.layout import fit_to_page_width
+from workbook.formatting.rag import apply_status_formatting
 from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS
 from workbook.master.sheets import SHEET_PLAN
 from workbook.master.write import (
@@ -90,9 +91,6 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
             values: dict[str, object] = {**texts, "finding": finding_value(item.finding)}
             _write_item_row(ws, row, values, texts)
     _protect(ws)
-    # imported here: rag_format builds on the master writer, which this module also uses
-    from workbook.formatting.rag import apply_status_formatting
-
     status_col = _column_index("status")
     apply_status_formatting(ws, header_row=header_row, status_col=status_col, last_row=row)
     ws.freeze_panes = ws.cell(header_row + 1, 1)
