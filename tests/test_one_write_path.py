@@ -12,6 +12,7 @@ import subprocess
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -32,6 +33,7 @@ from validation.run import validate_master
 from validation.sheet import COMMENT_AUTHOR, SHEET_VALIDATION, write_validation
 from workbook.errors import MasterError
 from workbook.formatting.rag import DROPDOWN_ERROR_TITLE, rag_master
+from workbook.master.editor import Editor
 from workbook.master.sheets import SHEET_PLAN, SHEET_SETTINGS
 from workbook.master.write import write_master
 from workbook.plan.model import Plan
@@ -108,7 +110,7 @@ def master(seed: Plan, tmp_path: Path) -> Path:
     own (through openpyxl), then what openpyxl cannot write (an x14 rule in extLst, a picture in
     a drawing, a custom XML part) at the zip level, as Excel saves them."""
     path = tmp_path / "master.xlsx"
-    settings = {"As-of date": dt.date(2023, 8, 1)}
+    settings: dict[str, object] = {"As-of date": dt.date(2023, 8, 1)}
     write_master(seed, path, settings=settings)
     h = header_row(path)
     wb = load_workbook(path, rich_text=True)
@@ -319,7 +321,7 @@ def test_rag_refuses_a_master_changed_on_disk(
 ) -> None:
     saved = master.read_bytes() + b""  # what the owner's Excel saves while rag runs
 
-    def apply_then_save(editor: object, changes: rag.RagChanges) -> object:
+    def apply_then_save(editor: Editor, changes: rag.RagChanges) -> object:
         applied = apply(editor, changes)
         master.write_bytes(saved + b"\0")
         return applied
@@ -401,7 +403,7 @@ def test_the_due_column_added_to_an_old_master_looks_like_its_neighbours(
 # --- What other programs see -------------------------------------------------------------------
 
 
-def calamine(path: Path, sheet: str) -> list[list[object]]:
+def calamine(path: Path, sheet: str) -> list[list[Any]]:
     wb = CalamineWorkbook.from_path(str(path))
     try:
         return wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
