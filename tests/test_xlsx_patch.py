@@ -13,6 +13,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 from hypothesis import example, given
@@ -33,7 +34,7 @@ from workbook.master.sheets import (
 )
 from workbook.master.write import write_master
 from workbook.xlsx.files import write_atomically
-from workbook.xlsx.patch import CellStyle, PatchError, XlsxPatch
+from workbook.xlsx.patch import CellStyle, PatchError, Value, XlsxPatch
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 PLAN_PART = "xl/worksheets/sheet1.xml"
@@ -75,7 +76,7 @@ def with_members(data: bytes, change: Callable[[dict[str, bytes]], None]) -> byt
     return out.getvalue()
 
 
-def calamine(source: Path | bytes, sheet: str) -> list[list[object]]:
+def calamine(source: Path | bytes, sheet: str) -> list[list[Any]]:
     wb = (
         CalamineWorkbook.from_path(str(source))
         if isinstance(source, Path)
@@ -105,7 +106,9 @@ def assert_in_order(data: bytes, part: str) -> None:
 
 
 def _col(ref: str) -> int:
-    letters = re.match(r"[A-Z]+", ref).group(0)
+    m = re.match(r"[A-Z]+", ref)
+    assert m is not None, ref
+    letters = m.group(0)
     n = 0
     for ch in letters:
         n = n * 26 + ord(ch) - 64
@@ -295,13 +298,15 @@ def test_append_rows_to_empty_and_filled_list_sheets(tmp_path: Path) -> None:
     updates_before = calamine(original, SHEET_UPDATES)
     patch = XlsxPatch(original)
     when = dt.datetime(2024, 6, 3, 14, 5)
-    changes = [
+    changes: list[list[Value]] = [
         [when, "GT return.xlsx", "ab12", "GT", "WNI-01", "Update", "old", "new", "applied"],
         [when, "LH return.xlsx", "cd34", "LH", "WNI-02", "Status", "", "=RED", "applied"],
     ]
     stamp = CellStyle(number_format="yyyy-mm-dd hh:mm", horizontal="left")
     first_change = patch.append_rows(SHEET_CHANGES, changes, styles=[stamp])
-    updates = [["WNI-01", dt.date(2024, 6, 3), "GT", "GREEN", "Update June 24: done", "x.xlsx"]]
+    updates: list[list[Value]] = [
+        ["WNI-01", dt.date(2024, 6, 3), "GT", "GREEN", "Update June 24: done", "x.xlsx"]
+    ]
     day = CellStyle(number_format="d mmmm yyyy", horizontal="left")
     wrap = CellStyle(wrap=True, horizontal="left")
     first_update = patch.append_rows(
@@ -357,7 +362,11 @@ def test_styles_are_found_before_they_are_added() -> None:
 
 def test_add_sheet_very_hidden_and_visible(tmp_path: Path) -> None:
     patch = XlsxPatch(master_bytes())
-    rows = [["Key", "Value", "When"], ["a", 1, dt.date(2024, 2, 29)], ["b", "=not a formula", None]]
+    rows: list[list[Value]] = [
+        ["Key", "Value", "When"],
+        ["a", 1, dt.date(2024, 2, 29)],
+        ["b", "=not a formula", None],
+    ]
     patch.add_sheet("Ledger", rows, state="veryHidden", widths=[12, 30, 14])
     patch.add_sheet("Notes", [["Note"], ["first"]])
     assert patch.sheet_names[-2:] == ["Ledger", "Notes"]
@@ -455,7 +464,7 @@ def test_parts_openpyxl_does_not_know_survive(tmp_path: Path) -> None:
     )
 )
 @example(writes=[(2, 2, "_x0041_ \r\n lead"), (15, 1, " padded "), (3, 5, "=1+1")])
-def test_random_writes_read_back_with_calamine(writes: list[tuple[int, int, object]]) -> None:
+def test_random_writes_read_back_with_calamine(writes: list[tuple[int, int, Value]]) -> None:
     before = calamine(master_bytes(), SHEET_LEADS)
     patch = XlsxPatch(master_bytes())
     for row, col, value in writes:
@@ -526,7 +535,7 @@ def test_write_atomically_leaves_the_target_when_writing_fails(tmp_path: Path) -
     target = tmp_path / "master.xlsx"
     target.write_bytes(b"old")
 
-    def fail_halfway(fh: io.BufferedWriter) -> None:
+    def fail_halfway(fh: BinaryIO) -> None:
         fh.write(b"half a workbook")
         raise OSError("disk full")
 
@@ -538,7 +547,7 @@ def test_write_atomically_leaves_the_target_when_writing_fails(tmp_path: Path) -
 
 # --- the text path for appended rows ------------------------------------------------------------
 
-ROWS = [
+ROWS: list[list[Value]] = [
     ["plain", 3, 2.5, True, dt.date(2023, 5, 31), dt.datetime(2023, 5, 31, 17, 0), None],
     ["a < b & c > d\r\nline two", -1, 0.0, False, None, None, "=SUM(A1)"],
     ["\x01bell removed", None, None, None, None, None, "_x0041_ stays literal"],

@@ -511,7 +511,8 @@ def excel_input(text: str, number_format: str = "General") -> Typed:
             y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
             return Typed(dt.datetime(y, mo, d, h, mi, sec), "date", _DATETIME_FORMAT)
         if m := _ISO_DATE.fullmatch(s):
-            return Typed(dt.datetime(*(int(g) for g in m.groups())), "date", _DATE_FORMAT)
+            y, mo, d = (int(g) for g in m.groups())
+            return Typed(dt.datetime(y, mo, d), "date", _DATE_FORMAT)
     except ValueError:  # no such day: Excel keeps the text
         return Typed(text, "text")
     if m := _TIME.fullmatch(s):
@@ -536,15 +537,14 @@ def apply_actions(
 ) -> list[Alert]:
     """Apply `actions` (or `book.json()`) to a copy of `src` saved as `dst`, as the Office.js
     client applies them in Excel, in order; return the alerts it would have shown."""
-    if isinstance(actions, Mapping):
-        actions = actions["actions"]
+    given = actions["actions"] if isinstance(actions, Mapping) else actions
     # The client gets the actions as JSON (NaN and non-JSON values fail on the way).
-    actions = json.loads(json.dumps(list(actions), allow_nan=False))
+    sent: list[dict[str, Any]] = json.loads(json.dumps(list(given), allow_nan=False))
     wb = openpyxl.load_workbook(src)
     if wb.chartsheets:
         raise NotImplementedError("apply_actions does not model chart sheets")
     client = _Client(wb)
-    for ix, action in enumerate(actions):
+    for ix, action in enumerate(sent):
         func = action.get("func")
         if func not in SUPPORTED_ACTIONS:
             raise NotImplementedError(f"action {ix} {func!r} is not modelled by apply_actions")

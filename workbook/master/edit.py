@@ -37,7 +37,7 @@ from workbook.xlsx.files import (
     writer_lock,
 )
 from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats
-from workbook.xlsx.patch import CellStyle, XlsxPatch
+from workbook.xlsx.patch import CellStyle, XlsxPatch, cell_value
 from workbook.xlsx.read import column_positions, place_in_columns, sheet_name
 from workbook.xlsx.read import sheet as sheet_grid
 
@@ -120,7 +120,7 @@ class MasterEdit:
         for title, pos in zip(columns, positions, strict=True):
             if pos >= len(header):
                 self._patch.set_cell(existing, 1, pos + 1, title, style=CellStyle(bold=True))
-        placed = [place_in_columns(row, positions) for row in rows]
+        placed = [place_in_columns([cell_value(v) for v in row], positions) for row in rows]
         placed_styles = place_in_columns(styles, positions)
         self._patch.append_rows(existing, placed, styles=placed_styles, heights=heights)
 

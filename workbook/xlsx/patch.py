@@ -22,7 +22,7 @@ import re
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from lxml import etree
 from openpyxl.formula.translate import Translator
@@ -38,6 +38,19 @@ from workbook.xlsx.cells import excel_escape
 from workbook.xlsx.formats import FormatRule, FormatsApplied, Note, ReportSheet, SheetFormats
 
 Value = str | int | float | bool | dt.date | dt.datetime | None
+
+
+def cell_value(value: object) -> Value:
+    """`value` as a cell can hold it: text (an enum's or a path's as its text), a number, a truth
+    value, a date or a timestamp, or None; anything else is a programming error."""
+    if value is None or isinstance(value, bool | int | float | dt.date):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, PurePath):
+        return str(value)
+    raise TypeError(f"a {type(value).__name__} cannot be written to a cell")
+
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -1462,6 +1475,11 @@ class XlsxPatch:
 _LEVEL = 1
 
 
+#: A zip member's local file header: its fixed size and signature (APPNOTE 4.3.7).
+_LOCAL_HEADER_SIZE = 30
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
+
+
 def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Copy a member's compressed bytes as they are: decompressing and compressing again every
     part that did not change (the shared strings, the other sheets) is most of a save's time.
@@ -1469,8 +1487,8 @@ def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipI
     zipfile has no public call for this; it writes the member's local header and raw data the
     way ZipFile.write does, with the sizes and CRC known up front (no data descriptor)."""
     src.fp.seek(info.header_offset)  # type: ignore[union-attr]
-    header = src.fp.read(zipfile.sizeFileHeader)  # type: ignore[union-attr]
-    if header[:4] != zipfile.stringFileHeader:
+    header = src.fp.read(_LOCAL_HEADER_SIZE)  # type: ignore[union-attr]
+    if header[:4] != _LOCAL_HEADER_SIGNATURE:
         raise PatchError(
             f"zip member {info.filename} is damaged; open the file in Excel and save it"
         )
@@ -1478,7 +1496,7 @@ def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipI
         int.from_bytes(header[26:28], "little"),
         int.from_bytes(header[28:30], "little"),
     )
-    src.fp.seek(info.header_offset + zipfile.sizeFileHeader + name_len + extra_len)  # type: ignore[union-attr]
+    src.fp.seek(info.header_offset + _LOCAL_HEADER_SIZE + name_len + extra_len)  # type: ignore[union-attr]
     raw = src.fp.read(info.compress_size)  # type: ignore[union-attr]
     item = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     item.compress_type = info.compress_type

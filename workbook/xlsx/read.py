@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Collection, Mapping, Sequence
+from typing import TypeVar
 
 from workbook.plan.model import Run, normalise_runs
 from workbook.xlsx.cells import Grid, at, loose
 
 Grids = dict[str, list[list[object]]]
+T = TypeVar("T")
 
 
 class UnreadableWorkbook(Exception):
@@ -118,10 +120,10 @@ def column_positions(header: Sequence[object], columns: Sequence[str]) -> list[i
     return out
 
 
-def place_in_columns(values: Sequence[object], positions: Sequence[int]) -> list[object]:
+def place_in_columns(values: Sequence[T], positions: Sequence[int]) -> list[T | None]:
     """`values` (in the order `column_positions` was asked for) spread over a row at their
     positions, None between."""
-    out: list[object] = [None] * (max(positions) + 1)
+    out: list[T | None] = [None] * (max(positions) + 1)
     for value, pos in zip(values, positions, strict=True):
         out[pos] = value
     return out
