@@ -7,6 +7,7 @@ Each edit_in_calc call starts an office (about 2 s), so the edits are grouped in
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,30 @@ def restructured(src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             {"op": "insert_columns", "sheet": PLAN, "before": "C", "count": 1},
             {"op": "set", "sheet": PLAN, "cell": "B12", "value": "retitled", "unprotect": True},
             {"op": "delete_rows", "sheet": PLAN, "row": 2, "count": 1},
+        ],
+    )
+    return dst
+
+
+@pytest.fixture(scope="module")
+def protected_edits(src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a lead does on the protected sheet whose protection allows nothing (openpyxl's
+    default, sort and insert prohibited): type as Calc's input line reads it (en-GB), paste,
+    sort the open column H alone, comment, and copy the sheet and type on the copy."""
+    dst = tmp_path_factory.mktemp("calc-protected") / "returned.xlsx"
+    edit_in_calc(
+        src,
+        dst,
+        [
+            {"op": "locale", "tag": "en-GB"},
+            {"op": "type", "sheet": PLAN, "cell": "H12", "value": "Jun-24"},
+            {"op": "type", "sheet": PLAN, "cell": "H13", "value": "=C12+C13"},
+            {"op": "type", "sheet": PLAN, "cell": "H14", "value": "50%"},
+            {"op": "paste", "sheet": PLAN, "from": "H13", "cell": "H16"},
+            {"op": "sort_unlocked", "sheet": PLAN, "range": "H12:H15", "by": "H"},
+            {"op": "comment", "sheet": PLAN, "cell": "H20", "text": "a note"},
+            {"op": "copy_sheet", "sheet": PLAN, "as": "Action Plan (2)"},
+            {"op": "type", "sheet": "Action Plan (2)", "cell": "H30", "value": "on the copy"},
         ],
     )
     return dst
@@ -170,6 +195,51 @@ def test_bad_edits_fail_with_a_message(src: Path, tmp_path: Path) -> None:
         edit_in_calc(src, dst, [{"op": "paint", "sheet": PLAN}])
     with pytest.raises(AssertionError, match=r"missing value"):
         edit_in_calc(src, dst, [{"op": "set", "sheet": PLAN, "cell": "H12"}])
+    with pytest.raises(AssertionError, match=r"type takes the text as typed"):
+        edit_in_calc(src, dst, [{"op": "type", "sheet": PLAN, "cell": "H12", "value": 3}])
+    with pytest.raises(AssertionError, match=r"locale must come first"):
+        edit_in_calc(src, dst, [{"op": "set", "sheet": PLAN, "cell": "H12", "value": "x"},
+                                {"op": "locale", "tag": "en-GB"}])  # fmt: skip
+    assert not dst.exists()
+
+
+def test_typing_is_read_as_calc_reads_it(protected_edits: Path) -> None:
+    # H12:H15 sorted ascending although the sheet's sort option is off: 0.5, 250 (C12+C13),
+    # 45444 ("Jun-24": 1 June 2024 in en-GB, a date), text last
+    ws = openpyxl.load_workbook(protected_edits)[PLAN]
+    assert [ws[f"H{r}"].value for r in range(12, 16)] == [
+        0.5, "=C12+C13", dt.datetime(2024, 6, 1), "AMBER",
+    ]  # fmt: skip
+    assert ws["H12"].number_format == "0.00%"
+    values = grid(protected_edits, PLAN)
+    assert [cell(values, f"H{r}") for r in range(12, 16)] == [
+        0.5, 250, dt.date(2024, 6, 1), "AMBER",
+    ]  # fmt: skip
+    assert ws["H16"].value == "=C15+C16"  # pasted, its references moved with it
+    assert openpyxl.load_workbook(protected_edits)["Action Plan (2)"]["H30"].value == (
+        "on the copy"
+    )
+    assert ws["H20"].comment is not None and ws["H20"].comment.text == "a note"
+    assert ws.protection.sheet
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        ({"op": "insert_columns", "before": "I", "unprotect": False},
+         "refuses to insert columns on protected sheet"),
+        ({"op": "sort_unlocked", "range": "A12:H15", "by": "A"}, "holds locked cells"),
+        ({"op": "type", "cell": "A1:B2", "value": "x"}, "not a cell"),
+        ({"op": "comment", "cell": "B12", "text": "x"}, "B12 is locked on a protected sheet"),
+        ({"op": "copy_sheet", "as": "Identity"}, "there is a sheet 'Identity' already"),
+    ],
+)  # fmt: skip
+def test_what_calc_refuses_on_a_protected_sheet(
+    src: Path, tmp_path: Path, edit: dict[str, Any], says: str
+) -> None:
+    dst = tmp_path / "returned.xlsx"
+    with pytest.raises(AssertionError, match=says):
+        edit_in_calc(src, dst, [{"sheet": PLAN, **edit}])
     assert not dst.exists()
 
 
