@@ -30,6 +30,7 @@ from sync.inbox import is_return_candidate
 from sync.merge.apply import merge_returns
 from sync.merge.outcomes import ReturnOutcome
 from sync.merge.summary import summarise_return
+from sync.receipts import receipt_file_name
 from sync.returns import display_name
 from workbook import clock
 from workbook.errors import ActionPlanError
@@ -256,7 +257,6 @@ class ReturnsWatcher:
             merged = result.outcome in ("merged", "already merged", "duplicate")
             dest = self.folder / (MERGED_FOLDER if merged else REJECTED_FOLDER)
             moved = _move(path, dest)
-            from sync.receipts import receipt_file_name
 
             receipt = staging / receipt_file_name(result)
             if receipt.exists():

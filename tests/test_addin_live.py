@@ -196,7 +196,7 @@ def test_an_unexpected_failure_is_one_line_and_changes_nothing(
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("sync.merge.core.merge", boom)
+    monkeypatch.setattr("xl_addin.handlers.merge", boom)
     cycle.fill("GT", {"WNI-01": Answer("GREEN")})
     message, _ = _press(handlers.merge_returns, cycle.master, cycle.folder / "x.xlsx")
     assert message == "Something went wrong (RuntimeError: disk on fire); nothing was changed."

@@ -158,3 +158,30 @@ def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import(tmp_path
     module = tmp_path / "m.py"
     module.write_text("import os\n\ndef f():\n    from workbook.master import read\n")
     assert list(_imports(module)) == [("os", 1, False), ("workbook.master.read", 4, True)]
+
+
+#: Third-party libraries that cost time to import, and the standard library's per-platform ones.
+HEAVY = {"pandas", "pandera", "xlwings", "openpyxl", "lxml", "python_calamine", "docx", "watchdog"}
+PLATFORM = {"fcntl", "msvcrt"}
+
+
+def _heavy_at_top(path: Path) -> bool:
+    """Whether importing the module loads a heavy library at once."""
+    return any(target.split(".")[0] in HEAVY for target, _, inside in _imports(path) if not inside)
+
+
+def test_imports_inside_functions_only_defer_a_heavy_library():
+    """The command line defers the whole library so that --help is instant, and the add-in's
+    dispatcher defers xlwings; anywhere else an import inside a function must be of a heavy
+    library, of a module that loads one at once, or of a platform's own module."""
+    for name, path in MODULES.items():
+        if name.startswith("actionplan") or name == "xl_addin":
+            continue
+        for target, line, inside in _imports(path):
+            if not inside:
+                continue
+            top = target.split(".")[0]
+            deferred = top in HEAVY | PLATFORM or (
+                target in MODULES and _heavy_at_top(MODULES[target])
+            )
+            assert deferred, f"{path}:{line} imports {target} inside a function"

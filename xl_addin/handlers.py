@@ -16,10 +16,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sync.copies import plan_issue, record_issue, remove_copies, write_copies
+from sync.inbox import find_returns
+from sync.ledger import LEDGER_SHEETS
+from sync.merge.apply import RECEIPTS_FOLDER, apply_change_set, read_returns
+from sync.merge.apply import write_receipts as write_receipt_files
+from sync.merge.core import master_state, merge
 from sync.merge.outcomes import Outcome, ReturnOutcome
+from sync.merge.summary import WORDS, summarise, tell
+from validation.run import validate_sheets
+from validation.sheet import record_validation, summary_line
 from workbook import clock
+from workbook.board.packs import SHEET_BOARD_PACKS, plan_board_pack, record_board_pack
+from workbook.board.workbook import write_board
 from workbook.errors import ActionPlanError
-from workbook.master.settings import SETTING_BOARD_FOLDER, SETTING_COPIES_FOLDER
+from workbook.formatting.rag import apply_rag_changes, rag_changes
+from workbook.master.settings import (
+    SETTING_BOARD_FOLDER,
+    SETTING_COPIES_FOLDER,
+    SETTING_RETURNS_FOLDER,
+    SETTING_TITLE,
+    settings_from_sheets,
+)
+from workbook.master.sheets import PLAN_SHEETS, SHEET_CHANGES
+from workbook.xlsx.files import free_path
+from xl_addin.live import LiveEdit, read_sheets
 
 if TYPE_CHECKING:
     from sync.merge.core import ChangeSet
@@ -61,8 +82,6 @@ def _alert(book: Any, message: str) -> None:
 
 
 def _sheets(book: Any, also: tuple[str, ...] = ()) -> dict[str, list[list[object]]]:
-    from workbook.master.sheets import PLAN_SHEETS
-    from xl_addin.live import read_sheets
 
     return read_sheets(book, (*PLAN_SHEETS, *also))
 
@@ -79,7 +98,6 @@ def _book_folder(book: Any) -> Path | None:
 def _folder(book: Any, sheets: dict[str, Any], setting: str, default: str | None) -> Path:
     """A folder named on the Settings sheet (relative to the workbook's folder), else the
     default beside the workbook."""
-    from workbook.master.settings import settings_from_sheets
 
     value = settings_from_sheets(sheets).get(setting)
     base = _book_folder(book)
@@ -106,9 +124,6 @@ def _folder(book: Any, sheets: dict[str, Any], setting: str, default: str | None
 @_handler
 def validate(book: Any) -> str:
     """Check the plan rules and list the findings on a `Validation` sheet."""
-    from validation.run import validate_sheets
-    from validation.sheet import record_validation, summary_line
-    from xl_addin.live import LiveEdit
 
     sheets = _sheets(book)
     report = validate_sheets(sheets, master=book.name)
@@ -120,8 +135,6 @@ def validate(book: Any) -> str:
 @_handler
 def apply_rag(book: Any) -> str:
     """Colour the statuses, mark overdue time-scales, add the Status dropdown, refresh Due."""
-    from workbook.formatting.rag import apply_rag_changes, rag_changes
-    from xl_addin.live import LiveEdit
 
     sheets = _sheets(book)
     changes = rag_changes(sheets)
@@ -132,9 +145,6 @@ def apply_rag(book: Any) -> str:
 @_handler
 def issue_copies(book: Any) -> str:
     """Write a copy for every lead and record the copies in the open master."""
-    from sync.copies import plan_issue, record_issue, remove_copies, write_copies
-    from sync.ledger import LEDGER_SHEETS
-    from xl_addin.live import LiveEdit
 
     sheets = _sheets(book, LEDGER_SHEETS)
     folder = _folder(book, sheets, SETTING_COPIES_FOLDER, "copies")
@@ -155,14 +165,6 @@ def issue_copies(book: Any) -> str:
 @_handler
 def merge_returns(book: Any) -> str:
     """Merge every return in the Settings sheet's returns folder into the open master."""
-    from sync.inbox import find_returns
-    from sync.ledger import LEDGER_SHEETS
-    from sync.merge.apply import RECEIPTS_FOLDER, apply_change_set, read_returns
-    from sync.merge.apply import write_receipts as write_receipt_files
-    from sync.merge.core import master_state, merge
-    from workbook.master.settings import SETTING_RETURNS_FOLDER, SETTING_TITLE, settings_from_sheets
-    from workbook.master.sheets import SHEET_CHANGES
-    from xl_addin.live import LiveEdit
 
     sheets = _sheets(book, (SHEET_CHANGES, *LEDGER_SHEETS))
     folder = _folder(book, sheets, SETTING_RETURNS_FOLDER, None)
@@ -185,7 +187,6 @@ def merge_returns(book: Any) -> str:
 
 def merge_summary(changes: ChangeSet) -> str:
     """One sentence for the owner: what the merge did and what needs them."""
-    from sync.merge.summary import WORDS, summarise, tell
 
     told = summarise(changes)
     totals = told.totals
@@ -211,10 +212,6 @@ def merge_summary(changes: ChangeSet) -> str:
 @_handler
 def board_pack(book: Any) -> str:
     """Write the board pack for the open master, and record it in the master."""
-    from workbook.board.packs import SHEET_BOARD_PACKS, plan_board_pack, record_board_pack
-    from workbook.board.workbook import write_board
-    from workbook.xlsx.files import free_path
-    from xl_addin.live import LiveEdit
 
     sheets = _sheets(book, (SHEET_BOARD_PACKS,))
     pack = plan_board_pack(sheets, made=_now())

@@ -7,6 +7,8 @@ import uuid
 from pathlib import Path
 
 from workbook.errors import PlanImportError
+from workbook.importers.docx import import_docx_file
+from workbook.importers.text import import_text_file
 from workbook.plan.model import Plan
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -33,11 +35,7 @@ def import_plan(path: Path, plan_id: str | None = None) -> Plan:
     with path.open("rb") as f:
         head = f.read(8)
     if suffix == ".docx" or head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
-        from workbook.importers.docx import import_docx_file
-
         plan = import_docx_file(path)
     else:
-        from workbook.importers.text import import_text_file
-
         plan = import_text_file(path)
     return dataclasses.replace(plan, plan_id=plan_id or new_plan_id())
