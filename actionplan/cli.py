@@ -143,14 +143,17 @@ def validate(master: Path, as_of: dt.date | None, as_json: bool, write: bool) ->
     from validation.run import validate_master
 
     report = validate_master(master, as_of=as_of)
+    backup = None
     if write:
         from validation.sheet import write_validation
 
-        write_validation(master, report)
+        backup = write_validation(master, report)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         _print_findings(report, master, written=write)
+        if backup:
+            click.echo(f"Backup of the master as it was: {backup}")
     sys.exit(0 if report.ok else 1)
 
 
@@ -238,7 +241,10 @@ def rag(master: Path) -> None:
     """(Re)apply RAG formatting to MASTER: Status colours, overdue time-scales, Status dropdown."""
     from workbook.formatting.rag import rag_master
 
-    click.echo(rag_master(master).summary())
+    report = rag_master(master)
+    click.echo(report.summary())
+    if report.backup:
+        click.echo(f"Backup of the master as it was: {report.backup}")
 
 
 @cli.command("issue")

@@ -317,8 +317,9 @@ def test_rag_command(master: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["rag", str(master)])
     assert result.exit_code == 0, result.output
-    assert result.output.count("\n") == 1
-    assert result.output.startswith("RAG formatting applied to master.xlsx: 27 items")
+    summary, backup = result.output.splitlines()
+    assert summary.startswith("RAG formatting applied to master.xlsx: 27 items")
+    assert backup.startswith(f"Backup of the master as it was: {master.parent / 'backups'}")
     again = runner.invoke(cli, ["rag", str(master)])
     assert again.exit_code == 0 and "9 rules (9 replaced" in again.output
 
