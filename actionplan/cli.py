@@ -204,6 +204,8 @@ def board(
     _refuse_overwrite(out, force)
     if pdf:
         _refuse_overwrite(out.with_suffix(".pdf"), force)
+    if not no_record:
+        _refuse_read_only(master)  # before the pack is written, not once it is to be recorded
 
     from workbook.board.packs import make_board_pack
 
@@ -271,6 +273,7 @@ def issue_cmd(master: Path, out: Path, leads: tuple[str, ...], new_key: bool) ->
     """
     from sync.copies import issue_copies
 
+    _refuse_read_only(master)  # before any copy is written
     run = issue_copies(master, out, leads=leads or None, new_signing_key=new_key)
     for f in run.copies:
         click.echo(f"  {f.lead:6} {len(f.refs):3} items  {f.path}")
@@ -381,6 +384,17 @@ def watch_cmd(master: Path, returns_dir: Path, poll: bool, settle: float, interv
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     watcher.run(stop)
+
+
+def _refuse_read_only(master: Path) -> None:
+    """Refuse, in one line, a master that is missing or marked read-only before a command that
+    writes files besides the master (copies, a board pack) writes any; the one write path checks
+    again when it changes the master."""
+    from workbook.master.read import check_master_file
+    from workbook.xlsx.files import check_writable
+
+    check_master_file(master)
+    check_writable(master)
 
 
 def _print_merge(run: MergeRun) -> None:

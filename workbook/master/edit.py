@@ -6,10 +6,13 @@ re-saving it whole (openpyxl) is slow for a big plan and drops what openpyxl doe
 through `workbook.xlsx.patch`, and every other part of the file stays byte for byte as it was.
 
 Every command that changes the master (merge, watch, issue, board, rag, validate --write) does it
-the same way: `editing_master` takes the writer lock (one writer at a time), refuses a master open
-in Excel or LibreOffice, and reads one snapshot; the command makes its edits; `commit` backs up
-the master as read, checks that the file has not changed on disk since, and replaces it
-atomically.
+the same way: `editing_master` refuses a master marked read-only, takes the writer lock (one
+writer at a time), refuses a master open in Excel or LibreOffice, and reads one snapshot; the
+command makes its edits; `commit` backs up the master as read, checks that the file has not
+changed on disk since, and replaces it atomically.
+
+A master kept behind a symbolic link is edited where it really is: the file the link points to is
+locked, backed up beside itself and replaced, and the link stays a link.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from workbook import clock
 from workbook.errors import MasterError
 from workbook.formatting import layout
 from workbook.formatting.layout import number_format_for
-from workbook.master.read import MasterSnapshot, read_snapshot
+from workbook.master.read import MasterSnapshot, check_master_file, read_snapshot
 from workbook.master.sheets import SHEET_PLAN
 from workbook.xlsx.files import (
     check_not_open,
+    check_writable,
     free_path,
     remove_orphans,
+    through_links,
     write_atomically,
     writer_lock,
 )
@@ -198,13 +203,16 @@ class MasterEdit:
     def commit(self, *, when: dt.datetime | None = None) -> Path | None:
         """Back up the master as read, then replace it with the edited workbook in one step.
 
-        Refuses, writing nothing, when Excel or LibreOffice has the master open, or when the file
-        changed on disk since it was read. Returns the backup's path (None if nothing changed).
+        Refuses, writing nothing, when Excel or LibreOffice has the master open, when it is marked
+        read-only (checked again here: it may have been since the edit began, and `issue` makes
+        its edit without `editing_master`), or when the file changed on disk since it was read.
+        Returns the backup's path (None if nothing changed).
         """
         if not self._touched:
             return None
         path = self.snapshot.path
         check_not_open(path)
+        check_writable(path)
         data = self._patch.to_bytes()  # everything that can fail is done before the file is touched
         self._check_unchanged()
         backup = backup_path(path, when or clock.now())
@@ -266,8 +274,13 @@ def editing_master(
 ) -> Iterator[MasterEdit]:
     """Hold the master for one writer, refuse it while Excel or LibreOffice has it open, and
     give an edit of one snapshot of it (its plan sheets and the `also` sheets). The caller makes
-    its changes and calls `commit`; nothing is written otherwise."""
+    its changes and calls `commit`; nothing is written otherwise.
+
+    A master that is missing or marked read-only is refused before anything is made, the writer
+    lock's file included."""
     master = Path(master)
+    check_master_file(master)
+    check_writable(master)
     with writer_lock(master, on_locked=lambda: _remove_orphans(master)):
         if open_advice is None:
             check_not_open(master)
@@ -278,16 +291,20 @@ def editing_master(
 
 def _remove_orphans(master: Path) -> None:
     """Temp files a killed writer left (`.master.xlsx.1a2b3c4d.tmp`, and in backups/): with the
-    lock held nobody else is writing them, so they are debris."""
-    remove_orphans(master.parent, prefix=f".{master.name}.")
-    remove_orphans(master.parent / BACKUP_FOLDER)
+    lock held nobody else is writing them, so they are debris. They sit beside the file a link
+    points to, where they were written."""
+    real = through_links(master)
+    remove_orphans(real.parent, prefix=f".{real.name}.")
+    remove_orphans(real.parent / BACKUP_FOLDER)
 
 
 def backup_path(master: Path, when: dt.datetime) -> Path:
-    """Where the copy of the master taken before an edit goes: `backups/` beside it, named by
-    time so backups sort in order; never overwrites an earlier one."""
-    folder = master.parent / BACKUP_FOLDER
-    return free_path(folder / f"{master.stem} {when:%Y-%m-%d %H%M%S}{master.suffix}")
+    """Where the copy of the master taken before an edit goes: `backups/` beside it (beside the
+    file a link points to, for a master behind one), named by time so backups sort in order; never
+    overwrites an earlier one."""
+    real = through_links(master)
+    folder = real.parent / BACKUP_FOLDER
+    return free_path(folder / f"{real.stem} {when:%Y-%m-%d %H%M%S}{real.suffix}")
 
 
 def _style_for(values: Sequence[object]) -> CellStyle:
