@@ -155,24 +155,51 @@ LOCKED_FIELDS = ("finding", "actions", "lead", "timescale", "updates")
 # --- Locked cells, as issued ------------------------------------------------------------------
 
 
+#: The first token of a digest made by the current rule; a digest without it is the first rule's.
+DIGEST_V2 = "v2"
+
+
 def locked_digest(texts: Mapping[str, str]) -> str:
-    """A short digest of each locked field as issued ("finding=1a2b3c4d actions=..."), so a return
-    can be checked for edits outside its editable columns without storing every text again.
-    Whitespace is compared loosely: a spreadsheet program may re-wrap or re-space text."""
-    return " ".join(f"{key}={_digest(texts.get(key, ''))}" for key in LOCKED_FIELDS)
+    """A short digest of each locked field as issued ("v2 finding:1a2b3c4d actions:..."), so a
+    return can be checked for edits outside its editable columns without storing every text
+    again. Whitespace is left out altogether: a spreadsheet program may re-wrap or re-space
+    text, and Gnumeric drops the line break or space at the edge of a rich-text run ("abuse.\nThe"
+    comes back "abuse.The"), so only the other characters tell an edit.
+
+    The rule is named in the digest ("v2", and ":" between field and hash) so a digest made by
+    the first rule ("finding=1a2b3c4d ...", whitespace runs made one space) is still checked by
+    that rule, and a reader that knows only the first rule finds no field it could misjudge."""
+    parts = (f"{key}:{_digest_v2(texts.get(key, ''))}" for key in LOCKED_FIELDS)
+    return " ".join((DIGEST_V2, *parts))
 
 
 def changed_locked_fields(issued_digest: str, texts: Mapping[str, str]) -> tuple[str, ...]:
-    """The locked fields whose returned text differs from what was issued."""
-    issued = dict(part.split("=", 1) for part in issued_digest.split() if "=" in part)
+    """The locked fields whose returned text differs from what was issued, each checked by the
+    rule its digest was made with."""
+    tokens = issued_digest.split()
+    if tokens[:1] == [DIGEST_V2]:
+        issued = dict(part.split(":", 1) for part in tokens[1:] if ":" in part)
+        digest = _digest_v2
+    else:  # made before digests were versioned: "key=hash", whitespace compared loosely
+        issued = dict(part.split("=", 1) for part in tokens if "=" in part)
+        digest = _digest_v1
     return tuple(
-        key for key in LOCKED_FIELDS if key in issued and issued[key] != _digest(texts.get(key, ""))
+        key for key in LOCKED_FIELDS if key in issued and issued[key] != digest(texts.get(key, ""))
     )
 
 
-def _digest(text: str) -> str:
-    loose = " ".join(text.split())
-    return hashlib.sha256(loose.encode("utf-8")).hexdigest()[:8]
+def _digest_v1(text: str) -> str:
+    """The first rule: whitespace runs made one space, ends trimmed."""
+    return _hash(" ".join(text.split()))
+
+
+def _digest_v2(text: str) -> str:
+    """The current rule: no whitespace at all."""
+    return _hash("".join(text.split()))
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
 
 # --- Reading the ledger -----------------------------------------------------------------------
