@@ -68,6 +68,12 @@ def verify(identity: CopyIdentity, signature: str, key: str) -> bool:
     return hmac.compare_digest(sign(identity, key), given)
 
 
+def signed_with(identity: CopyIdentity, signature: str, keys: Sequence[str]) -> str | None:
+    """The one of `keys` the signature verifies with, or None when none does (the identity was
+    altered, or the copy was signed by another master)."""
+    return next((key for key in keys if verify(identity, signature, key)), None)
+
+
 def new_issue_id(lead: str, when: dt.datetime) -> str:
     """Readable and unique: the date, the lead, and a random tail (e.g. 20261126-GT-3f9a2c)."""
     return f"{when:%Y%m%d}-{lead}-{secrets.token_hex(3)}"

@@ -80,7 +80,8 @@ class MergedReturnRow(ListRow):
 
 @dataclass(frozen=True)
 class SigningKeyRow(ListRow):
-    """`SigningKey`: a key copies are signed with; the last one recorded is in force."""
+    """`SigningKey`: a key copies are signed with; the last one recorded is in force, the earlier
+    ones are retired (kept, so a copy signed with one can be told apart from a forged one)."""
 
     SHEET: ClassVar[str] = SHEET_SIGNING_KEY
     STATE: ClassVar[str] = VERY_HIDDEN
@@ -241,6 +242,7 @@ class MergedReturn:
 
 @dataclass(frozen=True)
 class Ledger:
+    #: the signing key in force (the last recorded)
     key: str | None
     copies: Mapping[str, IssuedCopy] = field(default_factory=dict)
     items: Mapping[tuple[str, str], IssuedItem] = field(default_factory=dict)
@@ -249,6 +251,8 @@ class Ledger:
     proposals: frozenset[tuple[str, str, str]] = frozenset()
     #: (issue id, ref, field, lead's value) already on the Conflicts sheet
     conflicts: frozenset[tuple[str, str, str, str]] = frozenset()
+    #: keys in force before `key`, oldest first: copies signed with one are no longer accepted
+    retired_keys: tuple[str, ...] = ()
 
 
 def ledger_from_sheets(sheets: Mapping[str, Grid]) -> Ledger:
@@ -306,25 +310,26 @@ def ledger_from_sheets(sheets: Mapping[str, Grid]) -> Ledger:
         )
         for r in _records(sheets, SHEET_CONFLICTS)
     )
+    keys = _signing_keys(sheets)
     return Ledger(
-        key=_signing_key(sheets),
+        key=keys[-1] if keys else None,
         copies=copies,
         items=items,
         merged=merged,
         proposals=proposals,
         conflicts=conflicts,
+        retired_keys=tuple(dict.fromkeys(k for k in keys[:-1] if k != keys[-1])),
     )
 
 
-def _signing_key(sheets: Mapping[str, Grid]) -> str | None:
-    """The key in force: the last one recorded (`issue --new-key` adds a row, so copies signed
-    with an earlier key stop verifying)."""
-    keys = [
+def _signing_keys(sheets: Mapping[str, Grid]) -> list[str]:
+    """Every key recorded, oldest first; the last is in force (`issue --new-key` adds a row, so
+    copies signed with an earlier key stop verifying)."""
+    return [
         cell_str(rec["value"])
         for rec in _records(sheets, SHEET_SIGNING_KEY)
         if cell_str(rec["setting"]) == SIGNING_KEY_SETTING and cell_str(rec["value"])
     ]
-    return keys[-1] if keys else None
 
 
 def _records(sheets: Mapping[str, Grid], name: str) -> list[dict[str, object]]:

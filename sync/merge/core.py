@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sync.identity import verify
+from sync.identity import signed_with, verify
 from sync.ledger import (
     ConflictRow,
     IssuedCopy,
@@ -493,6 +493,8 @@ def _check_identity(master: MasterState, ret: ReturnedCopy) -> tuple[IssuedCopy 
         )
     key = master.ledger.key
     if key is None or not verify(identity, claimed.signature, key):
+        if signed_with(identity, claimed.signature, master.ledger.retired_keys):
+            return None, _retired(master, shown, issued)
         return None, (
             f"{shown}: its signature does not match (the copy's identity was altered); "
             f"issue {issue_id} went to {issued.lead} - ask them to fill in the copy "
@@ -508,6 +510,31 @@ def _check_identity(master: MasterState, ret: ReturnedCopy) -> tuple[IssuedCopy 
             f"{shown}: its items do not match what issue {issue_id} recorded; issue a fresh copy"
         )
     return issued, ""
+
+
+def _retired(master: MasterState, shown: str, issued: IssuedCopy) -> str:
+    """Why a copy signed with a key since retired (`issue --new-key`) is refused: not altered,
+    out of date; the lead needs the newest copy issued to them, if there is one."""
+    lead = issued.lead
+    later = [
+        c.issued
+        for c in master.ledger.copies.values()
+        if c.lead == lead
+        and c.issued is not None
+        and (issued.issued is None or c.issued > issued.issued)
+    ]
+    if later:
+        on = f"{max(later):%d %b %Y}"
+        what = f"copies were re-issued on {on}"
+        then = f"ask {lead} to fill in the new copy issued to them on {on} and return that"
+    else:
+        what = "copies were re-issued with a new key"
+        then = f"issue {lead} a new copy and ask them to fill that in"
+    return (
+        f"{shown}: its signature does not match the key in force - it was signed with a key "
+        f"since retired ({what}), so issue {display_name(issued.issue_id)} is no longer "
+        f"accepted; {then}"
+    )
 
 
 def _read_rows(
