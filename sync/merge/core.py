@@ -15,8 +15,9 @@ Per item and field, against what was issued (the base):
 - New update: appended as a dated entry attributed to the lead, newest first; never overwrites.
 - Proposed time-scale: recorded on `Proposals` for the owner to accept; never applied.
 Anything else a lead edits is reported and ignored; bad values are rejected with the reason, and
-the rest of the return still merges. A return already merged (same SHA-256) changes nothing, and
-an update or proposal already recorded from the same issue is not recorded twice.
+the rest of the return still merges. Each field typed for an item the owner has since deleted is
+reported, with what was typed. A return already merged (same SHA-256) changes nothing, and an
+update or proposal already recorded from the same issue is not recorded twice.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sync.identity import signed_with, verify
 from sync.ledger import (
     ConflictRow,
     IssuedCopy,
+    IssuedItem,
     Ledger,
     MergedReturnRow,
     ProposalRow,
@@ -589,15 +591,7 @@ def _read_rows(
             continue  # a lead may delete rows they have nothing to say about
         current = master.rows.get(ref)
         if current is None:
-            if row.new_update.strip() or row.proposed_timescale.strip():
-                lines.append(
-                    ReceiptLine(
-                        ref,
-                        FIELD_RETURN,
-                        Outcome.REJECTED,
-                        note="the item is no longer in the plan; the owner will be in touch",
-                    )
-                )
+            _read_deleted(ret, row, master.ledger.items.get((issue_id, ref)))
             continue
         issued = master.ledger.items[(issue_id, ref)]
         edited = changed_locked_fields(issued.digest, row.locked)
@@ -628,6 +622,36 @@ def _read_rows(
         proposed = " ".join(row.proposed_timescale.split())
         if proposed:
             _read_proposal(master, ret, row, proposed, proposals)
+
+
+#: Why nothing typed for an item the owner has deleted since the copy was issued is taken in.
+DELETED_NOTE = "the item is no longer in the plan; the owner will be in touch"
+
+
+def _read_deleted(ret: _Return, row: ReturnedRow, issued: IssuedItem | None) -> None:
+    """An item deleted from the plan since the copy was issued: each field the lead answered
+    gets its own line, with what they typed (an update whole, so the Changes log keeps their
+    words for the owner), and nothing is taken in. A status left as issued is no answer."""
+    status = row.status.strip()
+    if status and _status(status) != _status(issued.status if issued else ""):
+        ret.lines.append(
+            ReceiptLine(
+                row.ref, FIELD_STATUS, Outcome.REJECTED, new=_quote(status), note=DELETED_NOTE
+            )
+        )
+    text = _clean(row.new_update)
+    if text:
+        ret.lines.append(
+            ReceiptLine(row.ref, FIELD_UPDATE, Outcome.REJECTED, new=text, note=DELETED_NOTE)
+        )
+    proposed = " ".join(row.proposed_timescale.split())
+    was = " ".join((issued.timescale if issued else "").split())
+    if proposed and proposed.casefold() != was.casefold():
+        ret.lines.append(
+            ReceiptLine(
+                row.ref, FIELD_PROPOSED, Outcome.REJECTED, new=_quote(proposed), note=DELETED_NOTE
+            )
+        )
 
 
 def _read_status(
