@@ -16,6 +16,7 @@ cannot be written (open in Excel) is retried later, with the returns left where 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -30,7 +31,7 @@ from sync.inbox import is_return_candidate
 from sync.merge.apply import merge_returns
 from sync.merge.outcomes import ReturnOutcome
 from sync.merge.summary import summarise_return
-from sync.receipts import receipt_file_name
+from sync.receipts import ReceiptOwner, place_receipts, same_name
 from sync.returns import display_name
 from workbook import clock
 from workbook.errors import ActionPlanError
@@ -250,6 +251,7 @@ class ReturnsWatcher:
             return False
         self.batches += 1
         by_name = {p.name: p for p in paths}
+        filed: dict[Path, list[tuple[ReturnResult, str]]] = {}  # by folder, with the name given
         for result in run.changes.results:
             path = by_name.get(result.name)
             if path is None or not path.exists():
@@ -257,12 +259,11 @@ class ReturnsWatcher:
             merged = result.outcome in ("merged", "already merged", "duplicate")
             dest = self.folder / (MERGED_FOLDER if merged else REJECTED_FOLDER)
             moved = _move(path, dest)
-
-            receipt = staging / receipt_file_name(result)
-            if receipt.exists():
-                _move(receipt, dest, name=moved.stem + " - receipt.txt")
+            filed.setdefault(dest, []).append((result, moved.name))
             self._seen.pop(result.name, None)
             self.log(f"{_stamp()} {_describe(result)}")
+        for dest, returns in filed.items():
+            _file_receipts(returns, dest, run.receipt_of)
         return True
 
 
@@ -274,6 +275,34 @@ def _describe(result: ReturnResult) -> str:
     if told.outcome is ReturnOutcome.REJECTED:
         return f"rejected {told.line}"
     return f"{told.line}; moved to {MERGED_FOLDER}/"
+
+
+def _file_receipts(
+    returns: list[tuple[ReturnResult, str]],
+    dest: Path,
+    staged: Mapping[tuple[str, str], Path],
+) -> None:
+    """Move the staged receipt of each return just filed in `dest` (with the name it was filed
+    under) beside it, named after it as filed - `MW.xlsx` and `MW.xls` get one each, told apart
+    - and never over a file already there."""
+    try:
+        present = {same_name(entry.name) for entry in os.scandir(dest)}
+    except OSError:
+        present = set()
+
+    def there(name: str) -> ReceiptOwner | None:  # any receipt there is an earlier return's
+        return ReceiptOwner("", "") if same_name(name) in present else None
+
+    as_filed: dict[str, Path] = {}
+    for result, filed_as in returns:
+        receipt = staged.get((result.name, result.sha256))
+        if receipt is not None:
+            as_filed[filed_as] = receipt
+    moved = [dataclasses.replace(r, name=filed_as) for r, filed_as in returns]
+    for placed in place_receipts(moved, there):
+        receipt = as_filed.get(placed.result.name)
+        if receipt is not None and receipt.exists():
+            _move(receipt, dest, name=placed.name)
 
 
 def _move(path: Path, folder: Path, *, name: str | None = None) -> Path:

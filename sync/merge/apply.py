@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from sync.ledger import LEDGER_SHEETS
 from sync.merge.core import ChangeSet, RejectedFile, master_state, merge
-from sync.merge.outcomes import ReturnOutcome
-from sync.receipts import receipt_file_name, receipt_text
+from sync.receipts import ReceiptOwner, place_receipts, receipt_owner, receipt_text, same_name
 from sync.returns import ReturnedCopy, ReturnError, read_return
 from workbook import clock
 from workbook.master.edit import editing_master
@@ -39,8 +39,10 @@ class MergeRun:
     master: Path
     changes: ChangeSet
     backup: Path | None
-    receipts: tuple[Path, ...]
+    receipts: tuple[Path, ...]  # the receipts this run wrote
     dry_run: bool
+    #: each return's receipt, by (file name, SHA-256): the one written, or the one that stood
+    receipt_of: Mapping[tuple[str, str], Path] = field(default_factory=dict)
 
 
 def read_returns(paths: Sequence[Path]) -> list[ReturnedCopy | RejectedFile]:
@@ -82,8 +84,10 @@ def merge_returns(
             apply_change_set(edit, changes)
             backup = edit.commit(when=when)
         title = str(settings_from_sheets(sheets).get(SETTING_TITLE) or master.stem)
-        receipts = write_receipts(changes, folder, plan_title=title)
-    return MergeRun(master, changes, backup, receipts, False)
+        filed = write_receipts(changes, folder, plan_title=title)
+    written = tuple(f.path for f in filed if f.written)
+    receipt_of = {(f.name, f.sha256): f.path for f in filed}
+    return MergeRun(master, changes, backup, written, False, receipt_of)
 
 
 def apply_change_set(editor: Editor, changes: ChangeSet) -> None:
@@ -102,23 +106,61 @@ def apply_change_set(editor: Editor, changes: ChangeSet) -> None:
         append_rows(editor, rows)
 
 
-def write_receipts(changes: ChangeSet, folder: Path, *, plan_title: str) -> tuple[Path, ...]:
-    """A receipt per return, replacing an earlier receipt of the same name - except for a
-    file given twice in one batch, and a return merged before: its first receipt stands, and is
-    remade from the Changes log only if it was never written (a merge stopped just before)."""
-    written = []
+@dataclass(frozen=True)
+class FiledReceipt:
+    """The receipt of the return called `name` with `sha256`: at `path`, `written` by this run
+    (or already there, for a return merged before)."""
+
+    name: str
+    sha256: str
+    path: Path
+    written: bool
+
+
+def write_receipts(
+    changes: ChangeSet, folder: Path, *, plan_title: str
+) -> tuple[FiledReceipt, ...]:
+    """A receipt per return, never over another return's (see `sync.receipts.place_receipts`):
+    a receipt of the same return is rewritten - except for a file given twice in one batch, and a
+    return merged before: its first receipt stands, and is remade from the Changes log only if it
+    was never written (a merge stopped just before)."""
+    filed = []
     remove_orphans(folder)  # temp receipts of a merge that was killed while writing them
-    for result in changes.results:
-        if result.outcome is ReturnOutcome.DUPLICATE:
-            continue
-        path = folder / receipt_file_name(result)
-        if result.outcome is ReturnOutcome.ALREADY_MERGED and path.exists():
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        text = receipt_text(result, plan_title=plan_title, when=changes.when)
-        write_atomically(path, _writer(text.encode("utf-8")))
-        written.append(path)
-    return tuple(written)
+    for placed in place_receipts(changes.results, receipts_in(folder)):
+        result, path = placed.result, folder / placed.name
+        if not placed.keep:
+            folder.mkdir(parents=True, exist_ok=True)
+            text = receipt_text(result, plan_title=plan_title, when=changes.when)
+            write_atomically(path, _writer(text.encode("utf-8")))
+        filed.append(FiledReceipt(result.name, result.sha256, path, not placed.keep))
+    return tuple(filed)
+
+
+#: Enough of a receipt to read its head (who it is for).
+_HEAD_BYTES = 64 * 1024
+
+
+def receipts_in(folder: Path) -> Callable[[str], ReceiptOwner | None]:
+    """What `folder` holds under a name, as `place_receipts` asks: None for nothing, else the
+    return a receipt there was written for. Names are matched as Windows and macOS match them
+    (whatever the case), so a folder copied there later never has two receipts in one name."""
+    try:
+        names = {same_name(e.name): e.name for e in os.scandir(folder)}
+    except OSError:
+        names = {}
+
+    def owner(name: str) -> ReceiptOwner | None:
+        actual = names.get(same_name(name))
+        if actual is None:
+            return None
+        try:
+            with (folder / actual).open("rb") as fh:
+                head = fh.read(_HEAD_BYTES)
+        except OSError:
+            return ReceiptOwner("", "")  # a folder, or unreadable: taken, by nobody we know
+        return receipt_owner(head.decode("utf-8", "replace"))
+
+    return owner
 
 
 def _sha256(path: Path) -> str:
