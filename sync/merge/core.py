@@ -16,8 +16,9 @@ Per item and field, against what was issued (the base):
 - Proposed time-scale: recorded on `Proposals` for the owner to accept; never applied.
 Anything else a lead edits is reported and ignored; bad values are rejected with the reason, and
 the rest of the return still merges. Each field typed for an item the owner has since deleted is
-reported, with what was typed. A return already merged (same SHA-256) changes nothing, and an
-update or proposal already recorded from the same issue is not recorded twice.
+reported, with what was typed. A return already merged (same SHA-256) changes nothing; an update
+already merged from the same lead for the same item, in the same words, is not added twice (from
+whichever of their copies it comes), nor a proposal already recorded from the same issue.
 """
 
 from __future__ import annotations
@@ -104,8 +105,10 @@ class MasterState:
     plan_id: str
     rows: Mapping[str, PlanRow]
     ledger: Ledger
-    #: (issue id, ref, text) of every update already merged from a return
-    merged_updates: frozenset[tuple[str, str, str]] = frozenset()
+    #: (lead, ref, text) of every update already merged from a return -> its `Source`: the same
+    #: words from the same lead for the same item are not added again, from whichever of the
+    #: lead's copies they come (a superseded copy and its replacement both carry them)
+    merged_updates: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
     #: (issue id, ref) -> the status last applied from that issue's returns
     applied_status: Mapping[tuple[str, str], str] = field(default_factory=dict)
     #: SHA-256 of returns already rejected whole (logged once, not at every attempt)
@@ -122,12 +125,16 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
         if not row.is_section and row.texts["ref"]:
             rows.setdefault(row.texts["ref"].strip(), row)
     ledger = ledger_from_sheets(sheets)
-    merged_updates = set()
+    merged_updates: dict[tuple[str, str, str], str] = {}
     for rec in records(sheet(sheets, SHEET_UPDATES) or (), UPDATES_COLUMNS):
-        m = _SOURCE_ISSUE.search(cell_str(rec["source"]))
+        source = cell_str(rec["source"])
+        m = _SOURCE_ISSUE.search(source)
         if m:
-            text = cell_str(rec["update"])
-            merged_updates.add((m[1], cell_str(rec["ref"]), _entry_text(text)))
+            ref, display = cell_str(rec["ref"]), cell_str(rec["update"])
+            issued = ledger.copies.get(m[1])
+            # the lead the issue went to, and the lead the row names (the same, unless edited)
+            for lead in {issued.lead if issued else "", cell_str(rec["lead"])} - {""}:
+                merged_updates.setdefault((lead, ref, _entry_text(display)), source)
     issue_of = {sha: r.issue_id for sha, r in ledger.merged.items()}
     applied: dict[tuple[str, str], str] = {}
     rejected = set()
@@ -158,7 +165,7 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
         plan_id=cell_str(settings.get(SETTING_PLAN_ID)),
         rows=rows,
         ledger=ledger,
-        merged_updates=frozenset(merged_updates),
+        merged_updates=merged_updates,
         applied_status=applied,
         rejected=frozenset(rejected),
         logged={sha: tuple(lines) for sha, lines in logged.items()},
@@ -615,8 +622,10 @@ def _read_rows(
         _read_status(master, ret, row, issued.status, claims)
         text = _clean(row.new_update)
         if text:
-            if (issue_id, ref, text) in master.merged_updates:
-                lines.append(ReceiptLine(ref, FIELD_UPDATE, Outcome.ALREADY, new=text))
+            source = master.merged_updates.get((ret.issued.lead, ref, text))
+            if source is not None:
+                note = f"already added from {display_name(source)}"
+                lines.append(ReceiptLine(ref, FIELD_UPDATE, Outcome.ALREADY, new=text, note=note))
             else:
                 new_updates[ref].append((ret, text))
         proposed = " ".join(row.proposed_timescale.split())
@@ -768,12 +777,13 @@ def _add_updates(
     when: dt.datetime,
 ) -> CellWrite | None:
     """Put the new entries at the top of the item's Update cell (newest first, as the document
-    does) and in the Updates log; an entry that would overflow the cell is rejected, not cut."""
+    does) and in the Updates log; the same words from the same lead are added once. An entry
+    that would overflow the cell is rejected, not cut."""
     row = master.rows[ref]
     old = row.texts["updates"]
     text = old
     added = False
-    for ret, words in entries:
+    for ret, words in _same_words_once(ref, entries):
         display = f"{new_entry_label(when.date(), ret.issued.lead)}: {words}"
         candidate = display + (UPDATE_SEPARATOR + text if text else "")
         if excel_length(candidate) > CELL_LIMIT:
@@ -795,6 +805,22 @@ def _add_updates(
     if not added:
         return None
     return CellWrite(ref, "updates", row.excel_row, row.columns["updates"], old, text)
+
+
+def _same_words_once(ref: str, entries: list[tuple[_Return, str]]) -> list[tuple[_Return, str]]:
+    """The entries to add: the same words from the same lead for the item (from two returns of
+    one copy, or a superseded copy and its replacement) are added once, from the first, and the
+    others are told they are already in."""
+    first: dict[tuple[str, str], _Return] = {}
+    kept = []
+    for ret, words in entries:
+        found = first.setdefault((ret.issued.lead, words), ret)
+        if found is ret:
+            kept.append((ret, words))
+            continue
+        note = f"the same words as {display_name(found.copy.name)!r}, added from it in this merge"
+        ret.lines.append(ReceiptLine(ref, FIELD_UPDATE, Outcome.ALREADY, new=words, note=note))
+    return kept
 
 
 def _read_proposal(
