@@ -43,7 +43,7 @@ from workbook.master.write import item_texts
 from workbook.plan.model import Item, Plan
 from workbook.plan.status import RAG_KEY
 from workbook.xlsx.cells import Grid
-from workbook.xlsx.files import check_not_open, free_path, writer_lock
+from workbook.xlsx.files import check_not_open, check_writable, free_path, writer_lock
 
 
 @dataclass(frozen=True)
@@ -266,6 +266,7 @@ def issue_copies(
     seen by someone else): copies issued before stop verifying, so issue to every lead."""
     master, out_dir = Path(master), Path(out_dir)
     when = (when or clock.now()).replace(microsecond=0)
+    check_writable(master)  # before any copy is written: a read-only master records none
     with writer_lock(master):
         return _issue_copies(
             master, out_dir, leads=leads, when=when, new_signing_key=new_signing_key

@@ -224,3 +224,23 @@ def test_the_watcher_leaves_returns_where_they_are_while_the_master_is_read_only
     watcher.step()  # the next try, once the mark is cleared, merges it
     assert (inbox / "merged" / ret.name).exists()
     assert cell(sheets(cycle.master)[SHEET_PLAN], SOLO, "Status") == "GREEN"
+
+
+def test_issuing_and_board_packs_called_directly_write_nothing_for_a_read_only_master(
+    cycle: Cycle, read_only: Path, tmp_path: Path
+) -> None:
+    """The demo and the benchmarks call `issue_copies` and `make_board_pack` without the command
+    line: they too refuse before any copy or pack is written."""
+    from sync.copies import issue_copies
+    from workbook.board.packs import make_board_pack
+    from workbook.errors import ActionPlanError
+
+    before = cycle.master.read_bytes()
+    with pytest.raises(ActionPlanError, match="is read-only"):
+        issue_copies(cycle.master, tmp_path / "new copies")
+    assert not (tmp_path / "new copies").exists()
+    (tmp_path / "board").mkdir()
+    with pytest.raises(ActionPlanError, match="is read-only"):
+        make_board_pack(cycle.master, tmp_path / "board" / "pack.xlsx")
+    assert not list((tmp_path / "board").iterdir())
+    assert cycle.master.read_bytes() == before

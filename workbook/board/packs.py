@@ -32,7 +32,7 @@ from workbook.master.sheets import ListRow, title
 from workbook.plan.model import Plan
 from workbook.plan.status import status_shown
 from workbook.xlsx.cells import Grid, cell_date, cell_datetime, cell_int, cell_str
-from workbook.xlsx.files import check_not_open
+from workbook.xlsx.files import check_not_open, check_writable
 from workbook.xlsx.read import records, sheet
 
 SHEET_BOARD_PACKS = "BoardPacks"
@@ -172,6 +172,7 @@ def make_board_pack(
         raise ActionPlanError(f"--out {out} is the master itself; give the board pack a new name")
     if record:
         check_not_open(master, advice=OPEN_ADVICE)
+        check_writable(master)  # before the pack is written: it could not be recorded
     made = clock.now()
     # rich: the pack shows each finding's italic narrative as the master does
     pack = plan_board_pack(
