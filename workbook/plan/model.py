@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
-from workbook.plan.leads import lead_codes
+from workbook.plan.leads import Lead, LeadRegister, build_register, lead_codes
 from workbook.plan.timescales import due_date
 
 
@@ -73,15 +73,6 @@ class Item:
 
 
 @dataclass(frozen=True)
-class Lead:
-    """A lead in the register: initials code (or role code), name, email."""
-
-    code: str
-    name: str = ""
-    email: str = ""
-
-
-@dataclass(frozen=True)
 class Plan:
     """A whole action plan: title block, RAG key meanings, sections in order, items, leads."""
 
@@ -107,6 +98,18 @@ class Plan:
     @property
     def lead_codes(self) -> tuple[str, ...]:
         return tuple(lead.code for lead in self.leads)
+
+    @cached_property
+    def register(self) -> LeadRegister:
+        """The leads register with every lead the items name: `leads` (the Leads sheet) first, its
+        codes, names and emails kept, then any lead it lacks, coded so no two leads share a code."""
+        return build_register((it.lead for it in self.items), self.leads)
+
+    def codes_of(self, item: Item) -> tuple[str, ...]:
+        """The codes of the item's leads by this plan's register: unlike `Item.lead_codes`, which
+        reads the item's text alone, two people with the same initials in different items get
+        different codes, and a name on the Leads sheet gets the code the owner gave it."""
+        return self.register.codes_for(item.lead)
 
 
 # --- Shared renderings -----------------------------------------------------------------------
