@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from workbook.errors import PlanImportError
 from workbook.importers.html import Paragraph
 from workbook.plan.actions import split_numbered, starts_numbered
-from workbook.plan.leads import parse_leads
+from workbook.plan.leads import build_register
 from workbook.plan.model import Item, Lead, Plan, Run, normalise_runs
 from workbook.plan.status import RAG_CODES, RAG_KEY
 from workbook.plan.timescales import MONTH_YEAR
@@ -227,12 +227,8 @@ def section_prefixes(sections: list[str] | tuple[str, ...]) -> dict[str, str]:
 
 
 def _leads(items: tuple[Item, ...]) -> tuple[Lead, ...]:
-    found: dict[str, str] = {}
-    for it in items:
-        for code, name in parse_leads(it.lead):
-            if not found.get(code):
-                found[code] = name
-    return tuple(Lead(code, name) for code, name in found.items())
+    """One lead per person or role the items name, first named first, no code shared (SJ, SJ2)."""
+    return build_register(it.lead for it in items).leads
 
 
 def _squash(text: str) -> str:
