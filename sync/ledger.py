@@ -60,11 +60,15 @@ class IssuedItemRow(ListRow):
 
 @dataclass(frozen=True)
 class MergedReturnRow(ListRow):
-    """`MergedReturns`: a return merged, known by its SHA-256, and what its merge did."""
+    """`MergedReturns`: a return merged, known by its SHA-256, and what its merge did. `Saved` is
+    when the lead's program last saved the return (its own record, as it wrote it), kept as ISO
+    text exact to the second - a date serial can come back a fraction off, and the merge compares
+    save times of one copy's returns. It is the last column: a master made before it has none,
+    reads as not known, and gets the title added with its next merged return."""
 
     SHEET: ClassVar[str] = SHEET_MERGED_RETURNS
     STATE: ClassVar[str] = VERY_HIDDEN
-    WIDTHS: ClassVar[tuple[float, ...] | None] = (17, 36, 20, 22, 8, 8, 8, 8, 8, 8)
+    WIDTHS: ClassVar[tuple[float, ...] | None] = (17, 36, 20, 22, 8, 8, 8, 8, 8, 8, 20)
 
     merged: dt.datetime = title("Merged")
     file: str = title("File")
@@ -76,6 +80,7 @@ class MergedReturnRow(ListRow):
     proposed: int = title("Proposed")
     rejected: int = title("Rejected")
     ignored: int = title("Ignored")
+    saved: str = title("Saved")  # ISO text, or blank when the return records no save time
 
 
 @dataclass(frozen=True)
@@ -238,6 +243,9 @@ class MergedReturn:
     sha256: str
     issue_id: str
     lead: str
+    #: when the lead's program last saved it, to the second; None when not known (it recorded
+    #: none, or it was merged before save times were kept)
+    saved: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -295,6 +303,7 @@ def ledger_from_sheets(sheets: Mapping[str, Grid]) -> Ledger:
                     sha,
                     cell_str(rec["issue id"]),
                     cell_str(rec["lead"]),
+                    to_second(_datetime(rec["saved"])),
                 ),
             )
     proposals = frozenset(
@@ -339,6 +348,21 @@ def _records(sheets: Mapping[str, Grid], name: str) -> list[dict[str, object]]:
 
 def _datetime(value: object) -> dt.datetime | None:
     return cell_datetime(value)
+
+
+def to_second(when: dt.datetime | None) -> dt.datetime | None:
+    """A save time as the merge compares it: naive, as the program wrote it (a zone it named
+    is dropped, not converted), to the nearest second."""
+    if when is None:
+        return None
+    when = when.replace(tzinfo=None)
+    return (when + dt.timedelta(microseconds=500_000)).replace(microsecond=0)
+
+
+def saved_text(when: dt.datetime | None) -> str:
+    """A save time as the `Saved` column keeps it: ISO text to the second, blank when unknown."""
+    found = to_second(when)
+    return found.isoformat(timespec="seconds") if found else ""
 
 
 # --- Rows to record ---------------------------------------------------------------------------

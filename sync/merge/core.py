@@ -19,6 +19,13 @@ the rest of the return still merges. Each field typed for an item the owner has 
 reported, with what was typed. A return already merged (same SHA-256) changes nothing; an update
 already merged from the same lead for the same item, in the same words, is not added twice (from
 whichever of their copies it comes), nor a proposal already recorded from the same issue.
+
+Returns of one issued copy are put in the order the lead saved them, by each workbook's own
+save time (`ReturnedCopy.saved_at`; recorded as `Saved` on MergedReturns): a return saved before
+another of the same copy - one already merged, or one in the same batch - never changes a status
+(a different value is a conflict, and the newer return stands), and its update is placed below
+the newer return's and flagged. Where a save time is not known on either side, returns are taken
+as they come.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ from sync.ledger import (
     ProposalRow,
     changed_locked_fields,
     ledger_from_sheets,
+    saved_text,
+    to_second,
 )
 from sync.merge.outcomes import Outcome, ReturnOutcome
 from sync.returns import ReturnedCopy, ReturnedRow, display_name
@@ -109,6 +118,9 @@ class MasterState:
     #: words from the same lead for the same item are not added again, from whichever of the
     #: lead's copies they come (a superseded copy and its replacement both carry them)
     merged_updates: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
+    #: ref -> each update merged from a return into that item, as (issue id, return file, the
+    #: entry as displayed): where an update saved before one already merged is placed
+    merged_entries: Mapping[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
     #: (issue id, ref) -> the status last applied from that issue's returns
     applied_status: Mapping[tuple[str, str], str] = field(default_factory=dict)
     #: SHA-256 of returns already rejected whole (logged once, not at every attempt)
@@ -126,6 +138,7 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
             rows.setdefault(row.texts["ref"].strip(), row)
     ledger = ledger_from_sheets(sheets)
     merged_updates: dict[tuple[str, str, str], str] = {}
+    merged_entries: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for rec in records(sheet(sheets, SHEET_UPDATES) or (), UPDATES_COLUMNS):
         source = cell_str(rec["source"])
         m = _SOURCE_ISSUE.search(source)
@@ -135,6 +148,8 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
             # the lead the issue went to, and the lead the row names (the same, unless edited)
             for lead in {issued.lead if issued else "", cell_str(rec["lead"])} - {""}:
                 merged_updates.setdefault((lead, ref, _entry_text(display)), source)
+            file = source[: m.start()].rstrip()
+            merged_entries[ref].append((m[1], file, display))
     issue_of = {sha: r.issue_id for sha, r in ledger.merged.items()}
     applied: dict[tuple[str, str], str] = {}
     rejected = set()
@@ -166,6 +181,7 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
         rows=rows,
         ledger=ledger,
         merged_updates=merged_updates,
+        merged_entries={ref: tuple(found) for ref, found in merged_entries.items()},
         applied_status=applied,
         rejected=frozenset(rejected),
         logged={sha: tuple(lines) for sha, lines in logged.items()},
@@ -309,6 +325,39 @@ class _Return:
     copy: ReturnedCopy
     issued: IssuedCopy
     lines: list[ReceiptLine] = field(default_factory=list)
+    #: the newest return of the same issued copy saved after this one: already merged (then
+    #: its update is placed below that return's), or else in this batch; None when there is
+    #: none, or a save time is not known on either side
+    newer: _Newer | None = None
+
+    @property
+    def saved(self) -> dt.datetime | None:
+        return to_second(self.copy.saved_at)
+
+
+@dataclass(frozen=True)
+class _Newer:
+    """A return of the same issued copy saved after the one being merged."""
+
+    file: str
+    saved: dt.datetime
+    merged: dt.datetime | None  # when it was merged, if known
+    in_batch: bool  # merged now, in the same batch
+
+    def told(self, saved: dt.datetime) -> str:
+        """`saved 02 Jun 2023 10:15:04, before "GT.xlsx" of the same copy (saved ..., already
+        merged on 05 Jun 2023)`."""
+        if self.in_batch:
+            when = "merged in the same batch"
+        else:
+            when = f"already merged on {self.merged:%d %b %Y}" if self.merged else "already merged"
+        return (
+            f"saved {saved:{_SAVED}}, before {display_name(self.file)!r} of the same copy "
+            f"(saved {self.saved:{_SAVED}}, {when})"
+        )
+
+
+_SAVED = "%d %b %Y %H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -386,6 +435,7 @@ def merge(
             )
 
     accepted.sort(key=lambda r: (r.issued.lead, r.issued.issue_id, r.copy.sha256))
+    _find_newer(master, accepted)
     claims: dict[str, list[_StatusClaim]] = defaultdict(list)
     new_updates: dict[str, list[tuple[_Return, str]]] = defaultdict(list)
     proposals: list[tuple[_Return, ReturnedRow, str]] = []
@@ -460,6 +510,7 @@ def merge(
                 result.count(Outcome.PROPOSED),
                 result.count(Outcome.REJECTED),
                 result.count(Outcome.IGNORED),
+                saved_text(ret.copy.saved_at),
             )
         )
 
@@ -473,6 +524,34 @@ def merge(
         merged_rows=tuple(merged_rows),
         results=tuple(sorted(results.values(), key=lambda r: (r.name, r.sha256))),
     )
+
+
+def _find_newer(master: MasterState, accepted: list[_Return]) -> None:
+    """Mark each return saved before another return of the same issued copy - one already
+    merged, or one in this batch - with the newest such return. Save times are the workbooks'
+    own (`ReturnedCopy.saved_at`, the `Saved` column of MergedReturns); where either side has
+    none, nothing is marked and the merge is as it was before save times were kept."""
+    for ret in accepted:
+        saved = ret.saved
+        if saved is None:
+            continue
+        issue_id = ret.issued.issue_id
+        found = [
+            _Newer(m.file, m.saved, m.merged, in_batch=False)
+            for m in master.ledger.merged.values()
+            if m.issue_id == issue_id and m.saved is not None and m.saved > saved
+        ]
+        found += [
+            _Newer(other.copy.name, other_saved, None, in_batch=True)
+            for other in accepted
+            if other is not ret
+            and other.issued.issue_id == issue_id
+            and (other_saved := other.saved) is not None
+            and other_saved > saved
+        ]
+        if found:
+            # one already merged comes first: its update is the one to place this one's below
+            ret.newer = max(found, key=lambda n: (not n.in_batch, n.saved, n.file))
 
 
 def _check_identity(master: MasterState, ret: ReturnedCopy) -> tuple[IssuedCopy | None, str]:
@@ -700,6 +779,36 @@ def _settle_status(
     conflicts_rows: list[ConflictRow],
     when: dt.datetime,
 ) -> list[CellWrite]:
+    """The item's status after the claims on it: those from returns no later return of the
+    same copy overtakes are settled first; then a claim from a return saved before another
+    of its copy (merged before, or in this batch) never changes the status - the same value
+    is already there, a different one is a conflict, and the newer return stands."""
+    live = [c for c in claims if c.ret.newer is None]
+    writes = _settle_live(master, ref, live, status_after, conflicts_rows, when)
+    after = _status(status_after[ref])
+    for claim in claims:
+        newer, saved = claim.ret.newer, claim.ret.saved
+        if newer is None or saved is None:
+            continue
+        if claim.value == after:
+            claim.ret.lines.append(ReceiptLine(ref, FIELD_STATUS, Outcome.ALREADY, new=claim.value))
+            continue
+        note = (
+            f"this return was {newer.told(saved)}; the newer return stands and the master keeps "
+            f"{after or 'blank'}"
+        )
+        _conflict(master, claim, after, note, conflicts_rows, when)
+    return writes
+
+
+def _settle_live(
+    master: MasterState,
+    ref: str,
+    claims: list[_StatusClaim],
+    status_after: dict[str, str],
+    conflicts_rows: list[ConflictRow],
+    when: dt.datetime,
+) -> list[CellWrite]:
     row = master.rows[ref]
     current = _status(row.texts["status"])
     pending: list[_StatusClaim] = []
@@ -776,16 +885,28 @@ def _add_updates(
     updates_rows: list[UpdateRow],
     when: dt.datetime,
 ) -> CellWrite | None:
-    """Put the new entries at the top of the item's Update cell (newest first, as the document
-    does) and in the Updates log; the same words from the same lead are added once. An entry
-    that would overflow the cell is rejected, not cut."""
+    """Put the new entries in the item's Update cell and in the Updates log, newest first as the
+    document does: at the top, those of one issued copy in the order they were saved (so the
+    later save is above). An update from a return saved before one already merged from the same
+    copy is older than that return's update: it goes just below it, and its line says so. The
+    same words from the same lead are added once. An entry that would overflow the cell is
+    rejected, not cut."""
     row = master.rows[ref]
     old = row.texts["updates"]
+    kept = _same_words_once(ref, entries)
+    behind = sorted(
+        (e for e in kept if _behind_merged(e[0])), key=lambda e: (e[0].saved, e[0].copy.sha256)
+    )
+    top = _in_save_order([e for e in kept if not _behind_merged(e[0])])
     text = old
     added = False
-    for ret, words in _same_words_once(ref, entries):
+    for ret, words in [*behind, *top]:  # the top ones last: each goes above what is there
         display = f"{new_entry_label(when.date(), ret.issued.lead)}: {words}"
-        candidate = display + (UPDATE_SEPARATOR + text if text else "")
+        at = _below_newer(master, ref, ret, text) if _behind_merged(ret) else None
+        if at is None:
+            candidate = display + (UPDATE_SEPARATOR + text if text else "")
+        else:
+            candidate = text[:at] + UPDATE_SEPARATOR + display + text[at:]
         if excel_length(candidate) > CELL_LIMIT:
             ret.lines.append(
                 ReceiptLine(
@@ -799,7 +920,8 @@ def _add_updates(
             )
             continue
         text, added = candidate, True
-        ret.lines.append(ReceiptLine(ref, FIELD_UPDATE, Outcome.ADDED, new=display))
+        note = _older_note(ret, placed_below=at is not None or _newer_above(ret, top))
+        ret.lines.append(ReceiptLine(ref, FIELD_UPDATE, Outcome.ADDED, new=display, note=note))
         source = update_source(ret.copy.name, ret.issued.issue_id)
         updates_rows.append(UpdateRow(ref, when.date(), ret.issued.lead, status, display, source))
     if not added:
@@ -807,20 +929,111 @@ def _add_updates(
     return CellWrite(ref, "updates", row.excel_row, row.columns["updates"], old, text)
 
 
+def _behind_merged(ret: _Return) -> bool:
+    """Saved before a return of the same copy that is already merged."""
+    return ret.newer is not None and not ret.newer.in_batch
+
+
 def _same_words_once(ref: str, entries: list[tuple[_Return, str]]) -> list[tuple[_Return, str]]:
     """The entries to add: the same words from the same lead for the item (from two returns of
-    one copy, or a superseded copy and its replacement) are added once, from the first, and the
-    others are told they are already in."""
+    one copy, or a superseded copy and its replacement) are added once - from a return no later
+    one overtakes, where there is one - and the others are told they are already in."""
     first: dict[tuple[str, str], _Return] = {}
-    kept = []
-    for ret, words in entries:
+    keep: set[int] = set()
+    for i in sorted(range(len(entries)), key=lambda i: (entries[i][0].newer is not None, i)):
+        ret, words = entries[i]
         found = first.setdefault((ret.issued.lead, words), ret)
         if found is ret:
-            kept.append((ret, words))
+            keep.add(i)
             continue
         note = f"the same words as {display_name(found.copy.name)!r}, added from it in this merge"
         ret.lines.append(ReceiptLine(ref, FIELD_UPDATE, Outcome.ALREADY, new=words, note=note))
-    return kept
+    return [e for i, e in enumerate(entries) if i in keep]
+
+
+def _in_save_order(entries: list[tuple[_Return, str]]) -> list[tuple[_Return, str]]:
+    """`entries` with those of each issued copy put in the order they were saved (earliest
+    first, so the latest ends on top), in the places that copy's entries had; a copy with a
+    return whose save time is not known keeps the order it had."""
+    out = list(entries)
+    slots: dict[str, list[int]] = defaultdict(list)
+    for i, (ret, _) in enumerate(entries):
+        slots[ret.issued.issue_id].append(i)
+    for places in slots.values():
+        mine = [entries[i] for i in places]
+        if len(mine) < 2 or any(ret.saved is None for ret, _ in mine):
+            continue
+        ordered = sorted(mine, key=lambda e: (e[0].saved or dt.datetime.min, e[0].copy.sha256))
+        for i, entry in zip(places, ordered, strict=True):
+            out[i] = entry
+    return out
+
+
+def _newer_above(ret: _Return, top: list[tuple[_Return, str]]) -> bool:
+    """Whether an update of a return of the same copy saved after `ret` goes on top of it."""
+    saved = ret.saved
+    return saved is not None and any(
+        other is not ret
+        and other.issued.issue_id == ret.issued.issue_id
+        and (other_saved := other.saved) is not None
+        and other_saved > saved
+        for other, _ in top
+    )
+
+
+def _below_newer(master: MasterState, ref: str, ret: _Return, text: str) -> int | None:
+    """Where in the Update cell `text` an update of `ret` goes, when a return of its copy saved
+    after it is already merged: just below the lowest entry that such a return put there (the
+    end of that entry); None when none of them is in the cell as it was added."""
+    saved = ret.saved
+    if saved is None:
+        return None
+    issue_id = ret.issued.issue_id
+    ends = []
+    for issue, file, display in master.merged_entries.get(ref, ()):
+        if issue != issue_id:
+            continue
+        file_saved = _file_saved(master.ledger, issue, file)
+        if file_saved is None or file_saved <= saved:
+            continue
+        end = _entry_end(text, display)
+        if end is not None:
+            ends.append(end)
+    return max(ends, default=None)
+
+
+def _file_saved(ledger: Ledger, issue_id: str, file: str) -> dt.datetime | None:
+    """When the return of `issue_id` merged as `file` was saved; the earliest, when several
+    were merged under that name; None when any of them has no save time."""
+    saves = [m.saved for m in ledger.merged.values() if m.issue_id == issue_id and m.file == file]
+    if not saves or any(s is None for s in saves):
+        return None
+    return min(s for s in saves if s is not None)
+
+
+def _entry_end(text: str, display: str) -> int | None:
+    """The end of the first whole entry `display` in an Update cell's `text`, or None."""
+    start = 0
+    while (p := text.find(display, start)) >= 0:
+        end = p + len(display)
+        whole_start = p == 0 or text.endswith(UPDATE_SEPARATOR, 0, p)
+        if whole_start and (end == len(text) or text.startswith(UPDATE_SEPARATOR, end)):
+            return end
+        start = p + 1
+    return None
+
+
+def _older_note(ret: _Return, *, placed_below: bool) -> str:
+    """The note on an update from a return saved before another of its copy; "" otherwise."""
+    newer, saved = ret.newer, ret.saved
+    if newer is None or saved is None:
+        return ""
+    if placed_below:
+        return f"this return was {newer.told(saved)}; its update is placed below the newer one"
+    return (
+        f"this return was {newer.told(saved)}; no update from the newer return is in the item, "
+        "so this one is added on top - check it is still current"
+    )
 
 
 def _read_proposal(
@@ -847,6 +1060,9 @@ def _read_proposal(
         )
     else:
         note = "recorded for the plan owner to accept"
+        newer, saved = ret.newer, ret.saved
+        if newer is not None and saved is not None:
+            note += f"; this return was {newer.told(saved)}"
         ret.lines.append(
             ReceiptLine(
                 row.ref, FIELD_PROPOSED, Outcome.PROPOSED, old=current, new=proposed, note=note
