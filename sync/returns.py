@@ -21,10 +21,13 @@ from pathlib import Path
 from sync.identity import SHEET_IDENTITY, ClaimedIdentity, identity_from_rows
 from sync.ledger import LOCKED_FIELDS
 from workbook.errors import ActionPlanError
-from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS
+from workbook.lead_copy.columns import CHECK_KEYS, COPY_COLUMNS, EDITABLE_KEYS, SHEET_COLUMNS
 from workbook.master.sheets import SHEET_PLAN
-from workbook.xlsx.cells import Grid, at, cell_text, loose
-from workbook.xlsx.read import UnreadableWorkbook, header_positions, read_grids, sheet
+from workbook.wording import one_line
+from workbook.xlsx.cells import Grid, at, cell_text, column_letter, loose
+from workbook.xlsx.numbers import is_date_format, shown, shows_year
+from workbook.xlsx.package import PackageFacts, SheetParts, inspect_sheets
+from workbook.xlsx.read import UnreadableWorkbook, header_positions, is_sheet, read_grids, sheet
 
 #: Larger than any copy we issue by far; a bigger file is not a return (or is a zip bomb).
 MAX_RETURN_BYTES = 50 * 1024 * 1024
@@ -48,9 +51,21 @@ class ReturnedRow:
     new_update: str
     proposed_timescale: str
     locked: Mapping[str, str]  # the locked plan columns' texts, to spot edits to them
-    #: editable columns holding a formula with no value saved (so no text to read): reported,
-    #: never dropped in silence
-    blank_formulas: tuple[str, ...] = ()
+    #: answer cells whose value cannot be read as the lead's words: (copy column key, what the
+    #: cell holds as shown, why); the field is read as blank and the receipt says why
+    unreadable: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Untaken:
+    """Text in a return where the merge does not read it: named on the receipt, never lost in
+    silence."""
+
+    sheet: str
+    cell: str  # e.g. "L12"
+    text: str  # as shown (a formula as "=...")
+    place: str  # where it is, in words: "a column with no title", "a comment", ...
+    advice: str  # where it should go
 
 
 @dataclass(frozen=True)
@@ -63,8 +78,15 @@ class ReturnedCopy:
     rows: tuple[ReturnedRow, ...]
     #: refs that appear on more than one row: which one the lead meant cannot be known
     duplicate_refs: tuple[str, ...] = ()
-    #: rows with something typed in an editable column but no ref to tell whose item it is
-    rows_without_ref: tuple[int, ...] = ()
+    #: text typed where the merge does not read: other columns and sheets, comments, rows
+    #: without a ref
+    untaken: tuple[Untaken, ...] = ()
+    #: refs whose row's answers were moved there from another row (a sort of the answer
+    #: columns): none of them is read
+    moved_refs: tuple[str, ...] = ()
+    #: when the workbook was last saved, by its own record (docProps/core.xml, which Excel and
+    #: LibreOffice write at each save; naive, as the program wrote it); None when it keeps none
+    saved_at: dt.datetime | None = None
 
 
 def display_name(name: str) -> str:
@@ -81,20 +103,30 @@ def read_return(path: Path) -> ReturnedCopy:
     shown = display_name(Path(path).name)
     path = Path(path)
     data = _read_bytes(path)
-    blank_formulas = _check_container(path, data)
+    facts = _check_container(path, data)
     try:
-        _, sheets = read_grids(data, (SHEET_PLAN, SHEET_IDENTITY))
+        _, sheets = read_grids(data)
     except UnreadableWorkbook as e:  # anything the reader cannot parse is a damaged file
         raise ReturnError(
             f"{shown}: damaged or not a workbook ({str(e).partition(':')[0]}); ask the lead to "
             "open it in Excel, save it again as .xlsx and resend it"
         ) from e
     return returned_copy(
-        sheets,
-        name=path.name,
-        sha256=hashlib.sha256(data).hexdigest(),
-        blank_formulas=blank_formulas,
+        sheets, name=path.name, sha256=hashlib.sha256(data).hexdigest(), facts=facts
     )
+
+
+#: Every column of the copy's sheet, by key, and the titles the reader knows.
+_SHEET_TITLES = {c.key: c.title for c in SHEET_COLUMNS}
+#: What a typed "=..." is said to be on a receipt.
+FORMULA_NOTE = (
+    "the cell holds a formula, not words (was it typed starting with '='?); type it as plain "
+    "text, or start it with an apostrophe, and send the copy again"
+)
+NO_YEAR_NOTE = (
+    "Excel made a date of it that shows no year; type the month and year, like Jun 2024, and "
+    "send the copy again"
+)
 
 
 def returned_copy(
@@ -102,10 +134,11 @@ def returned_copy(
     *,
     name: str,
     sha256: str,
-    blank_formulas: frozenset[tuple[int, int]] = frozenset(),
+    facts: PackageFacts | None = None,
 ) -> ReturnedCopy:
-    """The pure reading of a return's sheets (grids of cell values); `blank_formulas` are the
-    (row, column), 1-based, of `Action Plan` cells holding a formula with no value saved."""
+    """The pure reading of a return's sheets (grids of cell values) and of what its parts say
+    beyond values (`facts`: formulas, number formats, comments, save time)."""
+    facts = facts or PackageFacts()
     identity_grid = sheet(sheets, SHEET_IDENTITY)
     if identity_grid is None:
         raise ReturnError(
@@ -121,80 +154,224 @@ def returned_copy(
     header = _find_header(grid)
     if header is None:
         raise ReturnError(
-            f"{name}: the '{SHEET_PLAN}' sheet has lost its header row ('Ref' ... 'Action'); ask "
-            "the lead to fill in a fresh copy"
+            f"{name}: the '{SHEET_PLAN}' sheet has lost its header row (no row holds the "
+            f"titles {', '.join(repr(c.title) for c in COPY_COLUMNS[:3])} ...); ask the lead "
+            "to fill in a fresh copy"
         )
     columns = _columns(grid[header])
     missing = [c.title for c in COPY_COLUMNS if c.key not in columns]
     if missing:
-        raise ReturnError(
-            f"{name}: the '{SHEET_PLAN}' sheet has no column titled "
-            f"{', '.join(repr(m) for m in missing)}; ask the lead to restore the column titles "
-            "or fill in a fresh copy"
-        )
-    rows: list[ReturnedRow] = []
-    seen: dict[str, int] = {}
-    duplicates: list[str] = []
-    without_ref: list[int] = []
-    for r in range(header + 1, len(grid)):
-        cells = {key: typed_text(at(grid[r], i)) for key, i in columns.items()}
-        ref = cells["ref"].strip()
-        typed = any(cells[k].strip() for k in ("new_update", "proposed_timescale"))
-        if not ref:
-            if typed:
-                without_ref.append(r + 1)
-            continue
-        formula_here = any((r + 1, i + 1) in blank_formulas for i in columns.values())
-        if not any(v.strip() for k, v in cells.items() if k != "ref") and not formula_here:
-            continue  # a section row
-        if ref in seen:
-            if ref not in duplicates:
-                duplicates.append(ref)
-            continue
-        seen[ref] = r + 1
-        rows.append(
-            ReturnedRow(
-                ref=ref,
-                excel_row=r + 1,
-                status=cells["status"],
-                new_update=cells["new_update"],
-                proposed_timescale=cells["proposed_timescale"],
-                locked={k: cells[k] for k in LOCKED_FIELDS},
-                blank_formulas=tuple(
-                    key
-                    for key in EDITABLE_KEYS
-                    if not cells[key].strip() and (r + 1, columns[key] + 1) in blank_formulas
-                ),
-            )
-        )
+        raise ReturnError(f"{name}: {_missing_titles(grid[header], columns, missing)}")
+    parts = facts.sheet(SHEET_PLAN)
+    claimed = identity_from_rows(identity_grid)
+    issued_refs = frozenset(claimed.identity.refs) if claimed.identity else None
+    reading = _PlanReading(grid, header, columns, parts, issued_refs)
+    rows = reading.rows()
+    untaken = [
+        *reading.untaken,
+        *_other_sheets(sheets, grid),
+        *_comments(facts),
+    ]
+    duplicates = reading.duplicates
     return ReturnedCopy(
         name=name,
         sha256=sha256,
-        claimed=identity_from_rows(identity_grid),
-        rows=tuple(r for r in rows if r.ref not in duplicates),
+        claimed=claimed,
+        rows=tuple(r for r in rows if r.ref not in duplicates and r.ref not in reading.moved),
         duplicate_refs=tuple(duplicates),
-        rows_without_ref=tuple(without_ref),
+        untaken=tuple(untaken),
+        moved_refs=tuple(r for r in reading.moved if r not in duplicates),
+        saved_at=facts.saved_at,
     )
 
 
+class _PlanReading:
+    """The `Action Plan` sheet read under its header row: the rows by ref, and what was typed
+    where the merge does not read."""
+
+    def __init__(
+        self,
+        grid: Grid,
+        header: int,
+        columns: Mapping[str, int],
+        parts: SheetParts,
+        issued_refs: frozenset[str] | None,
+    ) -> None:
+        self.grid, self.header, self.columns, self.parts = grid, header, columns, parts
+        #: the refs the copy says it was issued with (None when it cannot say): a row whose
+        #: ref is not one of them was renamed, not sorted, and is reported as not the lead's
+        self.issued_refs = issued_refs
+        self.untaken: list[Untaken] = []
+        self.duplicates: list[str] = []
+        self.moved: list[str] = []
+
+    def text(self, r: int, i: int) -> str:
+        """Cell (0-based row r, column i) as the lead saw it: a formula as its text."""
+        formula = self.parts.formulas.get((r + 1, i + 1))
+        if formula is not None:
+            return f"={formula}"
+        value = at(self.grid[r], i)
+        code = self.parts.number_formats.get((r + 1, i + 1))
+        return shown(value, code) if code else typed_text(value)
+
+    def rows(self) -> list[ReturnedRow]:
+        columns = self.columns
+        ours = set(columns.values())
+        titles = self.grid[self.header]
+        out: list[ReturnedRow] = []
+        seen: set[str] = set()
+        for r in range(len(self.grid)):
+            row = self.grid[r]
+            for i in range(len(row)):
+                if i not in ours and r != self.header and self._typed(r, i):
+                    title = cell_text(at(titles, i)).strip()
+                    place = (
+                        f"a column titled {one_line(title, 40)!r}"
+                        if title
+                        else ("a column with no title")
+                    )
+                    self._untaken(r, i, place, _ADVICE_COLUMN)
+        for r in range(self.header + 1, len(self.grid)):
+            cells = {key: self.text(r, i) for key, i in columns.items()}
+            ref = cells["ref"].strip()
+            if not ref:
+                typed = [i for k, i in columns.items() if k in EDITABLE_KEYS and self._typed(r, i)]
+                if typed:  # one place: the row's answers, together
+                    text = " / ".join(self.text(r, i) for i in typed)
+                    cell = f"{column_letter(typed[0] + 1)}{r + 1}"
+                    self.untaken.append(
+                        Untaken(SHEET_PLAN, cell, text, "a row with no ref", _ADVICE_NO_REF)
+                    )
+                continue
+            answered = any(cells[k].strip() for k in EDITABLE_KEYS)
+            if not answered and not any(cells[k].strip() for k in LOCKED_FIELDS):
+                continue  # a section row
+            if ref in seen:
+                if ref not in self.duplicates:
+                    self.duplicates.append(ref)
+                continue
+            seen.add(ref)
+            checks = [cells[k].strip() for k in CHECK_KEYS if k in columns]
+            issued_here = self.issued_refs is None or ref in self.issued_refs
+            # a sort moves another item's ref into a check; a blank one (a merged cell, a
+            # cleared one) is no sign of a sort
+            shifted = any(check and check != ref for check in checks)
+            if issued_here and shifted and ref not in self.moved:
+                self.moved.append(ref)
+            out.append(self._row(r, ref, cells))
+        return out
+
+    def _row(self, r: int, ref: str, cells: Mapping[str, str]) -> ReturnedRow:
+        unreadable: list[tuple[str, str, str]] = []
+        answers = {}
+        for key in EDITABLE_KEYS:
+            i = self.columns[key]
+            where = (r + 1, i + 1)
+            if where in self.parts.formulas:
+                unreadable.append((key, cells[key], FORMULA_NOTE))
+                answers[key] = ""
+            elif (code := self.parts.number_formats.get(where)) and (
+                is_date_format(code) and not shows_year(code)
+            ):
+                unreadable.append((key, cells[key], NO_YEAR_NOTE))
+                answers[key] = ""
+            else:
+                answers[key] = cells[key]
+        return ReturnedRow(
+            ref=ref,
+            excel_row=r + 1,
+            status=answers["status"],
+            new_update=answers["new_update"],
+            proposed_timescale=answers["proposed_timescale"],
+            locked={k: cells[k] for k in LOCKED_FIELDS},
+            unreadable=tuple(unreadable),
+        )
+
+    def _typed(self, r: int, i: int) -> bool:
+        return (r + 1, i + 1) in self.parts.formulas or bool(cell_text(at(self.grid[r], i)).strip())
+
+    def _untaken(self, r: int, i: int, place: str, advice: str) -> None:
+        cell = f"{column_letter(i + 1)}{r + 1}"
+        self.untaken.append(Untaken(SHEET_PLAN, cell, self.text(r, i), place, advice))
+
+
+_ADVICE_COLUMN = (
+    "the merge reads only Status, New update and Proposed time-scale; put it in New update"
+)
+_ADVICE_NO_REF = "type it on your item's row"
+_ADVICE_SHEET = f"the merge reads only the '{SHEET_PLAN}' sheet; type it there"
+_ADVICE_COMMENT = "comments are not read; type it in New update"
+
+
+def _other_sheets(sheets: Mapping[str, Grid], plan: Grid) -> list[Untaken]:
+    """Text on sheets other than the plan's (a copied sheet, a sheet the lead added) that is not
+    simply the plan sheet's own text in the same cell."""
+    out = []
+    for title, grid in sheets.items():
+        if is_sheet(title, SHEET_PLAN) or is_sheet(title, SHEET_IDENTITY):
+            continue
+        for r, row in enumerate(grid):
+            for i, value in enumerate(row):
+                text = typed_text(value)
+                if not text.strip():
+                    continue
+                if r < len(plan) and loose(text) == loose(typed_text(at(plan[r], i))):
+                    continue
+                cell = f"{column_letter(i + 1)}{r + 1}"
+                out.append(Untaken(title, cell, text, f"the sheet {title!r}", _ADVICE_SHEET))
+    return out
+
+
+def _comments(facts: PackageFacts) -> list[Untaken]:
+    out = []
+    for title, parts in facts.sheets.items():
+        if is_sheet(title, SHEET_IDENTITY):
+            continue
+        for (row, column), text in sorted(parts.comments.items()):
+            cell = f"{column_letter(column)}{row}"
+            out.append(Untaken(title, cell, text, "a comment", _ADVICE_COMMENT))
+    return out
+
+
 def _find_header(grid: Grid) -> int | None:
-    """0-based index of the copy's header row: the first row with the titles of Ref, Action,
-    Status and New update in any columns (a lead may have inserted columns before them)."""
-    wanted = {c.title.casefold() for c in COPY_COLUMNS if c.key in _HEADER_KEYS}
+    """0-based index of the copy's header row: the first row holding the titles of at least
+    three of the copy's columns, Ref among them (a lead may have inserted columns, or renamed
+    or cleared a title, which is then named)."""
+    wanted = {loose(c.title) for c in COPY_COLUMNS}
+    ref = loose(COPY_COLUMNS[0].title)
     for r, row in enumerate(grid):
         titles = {loose(v) for v in row}
-        if wanted <= titles:
+        if ref in titles and len(wanted & titles) >= 3:
             return r
     return None
 
 
-_HEADER_KEYS = ("ref", "actions", "status", "new_update")
-
-
 def _columns(header_row: Sequence[object]) -> dict[str, int]:
-    """Each copy column by its title (the first column with that title wins)."""
+    """Each copy column (and ref check) by its title (the first column with that title wins)."""
     found = header_positions(header_row)
-    return {c.key: found[loose(c.title)] for c in COPY_COLUMNS if loose(c.title) in found}
+    return {c.key: found[loose(c.title)] for c in SHEET_COLUMNS if loose(c.title) in found}
+
+
+def _missing_titles(
+    header: Sequence[object], columns: Mapping[str, int], missing: list[str]
+) -> str:
+    """One line naming the copy's column titles the header row lacks, and the titles it has
+    that the copy never had (a renamed title), with what to do."""
+    known = {loose(t) for t in _SHEET_TITLES.values()}
+    strange = [
+        one_line(cell_text(v), 40) for v in header if cell_text(v).strip() and loose(v) not in known
+    ]
+    names = " or ".join(repr(m) for m in missing)
+    seen = f" (it has {', '.join(repr(t) for t in strange[:3])} instead)" if strange else ""
+    put_back = (
+        "those titles back above their columns"
+        if len(missing) > 1
+        else ("that title back above its column")
+    )
+    return (
+        f"the '{SHEET_PLAN}' sheet has no column titled {names}{seen}; ask the lead to put "
+        f"{put_back}, or fill in a fresh copy"
+    )
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -217,10 +394,10 @@ def _read_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _check_container(path: Path, data: bytes) -> frozenset[tuple[int, int]]:
+def _check_container(path: Path, data: bytes) -> PackageFacts:
     """Refuse a file that is not a workbook a reader can safely open, saying why in one line;
-    for one that is, the `Action Plan` cells holding a formula with no saved value. The zip is
-    opened once for all of it."""
+    for one that is, what its parts say beyond cell values (formulas, number formats, comments,
+    save time). The zip is opened once for all of it."""
     shown = display_name(Path(path).name)
     if data.startswith(_OLE_MAGIC):
         if "EncryptionInfo".encode("utf-16-le") in data:
@@ -248,7 +425,7 @@ def _check_container(path: Path, data: bytes) -> frozenset[tuple[int, int]]:
         return _check_members(shown, z)
 
 
-def _check_members(shown: str, z: zipfile.ZipFile) -> frozenset[tuple[int, int]]:
+def _check_members(shown: str, z: zipfile.ZipFile) -> PackageFacts:
     names = set(z.namelist())
     unpacked = sum(i.file_size for i in z.infolist())
     if "xl/workbook.xml" not in names:
@@ -262,7 +439,7 @@ def _check_members(shown: str, z: zipfile.ZipFile) -> frozenset[tuple[int, int]]
             "is not one; ask the lead to fill in the copy they were sent"
         )
     _check_extent(shown, z, names)
-    return _blank_formulas(z)
+    return inspect_sheets(z)
 
 
 #: The reader holds a sheet as a dense grid up to its furthest cell, so one cell at XFD1048576 in
@@ -317,55 +494,6 @@ def _check_extent(shown: str, z: zipfile.ZipFile, names: set[str]) -> None:
 
 _CHUNK = 1 << 20
 _OVERLAP = 256
-
-
-_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
-_REF = re.compile(rb"\br\s*=\s*[\"']\s*([A-Za-z]+)\$?([0-9]+)")
-_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
-_VALUE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]")
-
-
-def _blank_formulas(z: zipfile.ZipFile) -> frozenset[tuple[int, int]]:
-    """(row, column) of `Action Plan` cells that hold a formula but no saved value: a lead who
-    typed "=..." and a program that saved no result leave the reader nothing, so the merge says
-    so rather than see an empty cell."""
-    try:
-        part = _sheet_part(z, SHEET_PLAN)
-        xml = z.read(part) if part else b""
-    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, ValueError):
-        return frozenset()
-    if not _FORMULA.search(xml):
-        return frozenset()  # the usual case: a copy holds no formulas at all
-    found = set()
-    for m in _CELL.finditer(xml):
-        inner = m[2] or b""
-        ref = _REF.search(m[1])
-        if ref and _FORMULA.search(inner) and not _VALUE.search(inner):
-            found.add((int(ref[2]), _column_number(ref[1].upper())))
-    return frozenset(found)
-
-
-def _sheet_part(z: zipfile.ZipFile, title: str) -> str | None:
-    """The zip member holding the sheet called `title` (any case), through workbook.xml."""
-    book = z.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", book):
-        attrs = dict(re.findall(r'([\w:]+)\s*=\s*"([^"]*)"', m[1]))
-        if attrs.get("name", "").strip().casefold() != title.casefold():
-            continue
-        rid = next((v for k, v in attrs.items() if k.endswith(":id")), "")
-        target = re.search(
-            rf'<Relationship\b[^>]*\bId="{re.escape(rid)}"[^>]*\bTarget="([^"]+)"', rels
-        )
-        if target is None:
-            target = re.search(
-                rf'<Relationship\b[^>]*\bTarget="([^"]+)"[^>]*\bId="{re.escape(rid)}"', rels
-            )
-        if target is None:
-            return None
-        path = target[1].lstrip("/")
-        return path if path.startswith("xl/") else f"xl/{path}"
-    return None
 
 
 def _column_number(letters: bytes) -> int:

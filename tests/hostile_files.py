@@ -24,7 +24,7 @@ from sync.simulate import Answer, fill_copy
 from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
 from tests.office import needs_calc_uno
 from workbook.importers.seed import seed_plan
-from workbook.lead_copy.columns import COPY_COLUMNS
+from workbook.lead_copy.columns import SHEET_COLUMNS
 from workbook.master.sheets import SHEET_CHANGES, SHEET_PLAN, SHEET_UPDATES
 from workbook.plan.updates import new_entry_label
 
@@ -38,7 +38,7 @@ GOOD = {
     "MW": ("EHP-03", Answer("AMBER", "Genuine: the audit is booked for June.")),
 }
 #: The column letter of each copy column, as issued.
-COL = {c.key: get_column_letter(i) for i, c in enumerate(COPY_COLUMNS, 1)}
+COL = {c.key: get_column_letter(i) for i, c in enumerate(SHEET_COLUMNS, 1)}
 #: A line a person can act on says what to do.
 ACTION = re.compile(
     r"\b(ask|merge it|issue a fresh|resend|rename|restore|shorten|use|type it|write it)\b"
@@ -422,7 +422,7 @@ def _duplicate_refs(c: Cycle, out: Path) -> Path:
         ws = wb[SHEET_PLAN]
         r = _row(ws, "EHP-05")
         below = ws.max_row + 1
-        for col in range(1, len(COPY_COLUMNS) + 1):
+        for col in range(1, len(SHEET_COLUMNS) + 1):
             ws.cell(below, col).value = ws.cell(r, col).value
         ws[f"{COL['new_update']}{below}"] = f"{HOSTILE} the other version"
 
@@ -572,8 +572,9 @@ CASES = [
     # taken in on purpose: stored exactly, never evaluated
     Case("control characters.xlsx", _control_characters, "", "taken", (("EHP-01", "Update"),)),
     Case("rtl and emoji.xlsx", _rtl_and_emoji, "", "taken", (("EHP-09", "Update"),)),
-    Case("formula no cache.xlsx", _formula_without_cached_value, "", "taken"),
-    Case("formula cached.xlsx", _formula_with_cached_value, "", "taken", (("CEY-01", "Update"),)),
+    # a formula in an answer cell is quoted on the receipt, whatever its value, never taken in
+    Case("formula no cache.xlsx", _formula_without_cached_value, "holds a formula", "row"),
+    Case("formula cached.xlsx", _formula_with_cached_value, "holds a formula", "row"),
     Case("macros.xlsm", _xlsm, "", "taken", (("IL-02", "Status"), ("IL-02", "Update"))),
 ]
 REFUSED = [c for c in CASES if c.outcome != "taken"]

@@ -183,7 +183,9 @@ def formula_cells(cycle: Cycle, lead: str | None = None) -> Typed:
     return {(ref, key): text for ref, (key, text) in zip(refs, CALC_FORMULAS, strict=True)}
 
 
-def calc_formulas(cycle: Cycle, lead: str | None = None, out: Path | None = None) -> Path:
+def calc_formulas(
+    cycle: Cycle, lead: str | None = None, out: Path | None = None, *, general: bool = True
+) -> Path:
     """In LibreOffice Calc the lead types "=> meeting booked for May" into the first item's New
     update and "== no change ==" into the second item's Proposed time-scale; Calc makes
     formulas of both (Err:510 and Err:509, saved as `<c t="e"><f>&gt; meeting booked for
@@ -196,9 +198,14 @@ def calc_formulas(cycle: Cycle, lead: str | None = None, out: Path | None = None
     (pasting skips the validity check, and brings the New update cell's format, so this Status
     cell loses its dropdown) and deletes it from New update: Status holds `<c t="n"><f>SUM(1,2)
     </f><v>3</v></c>` and New update is empty.
+
+    All this happens in a copy whose answer cells are General, as copies were issued before
+    they were formatted as Text (`general_copy`); with `general=False` the lead types the same
+    into the copy as issued today, whose Text cells keep every one as typed.
     """
     lead = lead or busiest_lead(cycle)
     layout = read_copy(cycle, lead)
+    src = general_copy(layout) if general else layout.path
     edits: list[dict[str, object]] = []
     for (ref, key), text in formula_cells(cycle, lead).items():
         cell = layout.cell(ref, key)
@@ -211,7 +218,8 @@ def calc_formulas(cycle: Cycle, lead: str | None = None, out: Path | None = None
             {"op": "paste", "sheet": SHEET_PLAN, "from": scratch, "cell": cell},
             {"op": "type", "sheet": SHEET_PLAN, "cell": scratch, "value": ""},
         ]
-    return _calc(layout.path, _out(cycle, lead, "calc formulas", out), edits)
+    what = "calc formulas" if general else "calc formulas as text"
+    return _calc(src, _out(cycle, lead, what, out), edits)
 
 
 #: What a lead types that Calc (en-GB) makes a number of: (copy column key, typed, what Calc
@@ -230,19 +238,52 @@ def number_cells(cycle: Cycle, lead: str | None = None) -> Typed:
     return {(ref, num[0]): num[1] for ref, num in zip(refs, CALC_NUMBERS, strict=True)}
 
 
-def calc_numbers(cycle: Cycle, lead: str | None = None, out: Path | None = None) -> Path:
+def calc_numbers(
+    cycle: Cycle, lead: str | None = None, out: Path | None = None, *, general: bool = True
+) -> Path:
     """In LibreOffice Calc (en-GB) the lead types "Jun-24" and "1/7/2024" into the Proposed
     time-scale of their first and second items and "50%" into the third item's New update.
     Calc reads them as typing does: 1 June 2024 and 1 July 2024 as date serials shown
     DD/MM/YY (`<c t="n"><v>45444</v></c>`), and 0.5 shown 0.00%. The words "Jun-24" are gone
-    from the file; only a number and its format remain."""
+    from the file; only a number and its format remain. That is in a copy whose answer cells
+    are General (`general_copy`); with `general=False`, in the copy as issued today, the Text
+    cells keep the words as typed."""
     lead = lead or busiest_lead(cycle)
     layout = read_copy(cycle, lead)
+    src = general_copy(layout) if general else layout.path
     edits: list[dict[str, object]] = [
         {"op": "type", "sheet": SHEET_PLAN, "cell": layout.cell(ref, key), "value": text}
         for (ref, key), text in number_cells(cycle, lead).items()
     ]
-    return _calc(layout.path, _out(cycle, lead, "calc numbers", out), edits)
+    what = "calc numbers" if general else "calc numbers as text"
+    return _calc(src, _out(cycle, lead, what, out), edits)
+
+
+#: Excel's built-in Text number format, and General.
+TEXT_FORMAT_ID, GENERAL_FORMAT_ID = 49, 0
+
+
+def general_copy(layout: CopyLayout) -> Path:
+    """The lead's copy with its answer cells General instead of Text, as copies were issued
+    before the Text format (copies still in leads' hands): every cell format with the Text
+    number format made General in styles.xml, nothing else changed."""
+    out = layout.path.with_name(f"{layout.path.stem} (general cells).xlsx")
+    members = _members(layout.path)
+    root = etree.fromstring(members["xl/styles.xml"])
+    xfs = root.find(f"{{{MAIN}}}cellXfs")
+    assert xfs is not None
+    changed = 0
+    for xf in xfs:
+        if xf.get("numFmtId") == str(TEXT_FORMAT_ID):
+            xf.set("numFmtId", str(GENERAL_FORMAT_ID))
+            changed += 1
+    if not changed:
+        raise LookupError(f"{layout.path.name} has no Text cells to make General")
+    members["xl/styles.xml"] = etree.tostring(
+        root, xml_declaration=True, encoding="UTF-8", standalone=True
+    )
+    _write_zip(out, members)
+    return out
 
 
 # --- Excel's XML, written into a copy ------------------------------------------------------------

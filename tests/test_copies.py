@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from actionplan.cli import cli
 from sync.copies import choose_leads, plan_for_lead
@@ -22,7 +23,7 @@ from sync.ledger import (
 )
 from tests.cycle import ISSUED, Cycle, header, sheets, start_cycle
 from workbook.errors import ActionPlanError
-from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS
+from workbook.lead_copy.columns import CHECK_KEYS, COPY_COLUMNS, EDITABLE_KEYS, SHEET_COLUMNS
 from workbook.master.sheets import SHEET_PLAN
 from workbook.plan.model import Plan
 from workbook.plan.status import RAG_CODES
@@ -61,7 +62,8 @@ def test_a_copy_shows_section_rows_for_context(cycle: Cycle, seed: Plan):
 
 def test_the_copy_layout_has_the_three_columns_to_fill_in(cycle: Cycle):
     grid = sheets(cycle.copies["GT"].path)[SHEET_PLAN]
-    assert header(grid) == [c.title for c in COPY_COLUMNS]
+    assert header(grid) == [c.title for c in SHEET_COLUMNS]
+    assert [c for c in SHEET_COLUMNS if c.key not in CHECK_KEYS] == list(COPY_COLUMNS)
     # two lines of instructions under the heading
     top = [row[0] for row in grid[:4]]
     assert top[1].startswith("Copy for GT - issued 15 May 2023")
@@ -74,7 +76,7 @@ def test_only_status_new_update_and_proposed_timescale_are_unlocked(cycle: Cycle
     ws = wb[SHEET_PLAN]
     assert ws.protection.sheet
     head = next(r for r in range(1, 30) if ws.cell(r, 1).value == "Ref")
-    editable = {i for i, c in enumerate(COPY_COLUMNS, 1) if c.key in EDITABLE_KEYS}
+    editable = {i for i, c in enumerate(SHEET_COLUMNS, 1) if c.key in (*EDITABLE_KEYS, *CHECK_KEYS)}
     item_rows = [
         r
         for r in range(head + 1, ws.max_row + 1)
@@ -82,10 +84,34 @@ def test_only_status_new_update_and_proposed_timescale_are_unlocked(cycle: Cycle
     ]
     assert item_rows
     for r in item_rows:
-        for col in range(1, len(COPY_COLUMNS) + 1):
+        for col in range(1, len(SHEET_COLUMNS) + 1):
             assert ws.cell(r, col).protection.locked == (col not in editable), (r, col)
-    for col in range(1, len(COPY_COLUMNS) + 1):  # the header row is locked
+    for col in range(1, len(SHEET_COLUMNS) + 1):  # the header row is locked
         assert ws.cell(head, col).protection.locked
+
+
+def test_answer_cells_keep_what_is_typed_and_checks_guard_them(cycle: Cycle):
+    """Answer cells are Text, so Excel and Calc keep "Jun 24", "50%" and "=> booked" as typed;
+    the hidden ref checks sit between the answer columns, each holding its row's ref; sorting
+    is not allowed on the protected sheet."""
+    wb = load_workbook(cycle.copies["AxB"].path)
+    ws = wb[SHEET_PLAN]
+    head = next(r for r in range(1, 30) if ws.cell(r, 1).value == "Ref")
+    index = {c.key: i for i, c in enumerate(SHEET_COLUMNS, 1)}
+    order = [c.key for c in SHEET_COLUMNS]
+    for check in CHECK_KEYS:
+        before, after = order[order.index(check) - 1], order[order.index(check) + 1]
+        assert before in EDITABLE_KEYS and after in EDITABLE_KEYS
+        assert ws.column_dimensions[get_column_letter(index[check])].hidden
+    refs = cycle.copies["AxB"].refs
+    rows = [r for r in range(head + 1, ws.max_row + 1) if ws.cell(r, 1).value in refs]
+    assert len(rows) == len(refs)
+    for r in rows:
+        for key in EDITABLE_KEYS:
+            assert ws.cell(r, index[key]).number_format == "@"
+        for key in CHECK_KEYS:
+            assert ws.cell(r, index[key]).value == ws.cell(r, 1).value
+    assert ws.protection.sort  # True: sorting is one of the protected actions
 
 
 def test_status_has_a_dropdown_of_the_rag_key_that_refuses_anything_else(cycle: Cycle):

@@ -35,6 +35,7 @@ from openpyxl import load_workbook
 
 from actionplan.cli import cli
 from sync.merge.apply import MergeRun, merge_returns
+from sync.returns import FORMULA_NOTE
 from sync.simulate import Answer
 from tests import hostile_files as hf
 from tests.cycle import MERGED, Cycle, cell, header, sheets, start_cycle
@@ -206,7 +207,7 @@ def test_a_hostile_return_is_refused_with_one_line_and_the_batch_still_merges(
 
 _CHILD = """
 import json, resource, sys, time
-from sync.returns import ReturnError, read_return
+from sync.returns import FORMULA_NOTE, ReturnError, read_return
 out = {}
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 for path in sys.argv[1:]:
@@ -362,22 +363,31 @@ def test_a_huge_status_or_timescale_is_rejected_on_its_row(
 def test_a_formula_in_new_update_is_never_evaluated_nor_stored_as_a_formula(
     cycle: Cycle, hostile: dict[str, Path], good: dict[str, Path]
 ):
-    """The merge reads values only: a formula's cached value (what the lead saw) is taken in as
-    plain text; a formula with no cached value (openpyxl writes none; Excel always does) gives no
-    update, and the receipt says so rather than pass it over; =1+1 is never computed."""
+    """The merge reads values only, and a formula's value is not what the lead typed: a formula
+    with no cached value (openpyxl writes none) and one with Excel's cached value are each
+    quoted on the receipt with their formula text, and neither is taken in; =1+1 is never
+    computed, nothing of either reaches the master."""
+    before = sheets(cycle.master)
     nocache, cached = hostile["formula no cache.xlsx"], hostile["formula cached.xlsx"]
     run = _merge(cycle, nocache, cached, good["GT"])
     by_name = {x.name: x for x in run.changes.results}
     assert {n: x.outcome for n, x in by_name.items()} == dict.fromkeys(by_name, "merged")
-    (line,) = by_name["formula no cache.xlsx"].lines
-    assert (line.field, line.outcome) == ("New update", "rejected")
-    assert line.note.startswith("the cell holds a formula with no value")
+    assert run.changes.exit_code == 1
+    quoted = {}
+    for name in ("formula no cache.xlsx", "formula cached.xlsx"):
+        (line,) = by_name[name].lines
+        assert (line.ref, line.field, line.outcome) == ("CEY-01", "New update", "rejected")
+        assert line.note == FORMULA_NOTE
+        quoted[name] = line.new
+    assert quoted == {
+        "formula no cache.xlsx": "=1+1",
+        "formula cached.xlsx": '=HYPERLINK("http://example.invalid/x","click me")',
+    }
     plan = sheets(cycle.master)[SHEET_PLAN]
-    assert cell(plan, "CEY-01", "Update") == f"{new_entry_label(MERGED.date(), 'AM')}: click me"
-    with zipfile.ZipFile(cycle.master) as z:
+    assert cell(plan, "CEY-01", "Update") == cell(before[SHEET_PLAN], "CEY-01", "Update")
+    with zipfile.ZipFile(cycle.master) as z:  # quoted on Changes as text, never a formula
         for name in z.namelist():
-            body = z.read(name)
-            assert b"HYPERLINK" not in body and b"1+1" not in body, name
+            assert not re.search(rb"<f\b[^>]*>[^<]*(HYPERLINK|1\+1)", z.read(name)), name
 
 
 def test_a_macro_enabled_xlsm_is_read_for_values_only_and_no_macro_reaches_the_master(
@@ -467,7 +477,7 @@ def test_merged_cells_in_a_return_never_misattribute_an_answer(
     result = next(r for r in run.changes.results if r.name == "merged.xlsx")
     if how == "ref down two items":
         (line,) = [ln for ln in result.lines if ln.outcome == "ignored"]
-        _one_clear_line(line.note, "has an update but no ref", action=True)
+        _one_clear_line(line.note, "a row with no ref", action=True)
     print(f"\n{how}: {[(ln.ref, ln.field, ln.outcome, ln.note) for ln in result.lines]}")
 
 

@@ -311,7 +311,10 @@ def test_words_in_a_column_inserted_beside_new_update(
 ) -> None:
     header = busiest.header_row
     h = busiest.columns["new_update"]
-    inserted, shifted = busiest.column_after("new_update"), busiest.column_after("new_update", 2)
+    inserted, shifted = (
+        busiest.column_after("new_update"),
+        busiest.column_after("proposed_timescale"),
+    )
     assert value(calc_inserted_column, f"{h}{header}") == TITLE["new_update"]
     assert value(calc_inserted_column, f"{inserted}{header}") == ""  # untitled
     assert value(calc_inserted_column, f"{shifted}{header}") == TITLE["proposed_timescale"]

@@ -642,17 +642,7 @@ def _read_rows(
         more = len(ret.copy.duplicate_refs) - STRAY_ROWS_SHOWN
         note = f"{more:,} more refs are on more than one row; none of them was read"
         lines.append(ReceiptLine("", FIELD_RETURN, Outcome.REJECTED, note=note))
-    no_ref = ret.copy.rows_without_ref
-    if len(no_ref) > STRAY_ROWS_SHOWN:
-        note = (
-            f"{len(no_ref):,} rows have an update but no ref (the first at row {no_ref[0]}); "
-            "type updates on your items' rows"
-        )
-        lines.append(ReceiptLine("", FIELD_RETURN, Outcome.IGNORED, note=note))
-    else:
-        for excel_row in no_ref:
-            note = f"row {excel_row} has an update but no ref; type it on your item's row"
-            lines.append(ReceiptLine("", FIELD_RETURN, Outcome.IGNORED, note=note))
+    lines.extend(reading_lines(ret.copy))
     returned = {row.ref: row for row in ret.copy.rows}
     stray = [
         ref
@@ -692,12 +682,12 @@ def _read_rows(
                     "ask the owner for other changes",
                 )
             )
-        for key in row.blank_formulas:
-            note = (
-                "the cell holds a formula with no value (was it typed starting with '='?); type "
-                "it as plain text and send the copy again"
+        for key, value, why in row.unreadable:
+            ret.lines.append(
+                ReceiptLine(
+                    ref, _EDITABLE_TITLES[key], Outcome.REJECTED, new=_quote(value), note=why
+                )
             )
-            ret.lines.append(ReceiptLine(ref, _EDITABLE_TITLES[key], Outcome.REJECTED, note=note))
         _read_status(master, ret, row, issued.status, claims)
         text = _clean(row.new_update)
         if text:
@@ -1088,3 +1078,37 @@ def _quote(text: str) -> str:
     long (the whole value stays in their return)."""
     text = " ".join(cell_safe(text).split())
     return text if len(text) <= QUOTE_LIMIT else text[: QUOTE_LIMIT - 1] + "…"
+
+
+#: More places than this where a return holds text the merge does not read are summed up.
+UNTAKEN_SHOWN = 40
+
+
+def reading_lines(copy: ReturnedCopy) -> list[ReceiptLine]:
+    """What the reading of a return found that the merge will not take in, as receipt lines:
+    answers sorted off their items, and every place text was typed where it is not read."""
+    lines: list[ReceiptLine] = []
+    if copy.moved_refs:
+        refs = ", ".join(_quote(r) for r in copy.moved_refs[:STRAY_ROWS_SHOWN])
+        more = len(copy.moved_refs) - STRAY_ROWS_SHOWN
+        refs += f" and {more:,} more" if more > 0 else ""
+        note = (
+            f"the answers on the rows of {refs} were moved there from other rows (sorted?), so "
+            "none of them was read; undo the sort, or type the answers again on a fresh copy, "
+            "and send it again"
+        )
+        lines.append(ReceiptLine("", FIELD_RETURN, Outcome.REJECTED, note=note))
+    for found in copy.untaken[:UNTAKEN_SHOWN]:
+        sheet = "" if found.sheet == SHEET_PLAN else f"sheet {found.sheet!r}, "
+        note = (
+            f"typed in {found.place} ({sheet}cell {found.cell}), which is not read; {found.advice}"
+        )
+        lines.append(
+            ReceiptLine("", FIELD_RETURN, Outcome.IGNORED, new=_quote(found.text), note=note)
+        )
+    if len(copy.untaken) > UNTAKEN_SHOWN:
+        rest = copy.untaken[UNTAKEN_SHOWN:]
+        cells = ", ".join(f"{u.sheet}!{u.cell}" for u in rest)
+        note = f"{len(rest):,} more cells hold text that is not read: {cells}"
+        lines.append(ReceiptLine("", FIELD_RETURN, Outcome.IGNORED, note=note))
+    return lines

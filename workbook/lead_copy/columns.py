@@ -23,3 +23,24 @@ COPY_COLUMNS: tuple[Column, ...] = (
 )
 #: The columns a lead types in; everything else is locked.
 EDITABLE_KEYS = ("status", "new_update", "proposed_timescale")
+
+#: Hidden columns inside the block a lead types in, each holding its row's ref, unlocked like the
+#: cells around them. A lead can sort a block of unlocked cells on the protected sheet (Calc
+#: allows it whatever the sheet's sort option says), which moves their answers off the items
+#: they were typed against; any block of two or more answer columns takes a check along, so the
+#: merge sees the ref it holds no longer matches the row's and refuses the moved answers.
+CHECK_COLUMNS: tuple[Column, ...] = (
+    Column("check_update", "Ref check (update)", 4),
+    Column("check_proposed", "Ref check (time-scale)", 4),
+)
+CHECK_KEYS = tuple(c.key for c in CHECK_COLUMNS)
+
+#: The copy's columns as they stand on its sheet: each check just before the answer column it
+#: guards, so it sits between two answer columns.
+SHEET_COLUMNS: tuple[Column, ...] = (
+    *COPY_COLUMNS[:-2],
+    CHECK_COLUMNS[0],
+    COPY_COLUMNS[-2],
+    CHECK_COLUMNS[1],
+    COPY_COLUMNS[-1],
+)

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from workbook.formatting import layout
 from workbook.formatting.layout import fit_to_page_width
 from workbook.formatting.rag import apply_status_formatting
-from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS
+from workbook.lead_copy.columns import CHECK_KEYS, EDITABLE_KEYS, SHEET_COLUMNS
 from workbook.master.sheets import SHEET_PLAN
 from workbook.master.write import (
     finding_value,
@@ -37,6 +37,9 @@ from workbook.xlsx.files import save_atomically
 #: A pale yellow: where to type, as forms mark fields to fill in. The Status colours draw over it.
 INPUT_FILL = PatternFill(fill_type="solid", start_color="FFF2CC", end_color="FFF2CC")
 _UNLOCKED = Protection(locked=False)
+#: Excel's Text format: what a lead types in an answer cell stays as typed ("Jun 24", "50%",
+#: "=> booked"), not made a date, a number or a formula.
+TEXT_FORMAT = "@"
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,11 @@ def write_lead_copy(
 
 
 def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
-    for i, column in enumerate(COPY_COLUMNS, 1):
-        ws.column_dimensions[get_column_letter(i)].width = column.width
-    total_width = sum(c.width for c in COPY_COLUMNS)
+    for i, column in enumerate(SHEET_COLUMNS, 1):
+        dimension = ws.column_dimensions[get_column_letter(i)]
+        dimension.width = column.width
+        dimension.hidden = column.key in CHECK_KEYS
+    total_width = sum(c.width for c in SHEET_COLUMNS if c.key not in CHECK_KEYS)
     row = _write_heading(ws, plan, text, total_width)
     row = write_rag_key(ws, start=row + 1)
     header_row = row + 2
@@ -84,11 +89,12 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
     for section, items in sections_with_items(plan):
         if section:
             row += 1
-            write_section_row(ws, row, section, columns=len(COPY_COLUMNS), total_width=total_width)
+            write_section_row(ws, row, section, columns=len(SHEET_COLUMNS), total_width=total_width)
         for item in items:
             row += 1
             texts = item_texts(item)
             values: dict[str, object] = {**texts, "finding": finding_value(item.finding)}
+            values.update(dict.fromkeys(CHECK_KEYS, item.ref))
             _write_item_row(ws, row, values, texts)
     _protect(ws)
     status_col = _column_index("status")
@@ -107,7 +113,7 @@ def _write_heading(ws: Worksheet, plan: Plan, text: CopyText, total_width: float
         (text.heading, layout.SUBTITLE_FONT),
         *((line, layout.BODY_FONT) for line in text.instructions),
     ]
-    last = len(COPY_COLUMNS)
+    last = len(SHEET_COLUMNS)
     for row, (line, font) in enumerate(lines, 1):
         cell = ws.cell(row, 1)
         set_text(cell, line)
@@ -121,18 +127,18 @@ def _write_heading(ws: Worksheet, plan: Plan, text: CopyText, total_width: float
 
 
 def _write_header(ws: Worksheet, row: int) -> None:
-    for i, column in enumerate(COPY_COLUMNS, 1):
+    for i, column in enumerate(SHEET_COLUMNS, 1):
         cell = ws.cell(row, i, column.title)
         cell.font = layout.HEADER_FONT
         cell.fill = layout.HEADER_FILL
         cell.alignment = layout.HEADER_ALIGNMENT
         cell.border = layout.THIN_BORDER
-    titles = {c.key: c.title for c in COPY_COLUMNS}
+    titles = {c.key: c.title for c in SHEET_COLUMNS if c.key not in CHECK_KEYS}
     ws.row_dimensions[row].height = _row_height(titles, bold=True)
 
 
 def _write_item_row(ws: Worksheet, row: int, values: dict[str, object], texts: dict[str, str]):
-    for i, column in enumerate(COPY_COLUMNS, 1):
+    for i, column in enumerate(SHEET_COLUMNS, 1):
         cell = ws.cell(row, i)
         value = values.get(column.key, "")
         if isinstance(value, CellRichText):
@@ -143,15 +149,16 @@ def _write_item_row(ws: Worksheet, row: int, values: dict[str, object], texts: d
         centred = column.key in ("ref", "status", "lead", "timescale", "proposed_timescale")
         cell.alignment = layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP
         cell.border = layout.THIN_BORDER
-        if column.key in EDITABLE_KEYS:
+        if column.key in EDITABLE_KEYS or column.key in CHECK_KEYS:
             cell.protection = _UNLOCKED
             cell.fill = INPUT_FILL
+            cell.number_format = TEXT_FORMAT
     # room for a few lines of new update as well as what is there already
     ws.row_dimensions[row].height = max(_row_height(texts), layout.height_for_lines(4))
 
 
 def _row_height(texts: dict[str, str], *, bold: bool = False) -> float:
-    widths = {c.key: c.width for c in COPY_COLUMNS}
+    widths = {c.key: c.width for c in SHEET_COLUMNS}
     lines = max(
         (layout.wrapped_lines(t, widths[k], bold=bold) for k, t in texts.items() if k in widths),
         default=0,
@@ -162,16 +169,18 @@ def _row_height(texts: dict[str, str], *, bold: bool = False) -> float:
 def _protect(ws: Worksheet) -> None:
     """Lock the document's columns. No password: protection here prevents accidents, and the
     merge reads only the three editable columns whatever a lead does. Resizing, filtering and
-    inserting rows or columns stay allowed; the merge finds rows by ref and columns by title."""
+    inserting rows or columns stay allowed; the merge finds rows by ref and columns by title.
+    Sorting does not: the only sort a protected sheet can do is of unlocked cells, which moves
+    answers off their items (Excel honours this; Calc does not, which the ref checks catch)."""
     p = ws.protection
     p.sheet = True
     p.formatColumns = False
     p.formatRows = False
     p.insertRows = False
     p.insertColumns = False
-    p.sort = False
+    p.sort = True
     p.autoFilter = False
 
 
 def _column_index(key: str) -> int:
-    return next(i for i, c in enumerate(COPY_COLUMNS, 1) if c.key == key)
+    return next(i for i, c in enumerate(SHEET_COLUMNS, 1) if c.key == key)
