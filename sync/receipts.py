@@ -75,7 +75,8 @@ def _line(line: ReceiptLine) -> str:
     if line.outcome == Outcome.APPLIED:
         return f"{where}{line.field}: {line.old or 'blank'} -> {line.new}"
     if line.outcome == Outcome.ADDED:
-        return f"{where}update added: {one_line(line.new, 160)}"
+        flag = f" ({line.note})" if line.note else ""  # e.g. placed below a newer return's
+        return f"{where}update added: {one_line(line.new, 160)}{flag}"
     if line.outcome == Outcome.PROPOSED:
         return f"{where}{line.field}: {line.new!r} (now {line.old or 'blank'})"
     if line.outcome == Outcome.CONFLICT:

@@ -92,3 +92,23 @@ def test_a_deleted_item_left_as_issued_gives_no_line(cycle: Cycle):
     run = merge_returns(cycle.master, [ret], when=MERGED)
     assert run.changes.exit_code == 0
     assert [ln.ref for ln in run.changes.results[0].lines] == [KEPT]
+
+
+def test_a_formula_typed_for_a_deleted_item_is_quoted(cycle: Cycle):
+    """An answer the reader cannot take as words (a formula) for a deleted item is still the
+    lead's: it gets its line, with its formula text."""
+    ret = cycle.fill("GT", {KEPT: Answer("GREEN")})
+    wb = load_workbook(ret)
+    ws = wb[SHEET_PLAN]
+    head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref")
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(head, c).value == "New update")
+    row = next(r for r in range(head, ws.max_row + 1) if ws.cell(r, 1).value == SOLO)
+    ws.cell(row, col).value = "=1+1"  # a formula, as openpyxl writes one: no saved value
+    wb.save(ret)
+    delete_items(cycle, SOLO)
+    run = merge_returns(cycle.master, [ret], when=MERGED)
+    assert run.changes.exit_code == 1
+    gone = [ln for ln in run.changes.results[0].lines if ln.ref == SOLO]
+    assert [(ln.field, ln.outcome, ln.new, ln.note) for ln in gone] == [
+        ("New update", Outcome.REJECTED, "=1+1", DELETED_NOTE)
+    ]

@@ -137,6 +137,8 @@ def test_the_older_return_merged_later_does_not_overwrite_the_newer(cycle: Cycle
     (update,) = lines(run, "first.xlsx", "Update")
     assert update.outcome == Outcome.ADDED and update.new == older
     assert update.note == f"this return was {before}; its update is placed below the newer one"
+    (receipt,) = run.receipts  # the lead reads the flag too
+    assert f"update added: {older} ({update.note})" in receipt.read_text()
     logged = [r for r in rows(grid[SHEET_CHANGES]) if r["Return file"] == "first.xlsx"]
     assert {(r["Field"], r["Outcome"], r["Note"]) for r in logged} == {
         ("Status", "conflict", status.note),

@@ -710,6 +710,16 @@ def _read_deleted(ret: _Return, row: ReturnedRow, issued: IssuedItem | None) -> 
     """An item deleted from the plan since the copy was issued: each field the lead answered
     gets its own line, with what they typed (an update whole, so the Changes log keeps their
     words for the owner), and nothing is taken in. A status left as issued is no answer."""
+    for key, value, _why in row.unreadable:  # a formula or a year-less date: still the lead's
+        ret.lines.append(
+            ReceiptLine(
+                row.ref,
+                _EDITABLE_TITLES[key],
+                Outcome.REJECTED,
+                new=_quote(value),
+                note=DELETED_NOTE,
+            )
+        )
     status = row.status.strip()
     if status and _status(status) != _status(issued.status if issued else ""):
         ret.lines.append(
