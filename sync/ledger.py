@@ -360,9 +360,11 @@ def to_second(when: dt.datetime | None) -> dt.datetime | None:
 
 
 def saved_text(when: dt.datetime | None) -> str:
-    """A save time as the `Saved` column keeps it: ISO text to the second, blank when unknown."""
+    """A save time as the `Saved` column keeps it: ISO text to the second with a space, not "T"
+    (xlwings' remote engine reads any text shaped like "2023-05-30T10:05:00" as a datetime, and
+    cuts its last character), blank when unknown."""
     found = to_second(when)
-    return found.isoformat(timespec="seconds") if found else ""
+    return found.isoformat(sep=" ", timespec="seconds") if found else ""
 
 
 # --- Rows to record ---------------------------------------------------------------------------

@@ -149,8 +149,8 @@ def test_the_older_return_merged_later_does_not_overwrite_the_newer(cycle: Cycle
     merged = rows(grid[SHEET_MERGED_RETURNS])
     assert list(grid[SHEET_MERGED_RETURNS][0])[-1] == "Saved"
     assert [(r["File"], r["Saved"]) for r in merged] == [
-        ("corrected.xlsx", "2023-05-30T10:05:00"),
-        ("first.xlsx", "2023-05-30T10:00:00"),
+        ("corrected.xlsx", "2023-05-30 10:05:00"),
+        ("first.xlsx", "2023-05-30 10:00:00"),
     ]
 
 
@@ -295,7 +295,7 @@ def test_a_return_with_no_save_time_in_its_file_merges_as_before(cycle: Cycle):
     assert run.changes.exit_code == 0
     assert cell(sheets(cycle.master)[SHEET_PLAN], SOLO, "Status") == "AMBER"
     merged = rows(sheets(cycle.master)[SHEET_MERGED_RETURNS])
-    assert [r["Saved"] for r in merged] == ["2023-05-30T10:05:00", ""]
+    assert [r["Saved"] for r in merged] == ["2023-05-30 10:05:00", ""]
 
 
 def test_a_master_made_before_save_times_were_kept_still_merges(cycle: Cycle):
@@ -320,7 +320,7 @@ def test_a_master_made_before_save_times_were_kept_still_merges(cycle: Cycle):
     assert grid[0][-1] == "Saved"
     assert [(r["File"], r["Saved"]) for r in rows(grid)] == [
         ("corrected.xlsx", ""),
-        ("first.xlsx", "2023-05-30T10:00:00"),
+        ("first.xlsx", "2023-05-30 10:00:00"),
     ]
     # and a third return, saved before the one just merged, is now held back
     earliest = fill(cycle, "earliest.xlsx", Answer("RED"), FIRST_SAVED - dt.timedelta(hours=1))
@@ -363,4 +363,4 @@ def test_calc_saves_merged_newest_first_keep_the_correction_on_top(cycle: Cycle)
         update.note
     )
     merged = {r["File"]: r["Saved"] for r in rows(grid[SHEET_MERGED_RETURNS])}
-    assert merged == {p.name: saved[p].isoformat() for p in (first, corrected)}
+    assert merged == {p.name: saved[p].isoformat(sep=" ") for p in (first, corrected)}
