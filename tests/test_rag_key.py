@@ -1,0 +1,198 @@
+"""The plan's own RAG key (issue 14, item 3): read from a document's key paragraphs or table rows,
+and a typed status read by it. 'Complete' is BLUE in one plan and Green in another: the meaning of a
+word comes from the plan's key."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbook.plan.status import (
+    COMPLETE,
+    DEFAULT_KEY,
+    RAG_CODES,
+    RAG_KEY,
+    RagKey,
+    RagStatus,
+    normalise_status,
+    parse_key,
+    status_shown,
+    status_spellings,
+)
+
+#: An NHS trust's CQC plan: two statuses mean done, and Green is plain "Complete".
+CQC_LINES = [
+    "RAG rating key",
+    "Red | Off Track",
+    "Amber | On Track",
+    "Green | Complete",
+    "Blue | Complete & peer checked",
+]
+#: A council's plan: three colours, one paragraph; Green is "achieved".
+COUNCIL_LINES = [
+    "Key: Green: recommendation achieved; Amber: acceptable progress; Red: unacceptable progress."
+]
+#: The default key as the 2023 plan document prints it.
+DOCUMENT_LINES = [
+    "RAG status Key:",
+    "GREEN On Target for delivery",
+    "AMBER Delays / Issues but delivery on course",
+    "RED Major Issues preventing delivery",
+    "BLUE Complete",
+]
+
+
+def key_of(lines: list[str]) -> RagKey:
+    key = parse_key(lines)
+    assert key is not None, lines
+    return key
+
+
+# --- Reading a key as a document writes it -----------------------------------------------------
+
+
+def test_parse_key_reads_the_cqc_table_rows() -> None:
+    key = key_of(CQC_LINES)
+    assert [(e.code, e.meaning) for e in key] == [
+        ("RED", "Off Track"),
+        ("AMBER", "On Track"),
+        ("GREEN", "Complete"),
+        ("BLUE", "Complete & peer checked"),
+    ]
+    assert [e.fill for e in key] == ["FF0000", "FFC000", "00B050", "0070C0"]
+    assert key.by_code["RED"].font == "FFFFFF" and key.by_code["AMBER"].font == "000000"
+    assert key.complete == ("GREEN", "BLUE")
+    # the family words go to the plain "Complete", not to "Complete & peer checked"
+    assert key.by_code["GREEN"].words == ("Completed", "Achieved", "Done")
+    assert key.by_code["BLUE"].words == ()
+    assert key.by_code["AMBER"].words == ("Ongoing", "In progress")
+    assert key.by_code["RED"].words == ("Not started",)
+
+
+def test_parse_key_reads_the_councils_three_colours_in_one_paragraph() -> None:
+    key = key_of(COUNCIL_LINES)
+    assert [(e.code, e.meaning) for e in key] == [
+        ("GREEN", "recommendation achieved"),
+        ("AMBER", "acceptable progress"),
+        ("RED", "unacceptable progress"),
+    ]
+    assert key.complete == ("GREEN",)
+    assert key.by_code["GREEN"].words == ("Complete", "Completed", "Achieved", "Done")
+    assert key.by_code["AMBER"].words == ("On track", "Ongoing", "In progress")
+    assert key.by_code["RED"].words == ("Off track", "Not started")
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "meaning"),
+    [
+        ("Green: recommendation achieved", "GREEN", "recommendation achieved"),
+        ("Blue – complete", "BLUE", "complete"),
+        ("RED Major Issues preventing delivery", "RED", "Major Issues preventing delivery"),
+        ("Red | Off Track", "RED", "Off Track"),
+        ("• Amber - some slippage.", "AMBER", "some slippage"),
+        ("Gray = not yet due", "GREY", "not yet due"),
+        ("PURPLE\tclosed by the board", "PURPLE", "closed by the board"),
+        ('Black: "withdrawn"', "BLACK", "withdrawn"),
+    ],
+)
+def test_parse_key_reads_each_way_an_entry_is_written(line: str, code: str, meaning: str) -> None:
+    key = key_of([line, "White: not applicable"])
+    assert (key.entries[0].code, key.entries[0].meaning) == (code, meaning)
+    assert key.by_code["WHITE"].fill == "FFFFFF" and key.by_code["WHITE"].font == "000000"
+
+
+def test_parse_key_gives_the_documents_key_as_the_default_was() -> None:
+    key = key_of(DOCUMENT_LINES)
+    assert [(e.code, e.meaning, e.fill, e.font) for e in key] == [
+        (e.code, e.meaning, e.fill, e.font) for e in DEFAULT_KEY
+    ]
+    assert key.complete == DEFAULT_KEY.complete == ("BLUE",)
+
+
+def test_parse_key_is_none_for_text_that_is_not_a_key() -> None:
+    assert parse_key([]) is None
+    assert parse_key(["Green: only one colour"]) is None
+    assert parse_key(["The board met in March.", "Redesign of the front door"]) is None
+    # a colour twice keeps its first meaning
+    key = key_of(["Green: achieved", "Red: stuck", "Green: something else"])
+    assert key.by_code["GREEN"].meaning == "achieved" and len(key) == 2
+
+
+# --- Reading a typed status by a key -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "default", "cqc", "council"),
+    [
+        ("Complete", "BLUE", "GREEN", "GREEN"),  # exact meaning match wins in the CQC key
+        ("complete & peer  checked", None, "BLUE", None),
+        ("achieved", None, "GREEN", "GREEN"),
+        ("Recommendation Achieved", None, None, "GREEN"),
+        ("on track", None, "AMBER", "AMBER"),
+        ("Off track", None, "RED", "RED"),
+        (" green ", "GREEN", "GREEN", "GREEN"),
+        ("g", "GREEN", "GREEN", "GREEN"),
+        ("b", "BLUE", "BLUE", None),
+        ("BLUE", "BLUE", "BLUE", None),
+        ("On target for delivery", "GREEN", None, None),
+        ("done", None, "GREEN", "GREEN"),
+        ("", "", "", ""),
+        ("Purple", None, None, None),
+    ],
+)
+def test_a_word_means_what_the_plans_key_says(
+    typed: str, default: str | None, cqc: str | None, council: str | None
+) -> None:
+    assert DEFAULT_KEY.normalise(typed) == default
+    assert key_of(CQC_LINES).normalise(typed) == cqc
+    assert key_of(COUNCIL_LINES).normalise(typed) == council
+
+
+def test_a_letter_is_read_only_when_one_status_starts_with_it() -> None:
+    key = key_of(["Blue: complete", "Black: withdrawn", "Green: on track"])
+    assert key.normalise("b") is None and key.normalise("g") == "GREEN"
+    assert key.normalise("black") == "BLACK"
+
+
+def test_a_spelling_two_statuses_share_is_read_as_neither() -> None:
+    key = RagKey(
+        (
+            RagStatus("GREEN", "On track", "00B050", "000000", ("Fine",)),
+            RagStatus("BLUE", "Closed", "0070C0", "FFFFFF", ("Fine", "On track")),
+        )
+    )
+    assert key.normalise("fine") is None  # words of both: not guessed
+    assert key.normalise("on track") == "GREEN"  # a meaning beats another status's word
+    assert key.ambiguous == (("FINE", ("GREEN", "BLUE")),)
+    assert key.spellings("BLUE") == ("BLUE", "B", "CLOSED")
+    assert key.complete == ("BLUE",)
+
+
+def test_shown_keeps_what_the_key_does_not_know_as_written() -> None:
+    key = key_of(COUNCIL_LINES)
+    assert key.shown("  achieved ") == "GREEN"
+    assert key.shown("Blue  sky") == "Blue sky"
+    assert key.shown("") == ""
+
+
+def test_a_key_with_no_done_status_counts_blue_as_done_if_it_has_it() -> None:
+    assert key_of(["Red: stuck", "Amber: slow", "Blue: signed off"]).complete == ("BLUE",)
+    assert key_of(["Red: stuck", "Amber: slow"]).complete == ()
+    assert key_of(["Green: not yet achieved", "Red: stuck"]).complete == ()
+
+
+def test_the_module_names_are_the_default_key() -> None:
+    assert DEFAULT_KEY.entries == RAG_KEY and RAG_CODES == ("GREEN", "AMBER", "RED", "BLUE")
+    assert COMPLETE == "BLUE" and DEFAULT_KEY.complete == ("BLUE",)
+    assert normalise_status("Complete") == "BLUE" and normalise_status("done") is None
+    assert normalise_status("achieved", key_of(COUNCIL_LINES)) == "GREEN"
+    assert status_shown(" amber ") == "AMBER" and status_spellings("BLUE")[0] == "BLUE"
+    assert DEFAULT_KEY.choices == "GREEN, AMBER, RED or BLUE"
+
+
+def test_a_key_refuses_codes_it_could_not_offer() -> None:
+    with pytest.raises(ValueError):
+        RagKey(())
+    with pytest.raises(ValueError):
+        RagKey((RagStatus("green", "x", "00B050", "000000"),))
+    with pytest.raises(ValueError):
+        RagKey((RagStatus("RED", "x", "FF0000", "FFFFFF"), RagStatus("RED", "y", "FF0000", "0")))
