@@ -41,7 +41,6 @@ from workbook.master.editor import Editor, append_rows
 from workbook.master.read import plan_from_sheets, read_snapshot
 from workbook.master.write import item_texts
 from workbook.plan.model import Item, Plan
-from workbook.plan.status import RAG_KEY
 from workbook.xlsx.cells import Grid
 from workbook.xlsx.files import check_not_open, check_writable, free_path, writer_lock
 
@@ -116,7 +115,7 @@ def issue_records(items: Sequence[Item], issue_id: str) -> list[IssuedItem]:
 def copy_text(plan: Plan, lead: str, issued: dt.datetime) -> CopyText:
     name = next((ld.name for ld in plan.leads if ld.code == lead and ld.name), "")
     who = f"{lead} ({name})" if name else lead
-    codes = ", ".join(f"{r.code} {r.meaning.lower()}" for r in RAG_KEY)
+    codes = ", ".join(f"{r.code} {r.meaning.lower()}" for r in plan.rag_key)
     return CopyText(
         heading=f"Copy for {who} - issued {issued.day} {issued:%B %Y}",
         instructions=(

@@ -36,7 +36,7 @@ from workbook.master.settings import SETTING_AS_OF
 from workbook.master.sheets import DUE_COLUMN, SHEET_PLAN, SHEET_SETTINGS
 from workbook.master.write import item_texts, write_master
 from workbook.plan.model import Plan
-from workbook.plan.status import RAG_BY_CODE, RAG_KEY, normalise_status
+from workbook.plan.status import DEFAULT_KEY, RAG_BY_CODE, RAG_KEY, normalise_status
 
 #: Statuses as people type them; blanks stay uncoloured.
 TYPED = ["GREEN", "green ", "Amber", " AMBER", "RED", "red", "BLUE", "Blue ", "", "g", "Complete"]
@@ -128,7 +128,7 @@ def test_status_rules_colour_each_code_case_and_space_insensitively(master: Path
 
 def test_rules_colour_what_validation_reads_as_that_status() -> None:
     for status in RAG_KEY:
-        aliases = status_aliases(status)
+        aliases = status_aliases(DEFAULT_KEY, status.code)
         assert aliases[0] == status.code
         assert all(normalise_status(a) == status.code for a in aliases)
         assert all(normalise_status(f"  {a.lower()} ") == status.code for a in aliases)

@@ -1,11 +1,23 @@
 """The plan's own RAG key (issue 14, item 3): read from a document's key paragraphs or table rows,
-and a typed status read by it. 'Complete' is BLUE in one plan and Green in another: the meaning of a
-word comes from the plan's key."""
+kept on the master's `RAG key` sheet where the owner edits it, and a typed status read by it.
+'Complete' is BLUE in one plan and Green in another: the meaning of a word comes from the plan's
+key."""
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+from pathlib import Path
 
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from tests.cycle import sheets
+from workbook.master.rag_key import RAG_KEY_COLUMNS, read_rag_key
+from workbook.master.read import read_master, read_master_sheets
+from workbook.master.sheets import SHEET_PLAN, SHEET_RAG_KEY
+from workbook.master.write import write_master
+from workbook.plan.model import Plan
 from workbook.plan.status import (
     COMPLETE,
     DEFAULT_KEY,
@@ -196,3 +208,71 @@ def test_a_key_refuses_codes_it_could_not_offer() -> None:
         RagKey((RagStatus("green", "x", "00B050", "000000"),))
     with pytest.raises(ValueError):
         RagKey((RagStatus("RED", "x", "FF0000", "FFFFFF"), RagStatus("RED", "y", "FF0000", "0")))
+
+
+# --- The key in the master ---------------------------------------------------------------------
+
+
+def key_sheet(path: Path) -> Worksheet:
+    return load_workbook(path)[SHEET_RAG_KEY]
+
+
+def test_the_master_keeps_the_plans_key_on_its_own_sheet(tmp_path: Path, seed: Plan) -> None:
+    key = key_of(CQC_LINES)
+    master = tmp_path / "master.xlsx"
+    write_master(dataclasses.replace(seed, rag_key=key), master)
+    ws = key_sheet(master)
+    assert ws.sheet_state == "visible"
+    rows = [[c.value or "" for c in row] for row in ws.iter_rows(max_col=5)]
+    assert rows[0] == list(RAG_KEY_COLUMNS)
+    assert rows[1:] == [
+        ["RED", "Off Track", "FF0000", "FFFFFF", "Not started"],
+        ["AMBER", "On Track", "FFC000", "000000", "Ongoing; In progress"],
+        ["GREEN", "Complete", "00B050", "000000", "Completed; Achieved; Done"],
+        ["BLUE", "Complete & peer checked", "0070C0", "FFFFFF", ""],
+    ]
+    assert ws.cell(2, 1).fill.fgColor.rgb.endswith("FF0000")
+    plan = read_master(master, rich=False)
+    assert plan.rag_key == key
+    # the key block above the header is the plan's key, in its order
+    grid = sheets(master)[SHEET_PLAN]
+    assert [row[0] for row in grid[4:8]] == ["RED", "AMBER", "GREEN", "BLUE"]
+    assert grid[6][1] == "Complete"
+
+
+def test_the_owner_edits_the_key_on_its_sheet(tmp_path: Path, seed: Plan) -> None:
+    master = tmp_path / "master.xlsx"
+    write_master(seed, master)
+    wb = load_workbook(master)
+    ws = wb[SHEET_RAG_KEY]
+    ws.cell(2, 5).value = "On track, Fine"  # GREEN's words, the owner's spellings
+    ws.cell(5, 3).value = "#7030a0"  # BLUE drawn purple
+    ws.cell(6, 1).value = "grey"  # a new status with no fill: its colour's own
+    ws.cell(6, 2).value = "Not yet due"
+    wb.save(master)
+    reading = read_rag_key(sheets(master))
+    assert reading.problems == () and reading.on_sheet
+    key = reading.key
+    assert key.codes == ("GREEN", "AMBER", "RED", "BLUE", "GREY")
+    assert key.normalise("fine") == "GREEN" and key.normalise("on  track") == "GREEN"
+    assert key.by_code["BLUE"].fill == "7030A0" and key.by_code["BLUE"].font == "FFFFFF"
+    assert key.by_code["GREY"].fill == "A6A6A6" and key.by_code["GREY"].font == "000000"
+    assert read_master(master, rich=False).rag_key == key
+
+
+def test_a_master_without_the_key_sheet_reads_as_the_default_key(
+    tmp_path: Path, seed: Plan
+) -> None:
+    master = old_master(tmp_path / "old.xlsx", seed)
+    plan, grids = read_master_sheets(master, rich=False)
+    assert plan.rag_key == DEFAULT_KEY
+    assert read_rag_key(grids).on_sheet is False
+
+
+def old_master(path: Path, plan: Plan) -> Path:
+    """A master as written before the `RAG key` sheet existed."""
+    write_master(dataclasses.replace(plan, plan_id=plan.plan_id or "plan-old00001"), path)
+    wb = load_workbook(path)
+    del wb[SHEET_RAG_KEY]
+    wb.save(path)
+    return path

@@ -75,7 +75,7 @@ def build_board(plan: Plan, summary: BoardSummary, *, as_of: dt.date) -> Workboo
     wb.defined_names[AS_OF_NAME] = DefinedName(
         AS_OF_NAME, attr_text=f"'{SHEET_SUMMARY}'!{_absolute(as_of_cell)}"
     )
-    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row)
+    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row, key=plan.rag_key)
     for ws in (summary_ws, plan_ws):
         _set_footer(ws, plan, as_of)
     wb.active = 0

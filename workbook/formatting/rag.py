@@ -5,9 +5,13 @@ Rules, because a status someone types later (a lead in their copy, the owner in 
 member trying "what if") must take its colour at once in Excel or LibreOffice with no add-in, and
 because the key and the statuses then cannot disagree: both are coloured by the same rules.
 
-Our rules are recognised by what they say - the exact formula we would write for their range (Excel
-and LibreOffice shift range and formula together when rows are inserted) - so applying again
-replaces them and leaves an owner's own rules and validations alone.
+The colours, the spellings each rule tests and the dropdown's list come from the plan's own key
+(the master's `RAG key` sheet, `Plan.rag_key`), so a cell is coloured as the key reads it.
+
+Our rules are recognised by their shape - a status test of the cell at the top left of their range
+(Excel and LibreOffice shift range and formula together when rows are inserted), or the overdue
+test - whatever key wrote them, so applying again after the owner changed the key replaces them and
+leaves an owner's own rules and validations alone.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from workbook.errors import MasterError
 from workbook.formatting import layout
 from workbook.master.edit import editing_master
 from workbook.master.editor import Editor
+from workbook.master.rag_key import key_from_sheets
 from workbook.master.read import find_header_row, no_header_row, plan_column_indexes, plan_rows
 from workbook.master.settings import SETTING_AS_OF, SETTINGS_COLUMNS
 from workbook.master.sheets import (
@@ -40,7 +45,7 @@ from workbook.master.sheets import (
     SHEET_PLAN,
     SHEET_SETTINGS,
 )
-from workbook.plan.status import COMPLETE, RAG_CODES, RAG_KEY, RagStatus, status_spellings
+from workbook.plan.status import RagKey
 from workbook.plan.timescales import due_date
 from workbook.xlsx.cells import Grid, at, cell_date, loose
 from workbook.xlsx.formats import FormatRule, FormatsApplied, ListValidation, SheetFormats
@@ -55,14 +60,20 @@ AS_OF_NAME = "AsOfDate"
 OVERDUE_FILL = "FFC7CE"
 OVERDUE_FONT = "9C0006"
 
-#: Our Status dropdown is told from an owner's validations by this title and its list.
+#: Our Status dropdown is told from an owner's validations by this title on a list.
 DROPDOWN_ERROR_TITLE = "RAG status"
-DROPDOWN_LIST = '"' + ",".join(RAG_CODES) + '"'
-DROPDOWN_ERROR = (
-    "Status must be one of "
-    + ", ".join(f"{r.code} ({r.meaning})" for r in RAG_KEY[:-1])
-    + f" or {RAG_KEY[-1].code} ({RAG_KEY[-1].meaning}), or left blank."
-)
+#: The most characters Excel shows of a validation's error message.
+DROPDOWN_ERROR_LIMIT = 255
+
+
+def dropdown_error(key: RagKey) -> str:
+    """What the Status dropdown says to a value not in `key`: each code with its meaning, or the
+    codes alone when that is longer than Excel shows."""
+    text = f"Status must be one of {key.described()}, or left blank."
+    if len(text) > DROPDOWN_ERROR_LIMIT:
+        text = f"Status must be one of {key.choices}, or left blank."
+    return text[:DROPDOWN_ERROR_LIMIT]
+
 
 _OVERDUE_SHAPE = re.compile(
     r"^AND\(ISNUMBER\(\$[A-Z]{1,3}\d+\),\$[A-Z]{1,3}\d+<IF\(ISNUMBER\("
@@ -72,33 +83,39 @@ _OVERDUE_SHAPE = re.compile(
     + r",TODAY\(\)\),NOT\("
 )
 _TOP_LEFT = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+#: A status rule of ours, whatever key wrote it: UPPER(TRIM(cell))="SPELLING" tests of one cell,
+#: one alone or several in OR(...).
+_TEST = r'UPPER\(TRIM\((\$[A-Z]{1,3}\d+)\)\)="(?:[^"]|"")*"'
+_MORE = r',UPPER\(TRIM\(\1\)\)="(?:[^"]|"")*"'
+_STATUS_SHAPES = (re.compile(rf"^{_TEST}$"), re.compile(rf"^OR\({_TEST}(?:{_MORE})*\)$"))
 
 
 # --- Formulas ---------------------------------------------------------------------------------
 
-_COMPLETE = next(r for r in RAG_KEY if r.code == COMPLETE)
+
+def status_aliases(key: RagKey, code: str) -> tuple[str, ...]:
+    """What the rules colour as `code` once case and spacing are set aside: exactly the
+    spellings the key reads as that status (RagKey.normalise)."""
+    return key.spellings(code)
 
 
-def status_aliases(status: RagStatus) -> tuple[str, ...]:
-    """What the rules colour as `status` once case and spacing are set aside: exactly the
-    spellings model.normalise_status reads as that status."""
-    return status_spellings(status.code)
-
-
-def status_test(cell: str, status: RagStatus) -> str:
-    """Formula true when `cell` (e.g. "$G12") holds `status`, ignoring case and spacing as
-    TRIM does (ends trimmed, inner runs of spaces made one)."""
+def status_test(cell: str, key: RagKey, *codes: str) -> str:
+    """Formula true when `cell` (e.g. "$G12") holds one of `codes` as `key` reads it, ignoring
+    case and spacing as TRIM does (ends trimmed, inner runs of spaces made one); FALSE for no
+    codes."""
     value = f"UPPER(TRIM({cell}))"
-    quoted = (alias.replace('"', '""') for alias in status_aliases(status))
+    quoted = (alias.replace('"', '""') for code in codes for alias in status_aliases(key, code))
     tests = [f'{value}="{alias}"' for alias in quoted]
+    if not tests:
+        return "FALSE"
     return tests[0] if len(tests) == 1 else f"OR({','.join(tests)})"
 
 
-def overdue_test(due_cell: str, status_cell: str) -> str:
+def overdue_test(due_cell: str, status_cell: str, key: RagKey) -> str:
     """Formula true when the item's due date is before the as-of date (today when Settings has
-    none) and its status is not complete."""
+    none) and its status is not one the key says is complete."""
     as_of = f"IF(ISNUMBER({AS_OF_NAME}),{AS_OF_NAME},TODAY())"
-    done = status_test(status_cell, _COMPLETE)
+    done = status_test(status_cell, key, *key.complete)
     return f"AND(ISNUMBER({due_cell}),{due_cell}<{as_of},NOT({done}))"
 
 
@@ -125,25 +142,26 @@ class SheetLayout:
         return _area(col, self.first_row, self.last_row)
 
 
-def rag_formats(sheet_layout: SheetLayout) -> SheetFormats:
-    """Every RAG rule and dropdown of a plan sheet: each Status colour (on the Status cells and
-    on the key's code cells), the overdue mark on Time-scale and Due, the Status dropdown. The
-    same data for every writer: openpyxl, the master's patch, Excel through the add-in."""
+def rag_formats(sheet_layout: SheetLayout, key: RagKey) -> SheetFormats:
+    """Every RAG rule and dropdown of a plan sheet, by the plan's `key`: each Status colour (on
+    the Status cells and on the key's code cells), the overdue mark on Time-scale and Due, the
+    Status dropdown offering the key's codes. The same data for every writer: openpyxl, the
+    master's patch, Excel through the add-in."""
     lay = sheet_layout
     rules: list[FormatRule] = []
     for area in lay.key_areas:
-        rules.extend(_status_rules((area,)))
+        rules.extend(_status_rules((area,), key))
     dropdowns: tuple[ListValidation, ...] = ()
     if lay.last_row >= lay.first_row:
         status = lay.column(lay.status)
-        rules.extend(_status_rules((status,)))
+        rules.extend(_status_rules((status,), key))
         if lay.timescale is not None and lay.due is not None:
             status_cell = f"${get_column_letter(lay.status)}{lay.first_row}"
             due_cell = f"${get_column_letter(lay.due)}{lay.first_row}"
             rules.append(
                 FormatRule(
                     ranges=(lay.column(lay.timescale), lay.column(lay.due)),
-                    formula=overdue_test(due_cell, status_cell),
+                    formula=overdue_test(due_cell, status_cell, key),
                     fill=OVERDUE_FILL,
                     font=OVERDUE_FONT,
                     stop_if_true=False,
@@ -152,44 +170,50 @@ def rag_formats(sheet_layout: SheetLayout) -> SheetFormats:
         dropdowns = (
             ListValidation(
                 range=status,
-                values=RAG_CODES,
+                values=key.codes,
                 error_title=DROPDOWN_ERROR_TITLE,
-                error=DROPDOWN_ERROR,
+                error=dropdown_error(key),
             ),
         )
     return SheetFormats(tuple(rules), dropdowns, is_our_rule, is_our_dropdown)
 
 
-def _status_rules(ranges: tuple[str, ...]) -> list[FormatRule]:
+def _status_rules(ranges: tuple[str, ...], key: RagKey) -> list[FormatRule]:
     anchor = _anchor(ranges[0])
     return [
         FormatRule(
             ranges=ranges,
-            formula=status_test(anchor, status),
+            formula=status_test(anchor, key, status.code),
             fill=status.fill,
             font=status.font,
             stop_if_true=True,
         )
-        for status in RAG_KEY
+        for status in key
     ]
 
 
 def is_our_rule(sqref: str, formula: str) -> bool:
-    """Whether an expression rule over `sqref` with `formula` is one of ours: the exact formula
-    we would write for its range (Excel moves a rule's range and formula together, so a rule
-    shifted by rows inserted above is still recognised)."""
+    """Whether an expression rule over `sqref` with `formula` is one of ours: a status test of
+    its range's top-left cell (Excel moves a rule's range and formula together, so a rule shifted
+    by rows inserted above is still recognised), whichever key wrote it, or the overdue test."""
     if _OVERDUE_SHAPE.match(formula):
         return True
     ranges = sqref.split()
     if len(ranges) != 1 or _TOP_LEFT.match(ranges[0]) is None:
         return False
     anchor = _anchor(ranges[0])
-    return any(formula == status_test(anchor, status) for status in RAG_KEY)
+    return any((m := shape.match(formula)) and m[1] == anchor for shape in _STATUS_SHAPES)
 
 
 def is_our_dropdown(kind: str | None, formula: str | None, error_title: str | None) -> bool:
-    """Whether a validation is our Status dropdown: a list of the RAG codes, with our title."""
-    return kind == "list" and formula == DROPDOWN_LIST and error_title == DROPDOWN_ERROR_TITLE
+    """Whether a validation is our Status dropdown: a list of values with our title (whichever
+    key's codes it lists)."""
+    return (
+        kind == "list"
+        and formula is not None
+        and formula.startswith('"')
+        and error_title == DROPDOWN_ERROR_TITLE
+    )
 
 
 def _anchor(area: str) -> str:
@@ -204,13 +228,13 @@ def _area(col: int, first: int, last: int) -> str:
     return f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"
 
 
-def key_areas(grid: Grid, header_row: int) -> tuple[str, ...]:
-    """The RAG key's code cells above the header (Excel row `header_row`), as runs of adjacent
-    cells down a column."""
+def key_areas(grid: Grid, header_row: int, key: RagKey) -> tuple[str, ...]:
+    """The RAG key's code cells above the header (Excel row `header_row`): cells holding one of
+    `key`'s codes, as runs of adjacent cells down a column."""
     found: dict[int, list[int]] = {}
     for r, row in enumerate(grid[: header_row - 1], 1):
         for c, value in enumerate(row, 1):
-            if isinstance(value, str) and value.strip().upper() in RAG_CODES:
+            if isinstance(value, str) and " ".join(value.split()).upper() in key.codes:
                 found.setdefault(c, []).append(r)
     areas = []
     for col, rows in sorted(found.items()):
@@ -248,9 +272,10 @@ def plan_sheet_columns(header: Sequence[object]) -> PlanSheetColumns:
     )
 
 
-def apply_rag_formatting(ws: Worksheet, *, header_row: int, last_row: int) -> None:
+def apply_rag_formatting(ws: Worksheet, *, header_row: int, last_row: int, key: RagKey) -> None:
     """Give a plan sheet written with openpyxl (PLAN_COLUMNS then DUE_COLUMN, header at
-    `header_row`, section and item rows down to `last_row`) its RAG rules (see rag_formats).
+    `header_row`, section and item rows down to `last_row`) its RAG rules by the plan's `key`
+    (see rag_formats).
 
     Idempotent: earlier rules and dropdown of ours are replaced, anyone else's are kept. Also makes
     sure the workbook has the `AsOfDate` name the overdue rule reads (see ensure_as_of_name).
@@ -263,26 +288,26 @@ def apply_rag_formatting(ws: Worksheet, *, header_row: int, last_row: int) -> No
         header_row=header_row,
         last_row=last_row,
         status=cols.status,
-        key_areas=key_areas(grid, header_row),
+        key_areas=key_areas(grid, header_row, key),
         timescale=cols.timescale,
         due=cols.due,
     )
-    apply_formats(ws, rag_formats(lay))
+    apply_formats(ws, rag_formats(lay, key))
 
 
 def apply_status_formatting(
-    ws: Worksheet, *, header_row: int, status_col: int, last_row: int
+    ws: Worksheet, *, header_row: int, status_col: int, last_row: int, key: RagKey
 ) -> None:
-    """Only the Status colours and dropdown (rows below `header_row` to `last_row` of column
-    `status_col`) and the key's colours above the header: for sheets with no due dates and no
-    as-of date, such as a lead's copy."""
+    """Only the Status colours and dropdown by the plan's `key` (rows below `header_row` to
+    `last_row` of column `status_col`) and the key's colours above the header: for sheets with
+    no due dates and no as-of date, such as a lead's copy."""
     lay = SheetLayout(
         header_row=header_row,
         last_row=last_row,
         status=status_col,
-        key_areas=key_areas(_values(ws, header_row), header_row),
+        key_areas=key_areas(_values(ws, header_row), header_row, key),
     )
-    apply_formats(ws, rag_formats(lay))
+    apply_formats(ws, rag_formats(lay, key))
 
 
 def _values(ws: Worksheet, header_row: int) -> list[list[object]]:
@@ -456,7 +481,8 @@ def _rows_in(area: str) -> int:
 def rag_changes(sheets: Mapping[str, Grid]) -> RagChanges:
     """What the RAG formatting of the master held in `sheets` (grids of values) needs: each
     item's Due date from its Time-scale, the Due column on a master written before it existed,
-    the Settings row and name of the as-of date, and the rules (see rag_formats).
+    the Settings row and name of the as-of date, and the rules by the key on its `RAG key` sheet
+    (the default key when it has none; see rag_formats).
 
     Raises MasterError (one line: what is wrong and how to fix it) when the sheets cannot take it.
     """
@@ -495,7 +521,8 @@ def rag_changes(sheets: Mapping[str, Grid]) -> RagChanges:
         None,
     )
     as_of_value = at(settings[as_of_row - 1], 1) if as_of_row else None
-    areas = key_areas(grid, header_row)
+    key = key_from_sheets(sheets)
+    areas = key_areas(grid, header_row, key)
     lay = SheetLayout(
         header_row=header_row,
         last_row=last_row,
@@ -515,7 +542,7 @@ def rag_changes(sheets: Mapping[str, Grid]) -> RagChanges:
         due_dates=tuple(due_dates),
         with_due=with_due,
         refreshed=refreshed,
-        formats=rag_formats(lay),
+        formats=rag_formats(lay, key),
         settings_sheet=settings_name,
         as_of_row=as_of_row or max(_last_filled(settings), 1) + 1,
         add_as_of_row=as_of_row is None,

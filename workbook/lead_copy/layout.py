@@ -1,6 +1,6 @@
 """How a lead's copy looks: their items laid out like the master, the document's columns locked,
-and three columns for them to fill in - Status (a dropdown of the RAG key), New update and Proposed
-time-scale. A plain .xlsx: no macros, nothing a lead must enable.
+and three columns for them to fill in - Status (a dropdown of the plan's own RAG key), New update
+and Proposed time-scale. A plain .xlsx: no macros, nothing a lead must enable.
 
 This module knows the look only; what goes in a copy and the identity it carries are decided by
 `sync.copies`.
@@ -82,7 +82,7 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
         dimension.hidden = column.key in CHECK_KEYS
     total_width = sum(c.width for c in SHEET_COLUMNS if c.key not in CHECK_KEYS)
     row = _write_heading(ws, plan, text, total_width)
-    row = write_rag_key(ws, start=row + 1)
+    row = write_rag_key(ws, plan.rag_key, start=row + 1)
     header_row = row + 2
     _write_header(ws, header_row)
     row = header_row
@@ -98,7 +98,9 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
             _write_item_row(ws, row, values, texts)
     _protect(ws)
     status_col = _column_index("status")
-    apply_status_formatting(ws, header_row=header_row, status_col=status_col, last_row=row)
+    apply_status_formatting(
+        ws, header_row=header_row, status_col=status_col, last_row=row, key=plan.rag_key
+    )
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.print_title_rows = f"{header_row}:{header_row}"
     fit_to_page_width(ws)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbook.errors import MasterError
+from workbook.master.rag_key import key_from_sheets
 from workbook.master.settings import (
     SETTING_ORGANISATION,
     SETTING_PLAN_DATE,
@@ -53,7 +54,8 @@ from workbook.xlsx.read import (
 
 
 def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
-    """The plan held in a master's sheets (grids of cell values, rich findings as tuples of Run).
+    """The plan held in a master's sheets (grids of cell values, rich findings as tuples of Run),
+    with the key on its `RAG key` sheet (the default key when it has none).
 
     Raises MasterError when there is no `Action Plan` sheet or no header row on it.
     """
@@ -73,6 +75,7 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
         plan_id=cell_text(settings.get(SETTING_PLAN_ID)),
         source=cell_text(settings.get(SETTING_SOURCE)),
         notes=tuple(cell_text(n) for n in import_notes(sheets)),
+        rag_key=key_from_sheets(sheets),
     )
 
 

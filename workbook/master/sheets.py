@@ -14,6 +14,8 @@ SHEET_LEADS = "Leads"
 SHEET_UPDATES = "Updates"
 SHEET_CHANGES = "Changes"
 SHEET_SETTINGS = "Settings"
+#: The plan's own RAG key, which the owner edits (workbook.master.rag_key).
+SHEET_RAG_KEY = "RAG key"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ LEADS_WIDTHS = (10, 36, 40)
 UPDATES_WIDTHS = (10, 11, 10, 10, 90, 30)
 CHANGES_WIDTHS = (18, 30, 20, 8, 10, 14, 40, 40, 14, 50)
 SETTINGS_WIDTHS = (20, 70)
+RAG_KEY_WIDTHS = (12, 48, 10, 10, 60)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,13 @@ CHANGES_COLUMNS: tuple[str, ...] = ChangeRow.columns()
 
 
 #: The sheets a Plan is read from; others (Changes, bookkeeping) are not needed for it.
-PLAN_SHEETS: tuple[str, ...] = (SHEET_PLAN, SHEET_LEADS, SHEET_UPDATES, SHEET_SETTINGS)
+PLAN_SHEETS: tuple[str, ...] = (
+    SHEET_PLAN,
+    SHEET_LEADS,
+    SHEET_UPDATES,
+    SHEET_SETTINGS,
+    SHEET_RAG_KEY,
+)
 
 #: Workbook-level name of the `Action Plan` header row. Excel and LibreOffice move it when rows are
 #: inserted above, so other tools can find the header without scanning; readers still scan.

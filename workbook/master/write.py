@@ -1,5 +1,5 @@
 """Write a plan as the master workbook: the `Action Plan` sheet laid out like the document, plus the
-`Leads`, `Updates`, `Changes` and `Settings` sheets. The file is replaced atomically."""
+`Leads`, `Updates`, `Changes`, `RAG key` and `Settings` sheets. The file is replaced atomically."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from workbook.formatting import layout
 from workbook.formatting.layout import fit_to_page_width, write_due_cell, write_due_header
 from workbook.formatting.rag import apply_rag_formatting, ensure_as_of_name
+from workbook.master.rag_key import RAG_KEY_COLUMNS, rag_key_rows
 from workbook.master.settings import PLAN_SETTINGS, SETTINGS_COLUMNS, settings_rows
 from workbook.master.sheets import (
     CHANGES_COLUMNS,
@@ -28,18 +29,20 @@ from workbook.master.sheets import (
     LEADS_WIDTHS,
     PLAN_COLUMNS,
     RAG_KEY_LABEL,
+    RAG_KEY_WIDTHS,
     SETTINGS_WIDTHS,
     SHEET_CHANGES,
     SHEET_COLUMNS,
     SHEET_LEADS,
     SHEET_PLAN,
+    SHEET_RAG_KEY,
     SHEET_SETTINGS,
     SHEET_UPDATES,
     UPDATES_COLUMNS,
     UPDATES_WIDTHS,
 )
 from workbook.plan.model import Item, Plan, Run
-from workbook.plan.status import RAG_KEY
+from workbook.plan.status import RagKey
 from workbook.xlsx.cells import excel_escape, set_text
 from workbook.xlsx.files import save_atomically
 
@@ -71,9 +74,10 @@ def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) ->
     _write_leads_sheet(wb.create_sheet(SHEET_LEADS), plan)
     _write_updates_sheet(wb.create_sheet(SHEET_UPDATES), plan)
     _write_list_sheet(wb.create_sheet(SHEET_CHANGES), CHANGES_COLUMNS, [], widths=CHANGES_WIDTHS)
+    write_rag_key_sheet(wb.create_sheet(SHEET_RAG_KEY), plan.rag_key)
     _write_settings_sheet(wb.create_sheet(SHEET_SETTINGS), plan, settings or {})
     ensure_as_of_name(wb)
-    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row)
+    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row, key=plan.rag_key)
     return wb
 
 
@@ -94,7 +98,7 @@ def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = Fa
     for i, column in enumerate(SHEET_COLUMNS, 1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
     _write_title_block(ws, plan)
-    row = write_rag_key(ws, start=4)
+    row = write_rag_key(ws, plan.rag_key, start=4)
     header_row = row + 2  # one blank row between key and header, as in the document
     _write_header(ws, header_row, latest_update_only=latest_update_only)
     row = header_row + 1
@@ -121,19 +125,21 @@ def _write_title_block(ws: Worksheet, plan: Plan) -> None:
     cell.font = layout.BOLD_FONT
 
 
-def write_rag_key(ws: Worksheet, *, start: int) -> int:
-    """Write the key from `start`; return the last row used."""
+def write_rag_key(ws: Worksheet, key: RagKey, *, start: int) -> int:
+    """Write the plan's key from `start`, as the document shows it; return the last row used."""
     label = ws.cell(start, 1, RAG_KEY_LABEL)
     label.font = layout.BOLD_FONT
     row = start
-    for status in RAG_KEY:
+    for status in key:
         row += 1
-        code = ws.cell(row, 1, status.code)
+        code = ws.cell(row, 1)
+        set_text(code, status.code)
         code.font = layout.rag_font(status)
         code.fill = layout.rag_fill(status)
         code.alignment = layout.CENTRE
         code.border = layout.THIN_BORDER
-        meaning = ws.cell(row, 2, status.meaning)
+        meaning = ws.cell(row, 2)
+        set_text(meaning, status.meaning)
         meaning.font = layout.BODY_FONT
         meaning.border = layout.THIN_BORDER
     return row
@@ -304,6 +310,16 @@ def _write_list_sheet(
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
     ws.print_title_rows = "1:1"
     fit_to_page_width(ws)
+
+
+def write_rag_key_sheet(ws: Worksheet, key: RagKey) -> None:
+    """The `RAG key` sheet: one status a row (Code | Meaning | Fill | Font | Words), each code
+    shown in its colours, for the owner to edit (workbook.master.rag_key reads it back)."""
+    _write_list_sheet(ws, RAG_KEY_COLUMNS, rag_key_rows(key), widths=RAG_KEY_WIDTHS, wrap_column=5)
+    for row, status in enumerate(key, 2):
+        code = ws.cell(row, 1)
+        code.font = layout.rag_font(status)
+        code.fill = layout.rag_fill(status)
 
 
 def _write_settings_sheet(ws: Worksheet, plan: Plan, settings: Mapping[str, object]) -> None:

@@ -1,6 +1,7 @@
 """The plan model: a plan, its sections and items, each item's finding, actions, lead, time-scale,
-dated updates and status, and the leads register. The RAG key is in `workbook.plan.status`, how
-lead and time-scale text is read in `leads` and `timescales`.
+dated updates and status, the leads register and the plan's own RAG key (`workbook.plan.status`
+says what a key is and how a typed status is read by it); how lead and time-scale text is read is
+in `leads` and `timescales`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from workbook.plan.leads import Lead, LeadRegister, build_register, lead_codes
+from workbook.plan.status import DEFAULT_KEY, RagKey
 from workbook.plan.timescales import due_date
 
 
@@ -74,7 +76,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Plan:
-    """A whole action plan: title block, RAG key meanings, sections in order, items, leads."""
+    """A whole action plan: title block, RAG key, sections in order, items, leads."""
 
     title: str
     organisation: str = ""
@@ -85,6 +87,8 @@ class Plan:
     plan_id: str = ""
     source: str = ""  # where the plan came from (file name)
     notes: tuple[str, ...] = ()  # what the importer had to decide, for the owner to read
+    #: the plan's own RAG key: what each status means, its colours and the words read as it
+    rag_key: RagKey = DEFAULT_KEY
 
     def item(self, ref: str) -> Item:
         for it in self.items:
