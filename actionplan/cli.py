@@ -214,12 +214,11 @@ def board(
 
 
 def _report_board(run: BoardRun, master: Path) -> None:
-    from workbook.board.summary import CATEGORIES
     from workbook.wording import long_date, percent
 
     s = run.summary
     counts = ", ".join(
-        f"{s.overall.count(c.key)} {c.label}" for c in CATEGORIES if s.overall.count(c.key)
+        f"{s.overall.count(c.key)} {c.label}" for c in s.categories if s.overall.count(c.key)
     )
     click.echo(f"Board pack as at {long_date(s.as_of)}: {s.overall.total} items ({counts})")
     click.echo(f"  {percent(s.complete_fraction)} complete, {len(s.overdue)} overdue")

@@ -312,11 +312,13 @@ def seed_master(folder: Path) -> Path:
 
 
 def fill_returns(folder: Path, copies: list[tuple[str, Path, tuple[str, ...]]]) -> list[Path]:
-    """The leads' work: each copy filled with the demo's simulated answers."""
+    """The leads' work: each copy of the seed master filled with the demo's simulated answers,
+    statuses of the seed plan's key."""
     from sync.simulate import fill_copy, simulated_answers
+    from workbook.importers.seed import seed_plan
 
     folder.mkdir(parents=True)
-    answers = simulated_answers([(lead, refs) for lead, _, refs in copies])
+    answers = simulated_answers([(lead, refs) for lead, _, refs in copies], seed_plan().rag_key)
     out = []
     for lead, path, _ in copies:
         target = folder / f"return - {lead}.xlsx"

@@ -34,9 +34,10 @@ def measure(poll: bool, settle: float, interval: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         master = folder / "master.xlsx"
-        write_master(dataclasses.replace(seed_plan(), plan_id="plan-bench"), master)
+        plan = dataclasses.replace(seed_plan(), plan_id="plan-bench")
+        write_master(plan, master)
         issued = issue_copies(master, folder / "copies")
-        answers = simulated_answers([(c.lead, c.refs) for c in issued.copies])
+        answers = simulated_answers([(c.lead, c.refs) for c in issued.copies], plan.rag_key)
         staged = folder / "staged"
         staged.mkdir()
         returns = []

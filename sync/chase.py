@@ -30,7 +30,6 @@ from workbook.board.summary import headline
 from workbook.errors import ActionPlanError, OutputExistsError
 from workbook.plan.model import Plan
 from workbook.plan.overdue import is_open, is_overdue
-from workbook.plan.status import RAG_KEY, status_shown
 from workbook.wording import long_date
 from workbook.xlsx.files import write_atomically
 
@@ -121,8 +120,9 @@ def reminder_text(
         + (f' It is attached: "{file}".' if attached and file else "")
     )
     lines.append("")
-    items = [it for it in plan.items if status.lead in it.lead_codes and is_open(it)]
-    late = sum(1 for it in items if is_overdue(it, as_of))
+    key = plan.rag_key
+    items = [it for it in plan.items if status.lead in it.lead_codes and is_open(it, key)]
+    late = sum(1 for it in items if is_overdue(it, as_of, key))
     if items:
         overdue_note = f"; {late} overdue as of {long_date(as_of)}, marked OVERDUE" if late else ""
         lines.append(f"Your open items ({len(items)}{overdue_note}):")
@@ -133,16 +133,15 @@ def reminder_text(
                 due = f"due {long_date(it.due)}"
             else:
                 due = f"time-scale {' '.join(it.timescale.split())}" if it.timescale else "no date"
-            mark = " - OVERDUE" if is_overdue(it, as_of) else ""
-            state = status_shown(it.status) or "none yet"
+            mark = " - OVERDUE" if is_overdue(it, as_of, key) else ""
+            state = key.shown(it.status) or "none yet"
             lines.append(f"  {it.ref.ljust(width)}  {due}{mark} - status: {state}")
             lines.append(f"  {' ' * width}  {headline(it, limit=HEADLINE_LIMIT)}")
         lines.append("")
     else:
         lines.append("All your items are marked complete; please still send the copy back.")
         lines.append("")
-    meanings = ", ".join(f"{r.code} ({r.meaning.lower()})" for r in RAG_KEY[:-1])
-    meanings += f" or {RAG_KEY[-1].code} ({RAG_KEY[-1].meaning.lower()})"
+    meanings = key.described(lower=True)
     lines += [
         "What to do:",
         f"  1. Open the attached copy{f' ({file})' if file else ''}.",

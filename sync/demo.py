@@ -63,7 +63,7 @@ def run_demo(out: Path) -> DemoRun:
     returns_dir = out / "returns"
     returns_dir.mkdir()
     replied = issued.copies[:-1]  # the last lead has not replied yet
-    answers = simulated_answers([(c.lead, c.refs) for c in replied])
+    answers = simulated_answers([(c.lead, c.refs) for c in replied], plan.rag_key)
     returned = []
     for copy in replied:
         path = returns_dir / f"SIMULATED return - {copy.lead}.xlsx"

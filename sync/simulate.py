@@ -4,6 +4,7 @@ labelled "[Simulated]" so nobody mistakes them for real progress.
 The answers are chosen from each item's ref (the same every run), and include one of each thing a
 real cycle brings: status changes, new updates, a proposed time-scale, a status typed wrongly, and
 two leads of a shared item who disagree - so the demo shows receipts, conflicts and rejections too.
+The statuses come from the plan's own RAG key: on track, delayed and complete as that key has them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.sheets import SHEET_PLAN
-from workbook.plan.status import RAG_CODES
+from workbook.plan.status import RagKey, family
 from workbook.xlsx.cells import set_text
 
 SIMULATED = "[Simulated]"
@@ -27,8 +28,29 @@ _UPDATES = (
     "Delayed by recruitment to a key post; interim cover arranged and plan re-profiled.",
     "Work complete and signed off at the performance board; evidence filed.",
 )
-#: Status by the update chosen: the words and the status agree.
-_STATUS_FOR_UPDATE = ("GREEN", "GREEN", "GREEN", "AMBER", "BLUE")
+#: Status by the update chosen, as a role the key's statuses play: the words and the status agree.
+_ROLE_FOR_UPDATE = ("on track", "on track", "on track", "delayed", "complete")
+#: Colours a lead might type that are not in the key, the first the key does not read.
+_NOT_IN_KEY = ("Yellow", "Purple", "Pink", "Orange")
+
+
+def status_roles(key: RagKey) -> dict[str, str]:
+    """The code of `key` a simulated lead gives for work on track, delayed and complete: GREEN,
+    AMBER and BLUE in the default key. In any key: its first complete status; the first other
+    whose meaning says on track (else GREEN, else the first other); AMBER for delayed unless
+    that is on track, then the first that says off track (else the next other)."""
+    done = key.complete[0] if key.complete else key.codes[-1]
+    others = [e for e in key if e.code not in key.complete] or [key.by_code[done]]
+    on_track = next(
+        (e.code for e in others if family(e.meaning) == "on track"),
+        "GREEN" if any(e.code == "GREEN" for e in others) else others[0].code,
+    )
+    rest = [e for e in others if e.code != on_track] or others
+    delayed = next(
+        (e.code for e in rest if e.code == "AMBER"),
+        next((e.code for e in rest if family(e.meaning) == "off track"), rest[0].code),
+    )
+    return {"on track": on_track, "delayed": delayed, "complete": done}
 
 
 @dataclass(frozen=True)
@@ -40,9 +62,12 @@ class Answer:
     proposed_timescale: str = ""
 
 
-def simulated_answers(copies: Sequence[tuple[str, Sequence[str]]]) -> dict[str, dict[str, Answer]]:
-    """Simulated answers per lead, for copies given as (lead, refs in the copy); some items are
-    left untouched, as leads do."""
+def simulated_answers(
+    copies: Sequence[tuple[str, Sequence[str]]], key: RagKey
+) -> dict[str, dict[str, Answer]]:
+    """Simulated answers per lead, for copies given as (lead, refs in the copy), with statuses
+    of the plan's `key`; some items are left untouched, as leads do."""
+    roles = status_roles(key)
     answers: dict[str, dict[str, Answer]] = {}
     for lead, refs in copies:
         mine = answers.setdefault(lead, {})
@@ -51,30 +76,37 @@ def simulated_answers(copies: Sequence[tuple[str, Sequence[str]]]) -> dict[str, 
             if pick % 6 == 5:
                 continue  # nothing to report on this one
             choice = (pick // 6) % len(_UPDATES)
-            status = _STATUS_FOR_UPDATE[choice]
-            proposed = "Mar-24" if status == "AMBER" else ""
+            role = _ROLE_FOR_UPDATE[choice]
+            status = roles[role]
+            proposed = "Mar-24" if role == "delayed" else ""
             mine[ref] = Answer(status, f"{SIMULATED} {_UPDATES[choice]}", proposed)
-    _mistype_one_status(answers)
-    _disagree_on_one_shared_item(answers)
+    _mistype_one_status(answers, key)
+    _disagree_on_one_shared_item(answers, roles)
     return answers
 
 
-def _mistype_one_status(answers: dict[str, dict[str, Answer]]) -> None:
+def _mistype_one_status(answers: dict[str, dict[str, Answer]], key: RagKey) -> None:
     """The first lead types a colour that is not in the key: the receipt explains, the update
     still lands."""
+    typo = next((c for c in _NOT_IN_KEY if key.normalise(c) is None), "Not a status")
     for mine in answers.values():
         for ref, answer in mine.items():
-            mine[ref] = Answer("Yellow", answer.update, answer.proposed_timescale)
+            mine[ref] = Answer(typo, answer.update, answer.proposed_timescale)
             return
 
 
-def _disagree_on_one_shared_item(answers: dict[str, dict[str, Answer]]) -> None:
+def _disagree_on_one_shared_item(
+    answers: dict[str, dict[str, Answer]], roles: dict[str, str]
+) -> None:
     """Two leads of one item return different statuses: a conflict for the owner to settle."""
+    pair = (roles["delayed"], roles["on track"])
     seen: dict[str, str] = {}
     for mine in answers.values():
         for ref, answer in mine.items():
-            if ref in seen and seen[ref] == answer.status and answer.status in RAG_CODES:
-                other = next(c for c in ("AMBER", "GREEN") if c != answer.status)
+            if ref in seen and seen[ref] == answer.status and answer.status in roles.values():
+                other = next((c for c in pair if c != answer.status), None)
+                if other is None:
+                    return  # a key of one status: nothing else to disagree with
                 mine[ref] = Answer(other, answer.update, answer.proposed_timescale)
                 return
             seen.setdefault(ref, answer.status)

@@ -19,7 +19,6 @@ from workbook.master.read import plan_from_sheets, read_snapshot
 from workbook.master.settings import as_of_date
 from workbook.plan.model import Plan
 from workbook.plan.overdue import is_open, is_overdue, overdue_items
-from workbook.plan.status import status_shown
 from workbook.wording import count, long_date, short_date
 
 OUTSTANDING = "outstanding"
@@ -50,7 +49,7 @@ class LeadStatus:
     last_returned: dt.datetime | None  # the latest merged return of any of their copies
     outstanding: bool  # issued a copy whose return has not been merged
     items: int
-    open_items: int  # not BLUE
+    open_items: int  # not complete by the plan's key
     overdue: tuple[OverdueItem, ...]
 
     @property
@@ -159,11 +158,11 @@ def lead_statuses(plan: Plan, ledger: Ledger, as_of: dt.date) -> list[LeadStatus
                 # a return recorded without a readable time still answered the copy
                 outstanding=copy is not None and not answers,
                 items=len(items),
-                open_items=sum(1 for it in items if is_open(it)),
+                open_items=sum(1 for it in items if is_open(it, plan.rag_key)),
                 overdue=tuple(
-                    OverdueItem(it.ref, it.due, status_shown(it.status))
+                    OverdueItem(it.ref, it.due, plan.rag_key.shown(it.status))
                     for it in items
-                    if it.due is not None and is_overdue(it, as_of)
+                    if it.due is not None and is_overdue(it, as_of, plan.rag_key)
                 ),
             )
         )

@@ -242,3 +242,38 @@ def test_apply_rag_in_excel_repairs_an_old_master_as_the_command_line_does(cycle
     merged = {str(m) for m in out[SHEET_PLAN].merged_cells.ranges}
     assert merged == {f"A{r}:H{r}" for r in sections}
     assert out[SHEET_PLAN].cell(h, 8).font.bold
+
+
+def test_the_buttons_read_statuses_by_the_plans_own_key(cycle: Cycle):
+    """The owner adds a spelling to the RAG key sheet and recolours AMBER: Merge returns reads
+    the lead's word by that key, as the command line does, and Apply RAG colours and tests what
+    the key holds."""
+    wb = load_workbook(cycle.master, rich_text=True)
+    key = wb["RAG key"]
+    key.cell(2, 5).value = "Achieved"  # GREEN's words
+    key.cell(3, 3).value = "Purple"  # AMBER's fill
+    wb.save(cycle.master)
+    cycle.fill("GT", {"WNI-01": Answer("achieved", "signed off")})
+    cycle.fill("AxB", {"EHP-04": Answer("done", "nearly")})  # no word of this key
+    clean = cycle.folder / "clean.xlsx"
+    shutil.copy(cycle.master, clean)
+
+    message, _ = _press(handlers.merge_returns, cycle.master, cycle.folder / "live.xlsx")
+    assert message.startswith("Merged 2 returns: 1 status changes")
+    live = sheets(cycle.folder / "live.xlsx")
+    assert cell(live[SHEET_PLAN], "WNI-01", "Status") == "GREEN"
+    assert cell(live[SHEET_PLAN], "EHP-04", "Status") in ("", None)
+    cli = cycle.folder / "cli.xlsx"
+    shutil.copy(clean, cli)
+    returns = sorted((cycle.folder / "returns").glob("*.xlsx"))
+    cli_merge(cli, returns, when=MERGED, receipts_dir=cycle.folder / "cli-receipts")
+    assert sheets(cli)[SHEET_PLAN] == live[SHEET_PLAN]
+
+    _press(handlers.apply_rag, cycle.folder / "live.xlsx", cycle.folder / "rag.xlsx")
+    ws = load_workbook(cycle.folder / "rag.xlsx")[SHEET_PLAN]
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules if r.formula]
+    assert any('="ACHIEVED"' in r.formula[0] for r in rules)
+    assert len(rules) == 10  # replaced, not added twice: key cells, statuses, overdue x2
+    amber = [r for r in rules if '="AMBER"' in r.formula[0]]
+    # Excel writes a conditional fill's colour as its background
+    assert amber and all(str(r.dxf.fill.bgColor.rgb).endswith("7030A0") for r in amber)

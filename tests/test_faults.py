@@ -102,7 +102,7 @@ class Batch:
 
 def make_batch(folder: Path, plan: Plan) -> Batch:
     cycle = start_cycle(folder / "cycle", plan)
-    answers = simulated_answers([(lead, c.refs) for lead, c in cycle.copies.items()])
+    answers = simulated_answers([(lead, c.refs) for lead, c in cycle.copies.items()], plan.rag_key)
     returns = tuple(cycle.fill(lead, mine) for lead, mine in answers.items())
     before = cycle.master.read_bytes()
     batch = Batch(cycle, returns, before, sheets(cycle.master), {})

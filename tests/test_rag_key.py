@@ -1,20 +1,31 @@
 """The plan's own RAG key (issue 14, item 3): read from a document's key paragraphs or table rows,
-kept on the master's `RAG key` sheet where the owner edits it, and a typed status read by it.
-'Complete' is BLUE in one plan and Green in another: the meaning of a word comes from the plan's
-key."""
+kept on the master's `RAG key` sheet where the owner edits it, and used wherever a status is read,
+coloured, offered, validated, merged and counted. 'Complete' is BLUE in one plan and Green in
+another: the meaning of a word comes from the plan's key."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tests.cycle import sheets
+from sync.copies import issue_copies
+from sync.ledger import LEDGER_SHEETS, Ledger, ledger_from_sheets
+from sync.merge.apply import merge_returns
+from sync.simulate import Answer, simulated_answers, status_roles
+from sync.status import lead_statuses
+from tests.cycle import ISSUED, MERGED, Cycle, cell, sheets, start_cycle
+from validation.run import validate_master
+from workbook.board.packs import make_board_pack
+from workbook.board.summary import NO_STATUS, NOT_RECOGNISED, board_summary
+from workbook.formatting.rag import DROPDOWN_ERROR_TITLE, rag_master
 from workbook.master.rag_key import RAG_KEY_COLUMNS, read_rag_key
-from workbook.master.read import read_master, read_master_sheets
+from workbook.master.read import read_master, read_master_sheets, read_sheets
 from workbook.master.sheets import SHEET_PLAN, SHEET_RAG_KEY
 from workbook.master.write import write_master
 from workbook.plan.model import Plan
@@ -51,6 +62,8 @@ DOCUMENT_LINES = [
     "RED Major Issues preventing delivery",
     "BLUE Complete",
 ]
+
+AS_OF = dt.date(2023, 6, 30)
 
 
 def key_of(lines: list[str]) -> RagKey:
@@ -267,6 +280,7 @@ def test_a_master_without_the_key_sheet_reads_as_the_default_key(
     plan, grids = read_master_sheets(master, rich=False)
     assert plan.rag_key == DEFAULT_KEY
     assert read_rag_key(grids).on_sheet is False
+    assert not [f for f in validate_master(master, as_of=AS_OF).findings if f.code == "rag-key"]
 
 
 def old_master(path: Path, plan: Plan) -> Path:
@@ -276,3 +290,172 @@ def old_master(path: Path, plan: Plan) -> Path:
     del wb[SHEET_RAG_KEY]
     wb.save(path)
     return path
+
+
+# --- A three-colour plan through the whole cycle ------------------------------------------------
+
+
+def council_plan(seed: Plan) -> Plan:
+    statuses = {"WNI-01": "AMBER", "EHP-04": "AMBER", "WNI-03": "RED", "AIA-08": "achieved"}
+    items = tuple(dataclasses.replace(it, status=statuses.get(it.ref, "")) for it in seed.items)
+    return dataclasses.replace(
+        seed, items=items, rag_key=key_of(COUNCIL_LINES), plan_id="plan-council01"
+    )
+
+
+def status_validation(ws: Worksheet) -> tuple[str, str]:
+    (dv,) = [v for v in ws.data_validations.dataValidation if v.errorTitle == DROPDOWN_ERROR_TITLE]
+    return dv.formula1, dv.error
+
+
+def test_a_three_colour_plan_through_the_cycle(
+    tmp_path: Path, seed: Plan, fixed_clock: Callable[[dt.datetime], dt.datetime]
+) -> None:
+    fixed_clock(ISSUED)
+    plan = council_plan(seed)
+    c = start_cycle(tmp_path, plan)
+
+    # The copies offer the plan's three codes, in its colours, and explain them in its words.
+    copy = load_workbook(c.copies["GT"].path)[SHEET_PLAN]
+    formula, error = status_validation(copy)
+    assert formula == '"GREEN,AMBER,RED"'
+    assert "GREEN (recommendation achieved)" in error and "BLUE" not in error
+    codes = [copy.cell(r, 1).value for r in range(1, 12)]
+    assert [x for x in codes if x in ("GREEN", "AMBER", "RED", "BLUE")] == ["GREEN", "AMBER", "RED"]
+    assert "GREEN recommendation achieved" in copy.cell(3, 1).value
+    green_rule = next(
+        rule
+        for cf in copy.conditional_formatting
+        for rule in cf.rules
+        if rule.dxf.fill.fgColor.rgb.endswith("00B050")
+    )
+    assert '="ACHIEVED"' in green_rule.formula[0]
+
+    # A lead types the key's words: "achieved" is GREEN here; "Blue" is no status of this plan.
+    fixed_clock(MERGED)
+    ret = c.fill(
+        "GT",
+        {
+            "WNI-01": Answer("achieved", "Recommendation signed off by the board."),
+            "EHP-04": Answer("Blue", "Nearly there."),
+        },
+    )
+    run = merge_returns(c.master, [ret], when=MERGED)
+    grid = sheets(c.master)[SHEET_PLAN]
+    assert cell(grid, "WNI-01", "Status") == "GREEN"
+    assert cell(grid, "EHP-04", "Status") == "AMBER"
+    (rejected,) = [
+        line
+        for result in run.changes.results
+        for line in result.lines
+        if line.ref == "EHP-04" and line.field == "Status"
+    ]
+    assert rejected.note.endswith("use GREEN, AMBER, RED")
+    assert "not a RAG status in this plan's key" in rejected.note
+
+    # The owner types a status the key does not know: kept as written, reported by validate.
+    wb = load_workbook(c.master, rich_text=True)
+    ws = wb[SHEET_PLAN]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "EHP-05")
+    ws.cell(row, 7).value = "Blue"
+    wb.save(c.master)
+    assert read_master(c.master, rich=False).item("EHP-05").status == "Blue"
+    report = validate_master(c.master, as_of=AS_OF)
+    unknown = [f for f in report.findings if f.code == "unknown-status"]
+    assert [(f.ref, f.cell) for f in unknown] == [("EHP-05", f"G{row}")]
+    assert "'Blue' is not in the plan's RAG key; use GREEN, AMBER or RED" in unknown[0].message
+    assert not [f for f in report.findings if f.code == "rag-key"]
+    # WNI-01 is GREEN, complete in this key: a completion update is wanted, not an overdue mark
+    assert not [f for f in report.findings if f.ref == "WNI-01" and f.code == "overdue"]
+
+    # The RAG formatting colours by the key: three colours, its spellings, complete is GREEN.
+    rag_master(c.master)
+    ws = load_workbook(c.master)[SHEET_PLAN]
+    header = next(r for r in range(1, 30) if ws.cell(r, 1).value == "Ref")
+    status_rules = [
+        rule
+        for cf in ws.conditional_formatting
+        if str(cf.sqref) == f"G{header + 1}:G{ws.max_row}"
+        for rule in cf.rules
+    ]
+    assert [r.dxf.fill.fgColor.rgb[-6:] for r in status_rules] == ["00B050", "FFC000", "FF0000"]
+    green = status_rules[0].formula[0]
+    for spelling in ("GREEN", "G", "RECOMMENDATION ACHIEVED", "ACHIEVED", "COMPLETE"):
+        assert f'UPPER(TRIM($G{header + 1}))="{spelling}"' in green
+    overdue = next(
+        rule.formula[0]
+        for cf in ws.conditional_formatting
+        for rule in cf.rules
+        if rule.formula[0].startswith("AND(")
+    )
+    assert f'NOT(OR(UPPER(TRIM($G{header + 1}))="GREEN"' in overdue and '"BLUE"' not in overdue
+    assert status_validation(ws)[0] == '"GREEN,AMBER,RED"'
+    key_cells = [ws.cell(r, 1).value for r in range(5, 8)]
+    assert key_cells == ["GREEN", "AMBER", "RED"]
+
+    # The board counts in the key's categories; complete is GREEN.
+    plan_now = read_master(c.master, rich=False)
+    summary = board_summary(plan_now, as_of=AS_OF, previous=None)
+    assert [cat.key for cat in summary.categories] == [
+        "GREEN",
+        "AMBER",
+        "RED",
+        NO_STATUS,
+        NOT_RECOGNISED,
+    ]
+    assert summary.categories[0].label == "Green (complete)"
+    overall = summary.overall
+    assert (overall.count("GREEN"), overall.count("AMBER"), overall.count("RED")) == (2, 1, 1)
+    assert overall.not_recognised == 1 and overall.no_status == len(plan_now.items) - 5
+    assert overall.complete == 2 and overall.complete_fraction == pytest.approx(
+        2 / len(plan_now.items)
+    )
+    assert summary.unrecognised == (("EHP-05", "Blue"),)
+    board = make_board_pack(c.master, tmp_path / "board.xlsx", as_of=AS_OF, record=False)
+    titles = sheets(board.out)["Summary"]
+    assert any("Green (complete)" in row for row in titles)
+
+    # Who has answered: GT's achieved items are not open.
+    (gt,) = [s for s in lead_statuses(plan_now, _ledger(c), AS_OF) if s.lead == "GT"]
+    gt_items = [it for it in plan_now.items if "GT" in it.lead_codes]
+    done = [it.ref for it in gt_items if plan_now.rag_key.is_complete(it.status)]
+    assert sorted(done) == ["AIA-08", "WNI-01"]
+    assert gt.open_items == len(gt_items) - 2
+
+
+def _ledger(c: Cycle) -> Ledger:
+    return ledger_from_sheets(read_sheets(c.master, also=LEDGER_SHEETS))
+
+
+def test_an_old_master_without_the_key_sheet_still_merges_by_the_default_key(
+    tmp_path: Path, seed: Plan, fixed_clock: Callable[[dt.datetime], dt.datetime]
+) -> None:
+    fixed_clock(ISSUED)
+    folder = tmp_path / "old"
+    folder.mkdir()
+    master = old_master(folder / "master.xlsx", seed)
+    run = issue_copies(master, folder / "copies", leads=["GT"], when=ISSUED)
+    c = Cycle(folder, master, {copy.lead: copy for copy in run.copies})
+    formula, _ = status_validation(load_workbook(c.copies["GT"].path)[SHEET_PLAN])
+    assert formula == '"GREEN,AMBER,RED,BLUE"'
+    ret = c.fill("GT", {"WNI-01": Answer("Complete", "All done."), "EHP-04": Answer("achieved")})
+    merged = merge_returns(master, [ret], when=MERGED)
+    grid = sheets(master)[SHEET_PLAN]
+    assert cell(grid, "WNI-01", "Status") == "BLUE"
+    assert cell(grid, "EHP-04", "Status") in ("", None)  # 'achieved' is no word of the default
+    notes = [line.note for r in merged.changes.results for line in r.lines if line.ref == "EHP-04"]
+    assert any("use GREEN, AMBER, RED, BLUE" in n for n in notes)
+    assert SHEET_RAG_KEY not in load_workbook(master).sheetnames  # the merge adds no key sheet
+
+
+def test_the_demo_answers_use_the_plans_own_codes() -> None:
+    council = key_of(COUNCIL_LINES)
+    default = {"on track": "GREEN", "delayed": "AMBER", "complete": "BLUE"}
+    assert status_roles(DEFAULT_KEY) == default
+    assert status_roles(council) == {"on track": "AMBER", "delayed": "RED", "complete": "GREEN"}
+    cqc = key_of(CQC_LINES)
+    assert status_roles(cqc) == {"on track": "AMBER", "delayed": "RED", "complete": "GREEN"}
+    refs = [f"R-{n:02d}" for n in range(12)]
+    answers = simulated_answers([("AA", refs[:6]), ("BB", refs[3:])], council)
+    typed = {a.status for mine in answers.values() for a in mine.values()}
+    assert typed <= {"GREEN", "AMBER", "RED", "Yellow"} and "Yellow" in typed

@@ -14,12 +14,14 @@ from openpyxl.utils.cell import get_column_letter
 from validation.report import Report
 from validation.rules import ITEM_RULES, PLAN_RULES, PlanRule, Rule
 from validation.run import validate_sheets
+from workbook.master.rag_key import RAG_KEY_COLUMNS
 from workbook.master.settings import SETTING_CYCLE_START, SETTINGS_COLUMNS
 from workbook.master.sheets import (
     LEADS_COLUMNS,
     PLAN_COLUMNS,
     SHEET_LEADS,
     SHEET_PLAN,
+    SHEET_RAG_KEY,
     SHEET_SETTINGS,
     SHEET_UPDATES,
     UpdateRow,
@@ -63,6 +65,7 @@ def validate(
     leads: Grid = REGISTER,
     settings: dict[str, object] | None = None,
     as_of: dt.date = AS_OF,
+    key: Grid | None = None,
 ) -> Report:
     sheets: dict[str, Grid] = {
         SHEET_PLAN: plan_grid(*items),
@@ -70,6 +73,8 @@ def validate(
         SHEET_UPDATES: [list(UpdateRow.columns())],
         SHEET_SETTINGS: [list(SETTINGS_COLUMNS), *([k, v] for k, v in (settings or {}).items())],
     }
+    if key is not None:
+        sheets[SHEET_RAG_KEY] = key
     return validate_sheets(sheets, as_of=as_of)
 
 
@@ -217,7 +222,60 @@ def test_duplicate_lead_code() -> None:
     assert validate(item(), leads=REGISTER).findings == []
 
 
-TESTED_HERE = {*CASES, "no-items", "duplicate-lead-code"}
+#: A council's three-colour key, where Green is the complete status.
+COUNCIL_KEY: Grid = [
+    list(RAG_KEY_COLUMNS),
+    ["GREEN", "Recommendation achieved", "00B050", "000000", "Complete; Achieved"],
+    ["AMBER", "Acceptable progress", "FFC000", "000000", "On track"],
+    ["RED", "Unacceptable progress", "FF0000", "FFFFFF", ""],
+]
+
+
+def test_statuses_are_read_by_the_plans_own_key() -> None:
+    """In a key where Green means achieved, 'Achieved' is GREEN and complete, BLUE is not a
+    status at all, and the messages name the key's own codes."""
+    report = validate(
+        item(ref="A-01", timescale="Mar-24", status="Achieved", updates=DONE),
+        item(ref="A-02", status="BLUE"),
+        item(ref="A-03", status="Achieved", updates="Update mid-May 24: Recruiting."),
+        item(ref="A-04", status=None),
+        key=COUNCIL_KEY,
+    )
+    assert report.flatten(["ref", "code"]) == [
+        ["A-02", "unknown-status"],
+        ["A-03", "no-completion-update"],
+        ["A-04", "no-status"],
+    ]  # A-01: past its date but complete by this key, so not overdue
+    messages = [f.message for f in report.findings]
+    assert "'BLUE' is not in the plan's RAG key; use GREEN, AMBER or RED" in messages[0]
+    assert "A-03 is GREEN (complete)" in messages[1]
+    assert "set GREEN, AMBER or RED" in messages[2]
+
+
+def test_rag_key_problems() -> None:
+    """What on the RAG key sheet cannot be used as written is reported, once each, and the rest
+    of the key still reads the plan."""
+    key = [
+        *COUNCIL_KEY,
+        ["green", "Again", "", "", ""],  # a code twice
+        ["BLUE", "Complete and checked", "sky", "", "Done"],  # not a colour
+        ["", "A status with no code", "", "", ""],
+        ["GREY", "Not started", "", "", "Done"],  # Done on two statuses
+    ]
+    report = validate(item(status="done"), key=key)
+    assert report.flatten(["code", "severity", "ref", "cell"]) == [
+        ["unknown-status", "error", "A-01", cell("status")],  # 'done' could be BLUE or GREY
+        *[["rag-key", "warning", "", f"'{SHEET_RAG_KEY}'!A1"]] * 4,
+    ]
+    messages = [f.message for f in report.findings[1:]]
+    assert "GREEN is on the 'RAG key' sheet twice" in messages[0]
+    assert "the fill of BLUE on row 6 of the 'RAG key' sheet is 'sky'" in messages[1]
+    assert "row 7 of the 'RAG key' sheet has no code" in messages[2]
+    assert "'DONE' is on the 'RAG key' sheet for BLUE and GREY" in messages[3]
+    assert validate(item(status="Achieved", updates=DONE), key=COUNCIL_KEY).findings == []
+
+
+TESTED_HERE = {*CASES, "no-items", "duplicate-lead-code", "rag-key"}
 
 
 @pytest.mark.parametrize("rule", [*ITEM_RULES, *PLAN_RULES], ids=lambda r: r.code)
@@ -229,7 +287,7 @@ def test_every_rule_is_declared_whole_and_exercised(rule: Rule | PlanRule) -> No
         assert rule.column in {c.key for c in PLAN_COLUMNS}
         assert callable(rule.check)
     else:
-        assert rule.sheet in {SHEET_PLAN, SHEET_LEADS}
+        assert rule.sheet in {SHEET_PLAN, SHEET_LEADS, SHEET_RAG_KEY}
     assert rule.code in TESTED_HERE
 
 

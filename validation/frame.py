@@ -1,7 +1,8 @@
 """Item rows of a master as a DataFrame for the schema: one row per item, indexed by Excel row,
 with the values the rules (validation/rules.py) need worked out once, by the plan model's own
 definitions: lead codes not in the register, due date, the status the typed value means, the
-newest update's date, whether it is overdue (workbook.plan.overdue)."""
+newest update's date, whether it is overdue (workbook.plan.overdue) - statuses read by the plan's
+own RAG key."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pandas as pd
 from workbook.master.read import PlanRow, UpdatesLog, item_from_row
 from workbook.plan.model import UpdateEntry
 from workbook.plan.overdue import is_overdue
-from workbook.plan.status import COMPLETE, normalise_status
+from workbook.plan.status import RagKey
 
 # words by which an update says the work is finished
 _COMPLETION = re.compile(
@@ -24,12 +25,13 @@ _COMPLETION = re.compile(
 )
 
 
-def completion_recorded(updates: Sequence[UpdateEntry]) -> bool:
-    """Does the newest update record the completion (logged as BLUE, or saying so)?"""
+def completion_recorded(updates: Sequence[UpdateEntry], key: RagKey) -> bool:
+    """Does the newest update record the completion (logged with a status `key` says is
+    complete, or saying so)?"""
     if not updates:
         return False
     newest = updates[0]
-    return newest.status == COMPLETE or bool(_COMPLETION.search(newest.text))
+    return key.is_complete(newest.status) or bool(_COMPLETION.search(newest.text))
 
 
 def items_frame(
@@ -39,6 +41,7 @@ def items_frame(
     *,
     as_of: dt.date,
     cycle_start: dt.date,
+    key: RagKey,
 ) -> pd.DataFrame:
     """One row per item row of the sheet (section rows left out), index = Excel row number."""
     records = []
@@ -59,10 +62,11 @@ def items_frame(
                 "timescale": item.timescale,
                 "due": _ts(item.due),
                 "status": item.status,
-                "status_code": normalise_status(item.status),
+                "status_code": key.normalise(item.status),
+                "status_complete": key.is_complete(item.status),
                 "latest_update": _ts(max(dates)) if dates else pd.NaT,
-                "completion_recorded": completion_recorded(item.updates),
-                "overdue": is_overdue(item, as_of),
+                "completion_recorded": completion_recorded(item.updates, key),
+                "overdue": is_overdue(item, as_of, key),
                 "cycle_start": pd.Timestamp(cycle_start),
             }
         )
@@ -78,7 +82,8 @@ def items_frame(
 
 _EMPTY_COLUMNS = (
     "ref", "finding", "n_actions", "lead", "unknown_leads", "timescale", "due", "status",
-    "status_code", "latest_update", "completion_recorded", "overdue", "cycle_start",
+    "status_code", "status_complete", "latest_update", "completion_recorded", "overdue",
+    "cycle_start",
 )  # fmt: skip
 
 

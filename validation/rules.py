@@ -19,13 +19,14 @@ from typing import Any
 
 from validation.report import ERROR, WARNING
 from workbook.master.read import PlanRow
-from workbook.master.sheets import SHEET_LEADS, SHEET_PLAN
-from workbook.plan.status import COMPLETE, normalise_status
+from workbook.master.sheets import SHEET_LEADS, SHEET_PLAN, SHEET_RAG_KEY
+from workbook.plan.status import RagKey
 
 #: A check: the items frame (a pandas DataFrame) -> a boolean Series, True where the item passes.
 Check = Callable[[Any], Any]
 
-_UNHEARD = ("RED", "AMBER")  # statuses that need an update every cycle
+#: Statuses that need an update every cycle, in a key that has them.
+_UNHEARD = ("RED", "AMBER")
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,15 @@ class PlanRule:
 @dataclass(frozen=True)
 class ItemFacts:
     """What a message may quote about one failing item; `template.format_map(facts)` reads the
-    properties below by name ("{ref}", "{timescale!r}", "{due}")."""
+    properties below by name ("{ref}", "{timescale!r}", "{due}"). Statuses are read by the plan's
+    own `key`."""
 
     row: PlanRow
     values: Mapping[str, object]  # the item's row of the items frame
     rows: Sequence[PlanRow]  # every row of the sheet, for refs used twice
     as_of_date: dt.date
     cycle_start_date: dt.date
+    key: RagKey
 
     def __getitem__(self, name: str) -> object:
         return getattr(self, name)
@@ -92,7 +95,12 @@ class ItemFacts:
     @property
     def status(self) -> str:
         """The RAG code the typed status means, else the status as typed."""
-        return normalise_status(self.typed_status) or self.typed_status
+        return self.key.normalise(self.typed_status) or self.typed_status
+
+    @property
+    def codes(self) -> str:
+        """The key's codes, as a person is told them: "GREEN, AMBER, RED or BLUE"."""
+        return self.key.choices
 
     @property
     def state(self) -> str:
@@ -185,7 +193,8 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "unknown-status", ERROR, "status",
-        "{ref}'s status {typed_status!r} is not in the RAG key; use GREEN, AMBER, RED or BLUE",
+        "{ref}'s status {typed_status!r} is not in the plan's RAG key; use {codes} (or add it "
+        "to a status's words on the RAG key sheet)",
         lambda df: df.status_code.notna(),
     ),
     # warnings: worth the owner's look before the board sees it
@@ -197,9 +206,9 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "no-completion-update", WARNING, "updates",
-        "{ref} is BLUE (complete) but its newest update does not record the completion; add "
+        "{ref} is {status} (complete) but its newest update does not record the completion; add "
         "an update saying what was delivered",
-        lambda df: (df.status_code != COMPLETE) | df.completion_recorded,
+        lambda df: ~df.status_complete | df.completion_recorded,
     ),
     Rule(
         "overdue", WARNING, "timescale",
@@ -209,7 +218,7 @@ ITEM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "no-status", WARNING, "status",
-        "{ref} has no status yet; set GREEN, AMBER, RED or BLUE",
+        "{ref} has no status yet; set {codes}",
         lambda df: df.status_code.isna() | (df.status_code != ""),  # unknown: already an error
     ),
 )  # fmt: skip
@@ -225,4 +234,8 @@ DUPLICATE_LEAD_CODE = PlanRule(
     "duplicate-lead-code", ERROR, SHEET_LEADS,
     "lead code {code} is on the {sheet} sheet twice; keep one row per lead",
 )  # fmt: skip
-PLAN_RULES: tuple[PlanRule, ...] = (NO_ITEMS, DUPLICATE_LEAD_CODE)
+RAG_KEY_PROBLEM = PlanRule(
+    "rag-key", WARNING, SHEET_RAG_KEY,
+    "{problem}",
+)  # fmt: skip
+PLAN_RULES: tuple[PlanRule, ...] = (NO_ITEMS, DUPLICATE_LEAD_CODE, RAG_KEY_PROBLEM)

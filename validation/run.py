@@ -7,8 +7,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from validation.report import ERROR, Finding, Report
-from validation.rules import DUPLICATE_LEAD_CODE, ITEM_RULES, NO_ITEMS, RULE_BY_CODE, ItemFacts
+from validation.rules import (
+    DUPLICATE_LEAD_CODE,
+    ITEM_RULES,
+    NO_ITEMS,
+    RAG_KEY_PROBLEM,
+    RULE_BY_CODE,
+    ItemFacts,
+)
 from workbook import clock
+from workbook.master.rag_key import read_rag_key
 from workbook.master.read import plan_rows, read_sheets, updates_log
 from workbook.master.settings import settings_as_of, settings_from_sheets
 from workbook.master.sheets import LEADS_COLUMNS, SHEET_LEADS, SHEET_PLAN, SHEET_UPDATES
@@ -36,7 +44,8 @@ def as_of_date(sheets: Mapping[str, Grid], given: dt.date | None = None) -> dt.d
 def validate_sheets(
     sheets: Mapping[str, Grid], *, as_of: dt.date | None = None, master: str = ""
 ) -> Report:
-    """Every finding in a master given as grids of cell values (see workbook.master_read)."""
+    """Every finding in a master given as grids of cell values (see workbook.master_read), its
+    statuses read by the key on its `RAG key` sheet (the default key when it has none)."""
     import pandera.pandas as pa
     from openpyxl.utils.cell import get_column_letter
 
@@ -52,7 +61,14 @@ def validate_sheets(
     by_row = {r.excel_row: r for r in rows if not r.is_section}
     register, findings = _lead_register(sheet(sheets, SHEET_LEADS) or ())
     log = updates_log(sheet(sheets, SHEET_UPDATES) or ())
-    frame = items_frame(rows, register, log, as_of=as_of, cycle_start=cycle_start)
+    reading = read_rag_key(sheets)
+    key = reading.key
+    for problem in reading.problems:
+        on_key = RAG_KEY_PROBLEM
+        cell = f"{_quoted(on_key.sheet)}!A1"
+        message = on_key.render(problem=problem)
+        findings.append(Finding(on_key.code, on_key.severity, "", cell, message))
+    frame = items_frame(rows, register, log, as_of=as_of, cycle_start=cycle_start, key=key)
     if frame.empty:
         cell = f"{_quoted(NO_ITEMS.sheet)}!A1"
         findings.append(Finding(NO_ITEMS.code, NO_ITEMS.severity, "", cell, NO_ITEMS.render()))
@@ -68,7 +84,7 @@ def validate_sheets(
     for code, excel_row in sorted(failed, key=lambda f: (f[1], order[f[0]])):
         rule, row = RULE_BY_CODE[code], by_row[excel_row]
         cell = f"{get_column_letter(row.columns[rule.column] + 1)}{excel_row}"
-        facts = ItemFacts(row, frame.loc[excel_row], rows, as_of, cycle_start)
+        facts = ItemFacts(row, frame.loc[excel_row], rows, as_of, cycle_start, key)
         findings.append(
             Finding(code, rule.severity, row.texts["ref"].strip(), cell, rule.render(facts))
         )

@@ -25,6 +25,7 @@ class ItemFrame(pa.DataFrameModel):
     timescale: Series[str]
     due: Series[pd.Timestamp] = pa.Field(nullable=True)
     status_code: Series[str] = pa.Field(nullable=True)
+    status_complete: Series[bool]
     latest_update: Series[pd.Timestamp] = pa.Field(nullable=True)
     completion_recorded: Series[bool]
     overdue: Series[bool]

@@ -8,10 +8,12 @@ change set through an `Editor` - the file's change-only edit for the command lin
 the live workbook's for the add-in - so both give the same master.
 
 Per item and field, against what was issued (the base):
-- Status: the lead changed it and the master did not -> applied; both changed it, differently ->
-  a conflict for the owner, the master keeps its value; leads sharing an item who return
-  different statuses in one batch -> a conflict for each, so the result never depends on which
-  file was read first. A blank status is "no answer", never a change.
+- Status: read by the plan's own RAG key (the master's `RAG key` sheet, carried in `MasterState`):
+  what a lead types ('achieved') is the code that key gives it, and text it does not know is
+  rejected with the key's codes. The lead changed it and the master did not -> applied; both changed
+  it, differently -> a conflict for the owner, the master keeps its value; leads sharing an item who
+  return different statuses in one batch -> a conflict for each, so the result never depends on
+  which file was read first. A blank status is "no answer", never a change.
 - New update: appended as a dated entry attributed to the lead, newest first; never overwrites.
 - Proposed time-scale: recorded on `Proposals` for the owner to accept; never applied.
 Anything else a lead edits is reported and ignored; bad values are rejected with the reason, and
@@ -52,6 +54,7 @@ from sync.ledger import (
 from sync.merge.outcomes import Outcome, ReturnOutcome
 from sync.returns import ReturnedCopy, ReturnedRow, display_name
 from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
+from workbook.master.rag_key import key_from_sheets
 from workbook.master.read import PlanRow, plan_rows
 from workbook.master.settings import SETTING_PLAN_ID, settings_from_sheets
 from workbook.master.sheets import (
@@ -65,7 +68,7 @@ from workbook.master.sheets import (
     UpdateRow,
 )
 from workbook.plan.model import UPDATE_SEPARATOR
-from workbook.plan.status import RAG_CODES, normalise_status
+from workbook.plan.status import RagKey
 from workbook.plan.text import CELL_LIMIT, cell_safe, excel_length
 from workbook.plan.timescales import due_date
 from workbook.plan.updates import new_entry_label
@@ -109,11 +112,13 @@ def update_source(file_name: str, issue_id: str) -> str:
 
 @dataclass(frozen=True)
 class MasterState:
-    """What the merge reads from the master: item rows by ref, the plan id, and the ledger."""
+    """What the merge reads from the master: item rows by ref, the plan id, the ledger, and the
+    plan's RAG key, by which every status is read."""
 
     plan_id: str
     rows: Mapping[str, PlanRow]
     ledger: Ledger
+    rag_key: RagKey
     #: (lead, ref, text) of every update already merged from a return -> its `Source`: the same
     #: words from the same lead for the same item are not added again, from whichever of the
     #: lead's copies they come (a superseded copy and its replacement both carry them)
@@ -180,6 +185,7 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
         plan_id=cell_str(settings.get(SETTING_PLAN_ID)),
         rows=rows,
         ledger=ledger,
+        rag_key=key_from_sheets(sheets),
         merged_updates=merged_updates,
         merged_entries={ref: tuple(found) for ref, found in merged_entries.items()},
         applied_status=applied,
@@ -667,7 +673,7 @@ def _read_rows(
             continue  # a lead may delete rows they have nothing to say about
         current = master.rows.get(ref)
         if current is None:
-            _read_deleted(ret, row, master.ledger.items.get((issue_id, ref)))
+            _read_deleted(master, ret, row, master.ledger.items.get((issue_id, ref)))
             continue
         issued = master.ledger.items[(issue_id, ref)]
         edited = changed_locked_fields(issued.digest, row.locked)
@@ -706,7 +712,9 @@ def _read_rows(
 DELETED_NOTE = "the item is no longer in the plan; the owner will be in touch"
 
 
-def _read_deleted(ret: _Return, row: ReturnedRow, issued: IssuedItem | None) -> None:
+def _read_deleted(
+    master: MasterState, ret: _Return, row: ReturnedRow, issued: IssuedItem | None
+) -> None:
     """An item deleted from the plan since the copy was issued: each field the lead answered
     gets its own line, with what they typed (an update whole, so the Changes log keeps their
     words for the owner), and nothing is taken in. A status left as issued is no answer."""
@@ -721,7 +729,8 @@ def _read_deleted(ret: _Return, row: ReturnedRow, issued: IssuedItem | None) -> 
             )
         )
     status = row.status.strip()
-    if status and _status(status) != _status(issued.status if issued else ""):
+    was = issued.status if issued else ""
+    if status and _status(master, status) != _status(master, was):
         ret.lines.append(
             ReceiptLine(
                 row.ref, FIELD_STATUS, Outcome.REJECTED, new=_quote(status), note=DELETED_NOTE
@@ -749,7 +758,8 @@ def _read_status(
     issued_status: str,
     claims: dict[str, list[_StatusClaim]],
 ) -> None:
-    value = normalise_status(row.status)
+    key = master.rag_key
+    value = key.normalise(row.status)
     if value is None:
         ret.lines.append(
             ReceiptLine(
@@ -757,16 +767,17 @@ def _read_status(
                 FIELD_STATUS,
                 Outcome.REJECTED,
                 new=_quote(row.status),
-                note=f"{_quote(row.status)!r} is not a RAG status; use {', '.join(RAG_CODES)}",
+                note=f"{_quote(row.status)!r} is not a RAG status in this plan's key; use "
+                f"{', '.join(key.codes)}",
             )
         )
         return
-    base = _status(issued_status)
+    base = _status(master, issued_status)
     if not value or value == base:
         return  # blank is no answer; unchanged is nothing to do
     earlier = master.applied_status.get((ret.issued.issue_id, row.ref))
-    master_value = _status(master.rows[row.ref].texts["status"])
-    if earlier is not None and _status(earlier) == master_value:
+    master_value = _status(master, master.rows[row.ref].texts["status"])
+    if earlier is not None and _status(master, earlier) == master_value:
         base = master_value  # this copy's own earlier return set it; the lead may revise it
     claims[row.ref].append(_StatusClaim(ret, row.ref, value, base))
 
@@ -785,7 +796,7 @@ def _settle_status(
     is already there, a different one is a conflict, and the newer return stands."""
     live = [c for c in claims if c.ret.newer is None]
     writes = _settle_live(master, ref, live, status_after, conflicts_rows, when)
-    after = _status(status_after[ref])
+    after = _status(master, status_after[ref])
     for claim in claims:
         newer, saved = claim.ret.newer, claim.ret.saved
         if newer is None or saved is None:
@@ -810,7 +821,7 @@ def _settle_live(
     when: dt.datetime,
 ) -> list[CellWrite]:
     row = master.rows[ref]
-    current = _status(row.texts["status"])
+    current = _status(master, row.texts["status"])
     pending: list[_StatusClaim] = []
     for claim in claims:
         if claim.value == current:
@@ -1071,9 +1082,10 @@ def _read_proposal(
         proposals.append((ret, row, proposed))
 
 
-def _status(text: str) -> str:
-    """A status for comparison: its code when it is one, else the text as typed."""
-    value = normalise_status(text)
+def _status(master: MasterState, text: str) -> str:
+    """A status for comparison: its code in the plan's key when it is one, else the text as
+    typed."""
+    value = master.rag_key.normalise(text)
     return value if value is not None else text.strip()
 
 

@@ -30,7 +30,6 @@ from workbook.master.read import plan_from_sheets, read_sheets
 from workbook.master.settings import as_of_date
 from workbook.master.sheets import ListRow, title
 from workbook.plan.model import Plan
-from workbook.plan.status import status_shown
 from workbook.xlsx.cells import Grid, cell_date, cell_datetime, cell_int, cell_str
 from workbook.xlsx.files import check_not_open, check_writable
 from workbook.xlsx.read import records, sheet
@@ -94,8 +93,9 @@ def latest_pack(packs: Sequence[BoardPack]) -> BoardPack | None:
 
 
 def pack_rows(plan: Plan, *, number: int, made: dt.datetime, as_of: dt.date) -> list[BoardPackRow]:
-    """The `BoardPacks` rows recording `plan` as a board pack shows it."""
-    return [BoardPackRow(number, made, as_of, it.ref, status_shown(it.status)) for it in plan.items]
+    """The `BoardPacks` rows recording `plan` as a board pack shows it (statuses by its key)."""
+    key = plan.rag_key
+    return [BoardPackRow(number, made, as_of, it.ref, key.shown(it.status)) for it in plan.items]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The board pack: what the board reads about the plan at an as-of date.
 
 `board_summary` is the pure core: RAG counts per section and overall, % complete, overdue items
-and the items whose status moved since the previous board pack. `write_board` lays that out as a
+and the items whose status moved since the previous board pack - every status read, counted and
+coloured by the plan's own RAG key (`Plan.rag_key`): a category per status of the key, and
+complete means what that key says it means. `write_board` lays that out as a
 print-ready workbook: a `Summary` sheet (tables and a stacked bar chart), then the `Action Plan`
 sheet as the master shows it but with each item's latest update only. Nothing in the board
 workbook is hidden: the board gets a file it can read, print and forward as it is.
@@ -16,12 +18,7 @@ from dataclasses import dataclass
 
 from workbook.plan.model import Item, Plan, Run
 from workbook.plan.overdue import overdue_items
-from workbook.plan.status import (
-    COMPLETE,
-    RAG_KEY,
-    normalise_status,
-    status_shown,
-)
+from workbook.plan.status import RagKey
 
 SHEET_SUMMARY = "Summary"
 
@@ -47,21 +44,27 @@ class Category:
     font: str  # RGB hex of text on that fill
 
 
-CATEGORIES: tuple[Category, ...] = (
-    *(
-        Category(
-            r.code, "Blue (complete)" if r.code == COMPLETE else r.code.title(), r.fill, r.font
-        )
-        for r in RAG_KEY
-    ),
-    Category(NO_STATUS, "No status", "BFBFBF", "000000"),
-    Category(NOT_RECOGNISED, "Not recognised", "7F7F7F", "FFFFFF"),
-)
+def categories(key: RagKey) -> tuple[Category, ...]:
+    """The categories items are counted in: each status of `key` in its order ("Green", "Blue
+    (complete)"), then no status and not recognised."""
+    return (
+        *(
+            Category(
+                r.code,
+                f"{r.code.title()} (complete)" if r.code in key.complete else r.code.title(),
+                r.fill,
+                r.font,
+            )
+            for r in key
+        ),
+        Category(NO_STATUS, "No status", "BFBFBF", "000000"),
+        Category(NOT_RECOGNISED, "Not recognised", "7F7F7F", "FFFFFF"),
+    )
 
 
-def status_category(status: str) -> str:
-    """The category a typed status counts in: its RAG code, NO_STATUS or NOT_RECOGNISED."""
-    code = normalise_status(status)
+def status_category(status: str, key: RagKey) -> str:
+    """The category a typed status counts in: its code in `key`, NO_STATUS or NOT_RECOGNISED."""
+    code = key.normalise(status)
     if code is None:
         return NOT_RECOGNISED
     return code or NO_STATUS
@@ -72,7 +75,8 @@ class RagCounts:
     """How many items of a section (or of the whole plan) are in each category."""
 
     section: str
-    counts: tuple[tuple[str, int], ...]  # (category key, count), in CATEGORIES order
+    counts: tuple[tuple[str, int], ...]  # (category key, count), in `categories` order
+    done: tuple[str, ...] = ("BLUE",)  # the codes the plan's key says are complete
 
     def count(self, key: str) -> int:
         return dict(self.counts).get(key, 0)
@@ -91,7 +95,12 @@ class RagCounts:
 
     @property
     def blue(self) -> int:
-        return self.count(COMPLETE)
+        return self.count("BLUE")
+
+    @property
+    def complete(self) -> int:
+        """Items whose status the plan's key says is complete."""
+        return sum(self.count(code) for code in self.done)
 
     @property
     def no_status(self) -> int:
@@ -107,8 +116,8 @@ class RagCounts:
 
     @property
     def complete_fraction(self) -> float | None:
-        """BLUE items over all items, 0 to 1; None when there are no items."""
-        return self.blue / self.total if self.total else None
+        """Complete items over all items, 0 to 1; None when there are no items."""
+        return self.complete / self.total if self.total else None
 
 
 @dataclass(frozen=True)
@@ -119,7 +128,7 @@ class OverdueItem:
     headline: str
     lead: str
     due: dt.date
-    status: str  # as status_shown gives it
+    status: str  # as RagKey.shown gives it
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,7 @@ class MovedItem:
 
     ref: str
     headline: str
-    before: str | None  # as status_shown gives it; None when the previous pack did not have it
+    before: str | None  # as RagKey.shown gives it; None when the previous pack did not have it
     after: str
 
 
@@ -142,6 +151,8 @@ class BoardSummary:
     unrecognised: tuple[tuple[str, str], ...]  # (ref, status as typed) the RAG key does not know
     has_previous: bool
     previous_as_of: dt.date | None = None
+    #: what the counts are counted in: the plan's key's statuses, no status, not recognised
+    categories: tuple[Category, ...] = ()
 
     @property
     def complete_fraction(self) -> float | None:
@@ -159,11 +170,12 @@ def board_summary(
 
     `previous` maps each ref to the status the previous board pack showed, or is None when there
     has been no board pack; an item it does not list is new since then. `previous_as_of` is that
-    pack's as-of date, for the heading of the moved table.
+    pack's as-of date, for the heading of the moved table. Statuses are read by the plan's key.
     """
+    key = plan.rag_key
     overdue = sorted(
         (
-            OverdueItem(it.ref, headline(it), it.lead, it.due, status_shown(it.status))
+            OverdueItem(it.ref, headline(it), it.lead, it.due, key.shown(it.status))
             for it in overdue_items(plan, as_of)
             if it.due is not None  # always, for an overdue item
         ),
@@ -171,17 +183,20 @@ def board_summary(
     )
     return BoardSummary(
         as_of=as_of,
-        sections=tuple(_counts(s or "(no section)", items) for s, items in _section_items(plan)),
-        overall=_counts("All items", plan.items),
+        sections=tuple(
+            _counts(s or "(no section)", items, key) for s, items in _section_items(plan)
+        ),
+        overall=_counts("All items", plan.items, key),
         overdue=tuple(overdue),
         moved=_moved(plan, previous) if previous is not None else (),
         unrecognised=tuple(
-            (it.ref, status_shown(it.status))
+            (it.ref, key.shown(it.status))
             for it in plan.items
-            if status_category(it.status) == NOT_RECOGNISED
+            if status_category(it.status, key) == NOT_RECOGNISED
         ),
         has_previous=previous is not None,
         previous_as_of=previous_as_of,
+        categories=categories(key),
     )
 
 
@@ -192,19 +207,21 @@ def _section_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
     return [(s, plan.items_in(s)) for s in order]
 
 
-def _counts(section: str, items: Sequence[Item]) -> RagCounts:
-    found = [status_category(it.status) for it in items]
-    return RagCounts(section, tuple((c.key, found.count(c.key)) for c in CATEGORIES))
+def _counts(section: str, items: Sequence[Item], key: RagKey) -> RagCounts:
+    found = [status_category(it.status, key) for it in items]
+    counted = tuple((c.key, found.count(c.key)) for c in categories(key))
+    return RagCounts(section, counted, key.complete)
 
 
 def _moved(plan: Plan, previous: Mapping[str, str]) -> tuple[MovedItem, ...]:
     moved = []
+    key = plan.rag_key
     for it in plan.items:
-        now = status_shown(it.status)
+        now = key.shown(it.status)
         if it.ref not in previous:
             moved.append(MovedItem(it.ref, headline(it), None, now))
             continue
-        before = status_shown(previous[it.ref])
+        before = key.shown(previous[it.ref])
         # "green " last time and "GREEN" now is the same status to the board
         if before.casefold() != now.casefold():
             moved.append(MovedItem(it.ref, headline(it), before, now))

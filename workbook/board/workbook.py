@@ -23,7 +23,6 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook.board.summary import (
-    CATEGORIES,
     NEW_ITEM_MARK,
     NOT_RECOGNISED,
     SHEET_SUMMARY,
@@ -37,11 +36,7 @@ from workbook.formatting.rag import AS_OF_NAME, apply_rag_formatting
 from workbook.master.sheets import SHEET_PLAN
 from workbook.master.write import write_plan_sheet
 from workbook.plan.model import Plan
-from workbook.plan.status import (
-    RAG_BY_CODE,
-    RagStatus,
-    status_shown,
-)
+from workbook.plan.status import RagKey, RagStatus
 from workbook.wording import long_date, percent
 from workbook.xlsx.cells import set_text
 from workbook.xlsx.files import save_atomically
@@ -63,10 +58,12 @@ def build_board(plan: Plan, summary: BoardSummary, *, as_of: dt.date) -> Workboo
     as_of_cell = _SummaryWriter(summary_ws, plan, summary, as_of).write()
 
     plan_ws = wb.create_sheet(SHEET_PLAN)
-    # Statuses as the Summary counted them ("green " and "Complete" print as GREEN and BLUE); text
-    # the key does not know stays as typed, so the board sees what the Summary reports.
+    # Statuses as the Summary counted them by the plan's key ("green " and "Complete" print as
+    # GREEN and BLUE in the default key); text the key does not know stays as typed, so the board
+    # sees what the Summary reports.
+    key = plan.rag_key
     shown = replace(
-        plan, items=tuple(replace(it, status=status_shown(it.status)) for it in plan.items)
+        plan, items=tuple(replace(it, status=key.shown(it.status)) for it in plan.items)
     )
     header_row = write_plan_sheet(plan_ws, shown, latest_update_only=True)
     # The overdue rule reads AsOfDate. The master points it at Settings, which a board pack has
@@ -75,7 +72,7 @@ def build_board(plan: Plan, summary: BoardSummary, *, as_of: dt.date) -> Workboo
     wb.defined_names[AS_OF_NAME] = DefinedName(
         AS_OF_NAME, attr_text=f"'{SHEET_SUMMARY}'!{_absolute(as_of_cell)}"
     )
-    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row, key=plan.rag_key)
+    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row, key=key)
     for ws in (summary_ws, plan_ws):
         _set_footer(ws, plan, as_of)
     wb.active = 0
@@ -99,8 +96,16 @@ _LONG_DATE_FORMAT = "d mmmm yyyy"
 _SHORT_DATE_FORMAT = "d mmm yyyy"
 
 #: Column widths. A holds refs; section names and findings span from A or B rightwards, so that
-#: all three tables share one grid and end at the same right edge.
+#: all three tables share one grid and end at the same right edge. A key with more statuses gives
+#: the RAG table more columns, each as wide as the last here (`_widths`).
 _WIDTHS = (10.0, 40.0, 11.0, 11.0, 11.0, 11.0, 11.0, 11.0, 11.0, 11.0)
+
+
+def _widths(n: int) -> tuple[float, ...]:
+    """The widths of the Summary's first `n` columns."""
+    return (_WIDTHS + (_WIDTHS[-1],) * max(0, n - len(_WIDTHS)))[:n]
+
+
 #: The list tables' columns as (first, last) spans of the grid.
 _OVERDUE_SPANS = ((1, 1), (2, 5), (6, 7), (8, 8), (9, 9))
 _MOVED_SPANS = ((1, 1), (2, 7), (8, 8), (9, 9))
@@ -153,7 +158,9 @@ class _SummaryWriter:
         self.page_height = _PAGE_HEIGHT - sum(_TITLE_HEIGHTS)
         # an unrecognised column only when something is unrecognised: a column of noughts is noise
         self.categories = [
-            c for c in CATEGORIES if c.key != NOT_RECOGNISED or summary.overall.not_recognised
+            c
+            for c in summary.categories
+            if c.key != NOT_RECOGNISED or summary.overall.not_recognised
         ]
         self.rag_columns = 2 + len(self.categories) + 2  # section (A:B), categories, total, %
         self.last_column = max(self.rag_columns, _OVERDUE_SPANS[-1][1])
@@ -161,7 +168,7 @@ class _SummaryWriter:
     def write(self) -> Cell:
         """Write the sheet; return the cell holding the as-of date."""
         ws = self.ws
-        for i, width in enumerate(_WIDTHS[: self.last_column], 1):
+        for i, width in enumerate(_widths(self.last_column), 1):
             ws.column_dimensions[get_column_letter(i)].width = width
         as_of_cell = self._title_block()
         self._headline()
@@ -229,7 +236,7 @@ class _SummaryWriter:
         n = s.overall.total
         parts = [
             f"{n} item{'' if n == 1 else 's'}",
-            f"{s.overall.blue} complete ({percent(s.complete_fraction)})",
+            f"{s.overall.complete} complete ({percent(s.complete_fraction)})",
             f"{len(s.overdue)} overdue",
         ]
         if s.has_previous:
@@ -243,7 +250,7 @@ class _SummaryWriter:
         self._gap(10)
         self._subtitle("RAG status by section")
         titles = ["Section", *(c.label for c in self.categories), "Total", "% complete"]
-        widths = [_WIDTHS[0] + _WIDTHS[1], *_WIDTHS[2 : self.rag_columns]]
+        widths = [_WIDTHS[0] + _WIDTHS[1], *_widths(self.rag_columns)[2:]]
         lines = max(
             layout.wrapped_lines(t, w, bold=True) for t, w in zip(titles, widths, strict=True)
         )
@@ -413,7 +420,7 @@ class _SummaryWriter:
             # text longer than its column reads best from the left; short codes sit centred
             cell.alignment = layout.WRAP_TOP if b - a >= 2 else layout.WRAP_TOP_CENTRE
             if isinstance(value, _Status):
-                _status_cell(cell, value.text)
+                _status_cell(cell, value.text, self.plan.rag_key)
             elif isinstance(value, dt.date):
                 cell.value = value
                 cell.number_format = _SHORT_DATE_FORMAT
@@ -464,11 +471,12 @@ def _header_cell(cell: Cell) -> None:
     cell.border = layout.THIN_BORDER
 
 
-def _status_cell(cell: Cell, status: str) -> None:
-    """A status coloured as the RAG key colours it; no status and unknown text say so in words."""
-    rag: RagStatus | None = RAG_BY_CODE.get(status)
+def _status_cell(cell: Cell, status: str, key: RagKey) -> None:
+    """A status coloured as the plan's `key` colours it; no status and unknown text say so in
+    words."""
+    rag: RagStatus | None = key.by_code.get(status)
     if rag is not None:
-        cell.value = rag.code
+        set_text(cell, rag.code)
         cell.fill = layout.rag_fill(rag)
         cell.font = layout.rag_font(rag)
     elif status == NEW_ITEM_MARK:
