@@ -79,18 +79,85 @@ def _report_import(plan: Plan, out: Path) -> None:
 
 @cli.command("import")
 @click.argument("source", type=click.Path(path_type=Path))
-@out_option("The master workbook to create (.xlsx).")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The master workbook to create (.xlsx); not needed with --preview.",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="ROLE=TITLE",
+    help="Which column holds a role the titles do not settle, e.g. --map 'finding=Priority' "
+    "(roles: ref, finding, action, lead, time-scale, update, status). Repeatable.",
+)
+@click.option(
+    "--preview", is_flag=True, help="Print the columns found and the first items; write nothing."
+)
 @force_option()
-def import_cmd(source: Path, out: Path, force: bool) -> None:
-    """Import a plan document (.txt export or Word .docx) into a new master workbook."""
+def import_cmd(
+    source: Path, out: Path | None, mapping: tuple[str, ...], preview: bool, force: bool
+) -> None:
+    """Import a plan document (.txt export or Word .docx) into a new master workbook. Its columns
+    are found by their titles, never by position."""
+    from workbook.importers.roles import parse_map
     from workbook.importers.source import import_plan
     from workbook.master.write import write_master
 
-    _check_xlsx_name(out, "the master")
-    _refuse_overwrite(out, force)
-    plan = import_plan(source)
+    if out is None and not preview:
+        raise click.UsageError("Missing option '--out' / '-o' (or give --preview).")
+    roles = parse_map(mapping)
+    if out is not None and not preview:
+        _check_xlsx_name(out, "the master")
+        _refuse_overwrite(out, force)
+    plan = import_plan(source, mapping=roles)
+    if preview:
+        _print_preview(plan)
+        return
+    assert out is not None
     write_master(plan, out)
     _report_import(plan, out)
+
+
+#: How many items `import --preview` shows.
+PREVIEW_ITEMS = 3
+
+
+def _print_preview(plan: Plan) -> None:
+    """The columns found and the first items as they would land; nothing is written."""
+    from workbook.importers.roles import ROLE_NAMES
+    from workbook.wording import one_line
+
+    click.echo(f"{plan.source}: {len(plan.items)} items in {len(plan.sections)} sections")
+    click.echo("Columns:")
+    for role, title in plan.column_titles:
+        click.echo(f"  {title!r} -> {ROLE_NAMES.get(role, role)}")
+    for title in plan.extra_titles:
+        click.echo(f"  {title or '(no title)'!r} -> kept as the document's own column")
+    found = {role for role, _ in plan.column_titles}
+    cycle_roles = ("actions", "lead", "timescale", "update", "status")
+    missing = [ROLE_NAMES[r] for r in cycle_roles if r not in found]
+    if missing:
+        click.echo(f"  not in the document (the master adds them): {', '.join(missing)}")
+    for item in plan.items[:PREVIEW_ITEMS]:
+        click.echo(f"{item.ref}: {one_line(item.finding_text, 90)}")
+        if item.actions:
+            click.echo(
+                f"  actions: {len(item.actions)}, the first: {one_line(item.actions[0], 70)}"
+            )
+        for label, value in (
+            ("lead", item.lead),
+            ("time-scale", item.timescale),
+            ("status", item.status),
+            ("updates", str(len(item.updates)) if item.updates else ""),
+        ):
+            if value:
+                click.echo(f"  {label}: {one_line(value, 70)}")
+        for k, text in item.extra:
+            click.echo(f"  {plan.extra_titles[k] or '(no title)'}: {one_line(text, 60)}")
+    click.echo("Nothing written (--preview).")
 
 
 @cli.command()

@@ -22,7 +22,9 @@ IDENTITY_PLAN = "Plan id"
 IDENTITY_ISSUE = "Issue id"
 IDENTITY_LEAD = "Lead"
 IDENTITY_ISSUED = "Issued"
-IDENTITY_REFS = "Refs"
+IDENTITY_REFS = "Refs"  # copies issued before: the refs space-separated, many to a row
+#: One ref a row: a document's own refs may hold spaces ("SR (25/26) 01").
+IDENTITY_REF = "Ref"
 IDENTITY_SIGNATURE = "Signature"
 #: A cell holds at most 32,767 characters; long ref lists are spread over several `Refs` rows.
 _REFS_PER_ROW = 1000
@@ -87,9 +89,12 @@ def identity_rows(identity: CopyIdentity, signature: str) -> list[tuple[str, str
         (IDENTITY_LEAD, identity.lead),
         (IDENTITY_ISSUED, identity.issued.isoformat(timespec="seconds")),
     ]
-    refs = list(identity.refs)
-    for start in range(0, max(len(refs), 1), _REFS_PER_ROW):
-        rows.append((IDENTITY_REFS, " ".join(refs[start : start + _REFS_PER_ROW])))
+    if all(ref and ref == "".join(ref.split()) for ref in identity.refs):
+        refs = list(identity.refs)  # no spaces: the compact form every reader knows
+        for start in range(0, max(len(refs), 1), _REFS_PER_ROW):
+            rows.append((IDENTITY_REFS, " ".join(refs[start : start + _REFS_PER_ROW])))
+    else:
+        rows.extend((IDENTITY_REF, ref) for ref in identity.refs)
     rows.append((IDENTITY_SIGNATURE, signature))
     return rows
 
@@ -114,6 +119,8 @@ def identity_from_rows(rows: Sequence[Sequence[object]]) -> ClaimedIdentity:
         value = cell_str(at(row, 1))
         if name == IDENTITY_REFS:
             refs.extend(value.split())
+        elif name == IDENTITY_REF:
+            refs.append(value)
         elif name:
             fields.setdefault(name, value)
     return _claimed(fields, refs)

@@ -21,7 +21,13 @@ from pathlib import Path
 from sync.identity import SHEET_IDENTITY, ClaimedIdentity, identity_from_rows
 from sync.ledger import LOCKED_FIELDS
 from workbook.errors import ActionPlanError
-from workbook.lead_copy.columns import CHECK_KEYS, COPY_COLUMNS, EDITABLE_KEYS, SHEET_COLUMNS
+from workbook.lead_copy.columns import (
+    CHECK_KEYS,
+    CONTEXT_COLUMN_FIELD,
+    COPY_COLUMNS,
+    EDITABLE_KEYS,
+    SHEET_COLUMNS,
+)
 from workbook.master.sheets import SHEET_PLAN
 from workbook.wording import one_line
 from workbook.xlsx.cells import Grid, at, cell_text, column_letter, loose
@@ -165,7 +171,10 @@ def returned_copy(
     parts = facts.sheet(SHEET_PLAN)
     claimed = identity_from_rows(identity_grid)
     issued_refs = frozenset(claimed.identity.refs) if claimed.identity else None
-    reading = _PlanReading(grid, header, columns, parts, issued_refs)
+    context = frozenset(
+        loose(at(row, 1)) for row in identity_grid if cell_text(at(row, 0)) == CONTEXT_COLUMN_FIELD
+    )
+    reading = _PlanReading(grid, header, columns, parts, issued_refs, context)
     rows = reading.rows()
     untaken = [
         *reading.untaken,
@@ -196,8 +205,11 @@ class _PlanReading:
         columns: Mapping[str, int],
         parts: SheetParts,
         issued_refs: frozenset[str] | None,
+        context: frozenset[str] = frozenset(),
     ) -> None:
         self.grid, self.header, self.columns, self.parts = grid, header, columns, parts
+        #: titles (loose) of the document's own columns the copy shows for context, locked
+        self.context = context
         #: the refs the copy says it was issued with (None when it cannot say): a row whose
         #: ref is not one of them was renamed, not sorted, and is reported as not the lead's
         self.issued_refs = issued_refs
@@ -216,8 +228,10 @@ class _PlanReading:
 
     def rows(self) -> list[ReturnedRow]:
         columns = self.columns
-        ours = set(columns.values())
         titles = self.grid[self.header]
+        ours = set(columns.values()) | {
+            i for i, title in enumerate(titles) if loose(title) and loose(title) in self.context
+        }
         out: list[ReturnedRow] = []
         seen: set[str] = set()
         for r in range(len(self.grid)):

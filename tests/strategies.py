@@ -160,7 +160,7 @@ def plans(draw: st.DrawFn, max_items: int = 12) -> Plan:
 def render_text_export(plan: Plan) -> str:
     """The plan in the document's text-export format (cells as HTML fragments, tab separated)."""
     lines = [plan.title, "", plan.date_label, "", plan.organisation, "", "RAG status Key:", ""]
-    lines += ["GREEN On Target for delivery", "BLUE Complete", ""]
+    lines += [*(f"{s.code} {s.meaning}" for s in plan.rag_key), ""]  # the plan's whole key
     lines.append(
         "Ofsted Findings / Additional improvements identified through the process of inspection"
         "\tAction\tLead\tTime-scale\tUpdate\tStatus"

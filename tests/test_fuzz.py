@@ -202,6 +202,7 @@ def plan_texts(plan: Plan) -> str:
     parts = [plan.title, plan.organisation, plan.date_label, *plan.sections, *plan.notes]
     for it in plan.items:
         parts += [it.finding_text, *it.actions, it.lead, it.timescale, it.status]
+        parts += [text for _, text in it.extra]  # the document's own columns
         parts += [u.display for u in it.updates]
     return "\n".join(parts)
 

@@ -207,9 +207,12 @@ def test_statuses_blank_in_seed(seed: Plan) -> None:
             b"Finding\tAction\tLead\tTime-scale\tUpdate\tStatus\nSection only\t\t\t\t\t\n",
             "no findings",
         ),
-        (b"F\tAction\tLead\tTime-scale\tUpdate\tStatus\n\t1. orphan\tGT\t\t\t\n", "before any"),
         (
-            b"F\tAction\tLead\tTime-scale\tUpdate\tStatus\nx\ty\tz\t\t\t\tq\textra\n",
+            b"Findings\tAction\tLead\tTime-scale\tUpdate\tStatus\n\t1. orphan\tGT\t\t\t\n",
+            "before any",
+        ),
+        (
+            b"Findings\tAction\tLead\tTime-scale\tUpdate\tStatus\nx\ty\tz\t\t\t\tq\textra\n",
             "tab character",
         ),
     ],
@@ -223,7 +226,7 @@ def test_bad_input_one_clear_line(data: bytes, message: str) -> None:
 
 def test_windows_1252_export_is_read() -> None:
     text = (
-        "F\tAction\tLead\tTime-scale\tUpdate\tStatus\n"
+        "Findings\tAction\tLead\tTime-scale\tUpdate\tStatus\n"
         "Driving lessons – EET\t1. Review\tGT\tJun-23\t\t\n"
     )
     plan = import_text(decode(text.encode("cp1252"), "plan.txt"))
@@ -232,7 +235,7 @@ def test_windows_1252_export_is_read() -> None:
 
 def test_stray_text_that_repeats_nothing_is_kept_as_a_note() -> None:
     text = (
-        "F\tAction\tLead\tTime-scale\tUpdate\tStatus\nS\t\t\t\t\t\n"
+        "Findings\tAction\tLead\tTime-scale\tUpdate\tStatus\nS\t\t\t\t\t\n"
         "A finding.\t1. Do it\tGT\tJun-23\t\t\nPage 3 of 9 - draft for discussion\n"
     )
     plan = import_text(text)
@@ -246,7 +249,7 @@ def test_stray_text_that_repeats_nothing_is_kept_as_a_note() -> None:
 def test_rag_key_lines_without_their_heading_are_not_the_organisation() -> None:
     text = (
         "ACTION PLAN\nJune 2024\nSOMEWHERE TRUST\nGREEN On Target for delivery\nBLUE Complete\n"
-        "F\tAction\tLead\tTime-scale\tUpdate\tStatus\nA finding.\t1. Do it\tGT\tJun-24\t\t\n"
+        "Findings\tAction\tLead\tTime-scale\tUpdate\tStatus\nA finding.\t1. Do it\tGT\tJun-24\t\t\n"
     )
     plan = import_text(text)
     assert (plan.title, plan.date_label, plan.organisation) == (

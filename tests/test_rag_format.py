@@ -406,8 +406,10 @@ class Rendered:
         for page in sorted({w.page for w in self.words}):
             words = [w for w in self.words if w.page == page]
             heads = {w.text: w for w in words if w.text in ("Lead", "Time-scale", "Status", "Due")}
-            if "Time-scale" not in heads:
+            if "Time-scale" not in heads or "Status" not in heads:
                 continue  # not a page of the plan
+            if abs(heads["Time-scale"].y0 - heads["Status"].y0) >= 1:
+                continue  # the titles are not a header row (e.g. named on the Settings page)
             head = heads[title]
             row = [h for h in heads.values() if abs(h.y0 - head.y0) < 1]
             spacing = min(abs(h.centre - head.centre) for h in row if h is not head)

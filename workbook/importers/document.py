@@ -13,25 +13,31 @@ Conversions split rows across page breaks; this is where they are rejoined:
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from workbook.errors import PlanImportError
 from workbook.importers.html import Paragraph
+from workbook.importers.roles import ROLES, ColumnRoles, find_roles
 from workbook.plan.actions import split_numbered, starts_numbered
 from workbook.plan.leads import build_register
 from workbook.plan.model import Item, Lead, Plan, Run, normalise_runs
-from workbook.plan.status import RAG_CODES, RAG_KEY
+from workbook.plan.status import DEFAULT_KEY, RagKey, colour_code, parse_key
 from workbook.plan.timescales import MONTH_YEAR
 from workbook.plan.updates import parse_updates
 
 Cell = tuple[Paragraph, ...]
-N_CELLS = 6  # finding, action, lead, time-scale, update, status
+#: The roles the rows are assembled from, in this order (see `workbook.importers.roles`).
+ROW_ROLES = ("finding", "actions", "lead", "timescale", "update", "status")
+N_CELLS = len(ROW_ROLES)
 
 
 @dataclass(frozen=True)
 class RawRow:
-    """One table row as read: six cells of paragraphs; `line` says where it was in the source."""
+    """One table row as read: its cells of paragraphs, one per header column, in the table's
+    order; `line` says where it was in the source."""
 
     line: int
     cells: tuple[Cell, ...]
@@ -52,6 +58,8 @@ class RawDocument:
     source: str
     title_lines: tuple[str, ...]
     rows: tuple[RawRow | RawText, ...]
+    #: the table's column titles as the document writes them; a row's cells follow them
+    header: tuple[str, ...] = ()
 
 
 @dataclass
@@ -65,13 +73,15 @@ class _Draft:
     update: list[str] = field(default_factory=list)
     status: list[str] = field(default_factory=list)
     numbered_actions: bool = False
+    ref: list[str] = field(default_factory=list)
+    extra: dict[int, list[str]] = field(default_factory=dict)
 
     def finding_text(self) -> str:
         return "\n".join("".join(r.text for r in p) for p in self.finding)
 
 
 _SENTENCE_END = re.compile(r"""[.!?:;)\]"'\u201d\u2019]\s*$""")
-_KEY_LINES = {f"{r.code} {r.meaning}".upper() for r in RAG_KEY}
+_KEY_LINES = {f"{r.code} {r.meaning}".upper() for r in DEFAULT_KEY}
 _STOPWORDS = {"a", "an", "and", "of", "the", "to", "for", "in", "on", "through", "by", "with"}
 
 
@@ -79,20 +89,71 @@ def cell_text(cell: Cell, sep: str = " ") -> str:
     return sep.join("".join(r.text for r in p) for p in cell).strip()
 
 
-def assemble_plan(doc: RawDocument) -> Plan:
-    """The plan a document's rows describe; raises PlanImportError when they describe none."""
+def assemble_plan(doc: RawDocument, mapping: Mapping[str, str] | None = None) -> Plan:
+    """The plan a document's rows describe, its columns found by their titles (`mapping`, from
+    `--map`, settles what the titles do not); raises PlanImportError when they describe none."""
     title, date_label, organisation = _title_block(doc.title_lines)
+    key = document_key(doc)
+    header = doc.header
+    firsts = [cell_text(r.cells[0]) if r.cells else "" for r in doc.rows if isinstance(r, RawRow)]
+    found = find_roles(header, mapping=mapping, source=doc.source, first_column_values=firsts)
+    placed = [_placed(r, found) if isinstance(r, RawRow) else r for r in doc.rows]
+    plan = _assemble(doc, placed, title, date_label, organisation, key)
+    others = tuple(t for _, t in found.others)
+    return dataclasses.replace(
+        plan,
+        rag_key=key,
+        column_titles=tuple((role, found.title(role)) for role in ROLES if role in found.roles),
+        extra_titles=others,
+    )
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A table row with its cells put under their roles: the six the plan is built from, the
+    ref (when the document numbers its items) and the document's own other columns."""
+
+    line: int
+    cells: tuple[Cell, ...]
+    ref: Cell = ()
+    extra: tuple[Cell, ...] = ()
+
+
+def _placed(row: RawRow, found: ColumnRoles) -> _Placed:
+    def cell(i: int | None) -> Cell:
+        return row.cells[i] if i is not None and i < len(row.cells) else ()
+
+    cells = tuple(cell(found.roles.get(role)) for role in ROW_ROLES)
+    extra = tuple(cell(i) for i, _ in found.others)
+    ref = cell(found.roles.get("ref"))
+    # a row with text in one cell only, wherever it is (a merged heading row lands in the first
+    # column), is read as a heading in the finding's place
+    filled = [c for c in row.cells if cell_text(c)]
+    if len(filled) == 1 and not cell_text(cells[0]) and not any(cell_text(c) for c in cells):
+        cells = (filled[0], *cells[1:])
+        ref, extra = (), tuple(() for _ in extra)
+    return _Placed(row.line, cells, ref, extra)
+
+
+def _assemble(
+    doc: RawDocument,
+    rows: list[_Placed | RawText],
+    title: str,
+    date_label: str,
+    organisation: str,
+    key: RagKey,
+) -> Plan:
     drafts: list[_Draft] = []
     sections: list[str] = []
     strays: list[RawText] = []
     section = ""
-    for row in doc.rows:
+    for row in rows:
         if isinstance(row, RawText):
             strays.append(row)
             continue
         cells = tuple(row.cells) + ((),) * (N_CELLS - len(row.cells))
         first, rest = cells[0], cells[1:]
-        has_rest = any(cell_text(c) for c in rest)
+        has_rest = any(cell_text(c) for c in (*rest, row.ref, *row.extra))
         if not cell_text(first) and not has_rest:
             continue
         prev = drafts[-1] if drafts else None
@@ -102,17 +163,17 @@ def assemble_plan(doc: RawDocument) -> Plan:
                     f"{doc.source}, line {row.line}: a table row with an empty first column comes "
                     "before any finding; put its text in the row it belongs to and import again"
                 )
-            _append(prev, rest)
-        elif prev is not None and _continues(prev, cells):
+            _append(prev, rest, row)
+        elif prev is not None and not cell_text(row.ref) and _continues(prev, cells):
             _join_finding(prev, first)
-            _append(prev, rest)
+            _append(prev, rest, row)
         elif not has_rest:
             section = cell_text(first)
             if section not in sections:
                 sections.append(section)
         else:
             draft = _Draft(line=row.line, section=section, finding=[list(p) for p in first])
-            _append(draft, rest)
+            _append(draft, rest, row)
             drafts.append(draft)
     if not drafts:
         raise PlanImportError(
@@ -121,7 +182,7 @@ def assemble_plan(doc: RawDocument) -> Plan:
         )
     if "" in {d.section for d in drafts} and "" not in sections:
         sections.insert(0, "")
-    items = _items(drafts, sections)
+    items = _items(drafts, sections, key)
     notes = [_stray_note(s, items) for s in strays]
     return Plan(
         title=title,
@@ -156,8 +217,13 @@ def _join_finding(draft: _Draft, cell: Cell) -> None:
     draft.finding.extend(paras[1:])
 
 
-def _append(draft: _Draft, rest: tuple[Cell, ...]) -> None:
+def _append(draft: _Draft, rest: tuple[Cell, ...], row: _Placed) -> None:
     actions, lead, timescale, update, status = rest[:5]
+    if text := cell_text(row.ref):
+        draft.ref.append(text)
+    for i, cell in enumerate(row.extra):
+        if text := cell_text(cell, "\n"):
+            draft.extra.setdefault(i, []).append(text)
     if text := cell_text(actions):
         if not draft.actions:
             draft.numbered_actions = starts_numbered(text)
@@ -173,11 +239,19 @@ def _append(draft: _Draft, rest: tuple[Cell, ...]) -> None:
             parts.append(text)
 
 
-def _items(drafts: list[_Draft], sections: list[str]) -> tuple[Item, ...]:
+def _items(drafts: list[_Draft], sections: list[str], key: RagKey) -> tuple[Item, ...]:
+    """The items, each with the document's own ref when it numbers its items (kept unless two
+    items would share one), else a ref made from its section ("WNI-01")."""
     prefixes = section_prefixes(sections)
     counters: dict[str, int] = {}
+    own = [" ".join(" ".join(d.ref).split()) for d in drafts]
+    seen: set[str] = set()
+    usable = []
+    for ref in own:
+        usable.append(bool(ref) and ref.casefold() not in seen)
+        seen.add(ref.casefold())
     items = []
-    for d in drafts:
+    for d, ref, ok in zip(drafts, own, usable, strict=True):
         prefix = prefixes[d.section]
         counters[prefix] = counters.get(prefix, 0) + 1
         if d.numbered_actions:
@@ -187,14 +261,15 @@ def _items(drafts: list[_Draft], sections: list[str]) -> tuple[Item, ...]:
         status = " ".join(d.status).strip()
         items.append(
             Item(
-                ref=f"{prefix}-{counters[prefix]:02d}",
+                ref=ref if ok else f"{prefix}-{counters[prefix]:02d}",
                 section=d.section,
                 finding=_finding_runs(d.finding),
                 actions=actions,
                 lead=" ".join(d.lead).strip(),
                 timescale=" ".join(d.timescale).strip(),
                 updates=parse_updates("\n".join(d.update)),
-                status=status.upper() if status.upper() in RAG_CODES else status,
+                status=status.upper() if status.upper() in key.codes else status,
+                extra=tuple(sorted((i, "\n".join(t)) for i, t in d.extra.items())),
             )
         )
     return tuple(items)
@@ -250,6 +325,19 @@ def _stray_note(stray: RawText, items: tuple[Item, ...]) -> str:
     )
 
 
+def document_key(doc: RawDocument) -> RagKey:
+    """The document's own RAG key, from its key paragraphs or key table (above the plan table,
+    or text outside it); the four-colour default when it gives none. A key that says what the
+    default says is the default itself."""
+    lines = [*doc.title_lines, *(r.text for r in doc.rows if isinstance(r, RawText))]
+    found = parse_key([part for line in lines for part in line.split("\n")])
+    if found is None:
+        return DEFAULT_KEY
+    same = [(s.code, " ".join(s.meaning.split()).casefold()) for s in found]
+    default = [(s.code, " ".join(s.meaning.split()).casefold()) for s in DEFAULT_KEY]
+    return DEFAULT_KEY if same == default else found
+
+
 def _title_block(lines: tuple[str, ...]) -> tuple[str, str, str]:
     """Title, date and organisation from the lines above the table (the RAG key lines skipped)."""
     kept = [" ".join(line.split()) for line in lines if line.strip()]
@@ -260,7 +348,11 @@ def _title_block(lines: tuple[str, ...]) -> tuple[str, str, str]:
         if upper.startswith("RAG") and "KEY" in upper:
             in_key = True
             continue
-        if (in_key and upper.split(" ", 1)[0] in RAG_CODES) or upper in _KEY_LINES:
+        first = re.split(r"[\s:\-\u2013\u2014|]+", line, maxsplit=1)[0]
+        entry = re.match(r"(\w+)\s*[:\-\u2013\u2014|]\s*\S", line)  # "Green: achieved"
+        if (in_key and colour_code(first)) or upper in _KEY_LINES:
+            continue
+        if entry and colour_code(entry[1]):
             continue
         if not title:
             title = line

@@ -16,13 +16,13 @@ from __future__ import annotations
 import io
 import zipfile
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbook.errors import PlanImportError
-from workbook.importers.document import N_CELLS, Cell, RawDocument, RawRow, RawText, assemble_plan
+from workbook.importers.document import Cell, RawDocument, RawRow, RawText, assemble_plan
 from workbook.importers.html import Paragraph, tidy_paragraph
 from workbook.importers.text import is_header
 from workbook.plan.model import Plan, Run
@@ -41,9 +41,9 @@ _WRAPPERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml", f"{_W}smartTag"}
 _HIDDEN = {f"{_W}del", f"{_W}moveFrom"}
 
 
-def import_docx_file(path: Path) -> Plan:
+def import_docx_file(path: Path, mapping: Mapping[str, str] | None = None) -> Plan:
     """The plan held in a Word .docx."""
-    return assemble_plan(read_docx_document(path))
+    return assemble_plan(read_docx_document(path), mapping)
 
 
 def read_docx_document(path: Path) -> RawDocument:
@@ -339,6 +339,7 @@ class _Reader:
         # a second table, its rows (and any text between the tables) number on from there.
         line = 0
         stray: list[str] = []
+        header: tuple[str, ...] = ()
 
         def flush_stray() -> None:
             nonlocal line
@@ -368,9 +369,11 @@ class _Reader:
             (stray if found_plan else title_lines).extend(_row_line(r) for r in table[:header_at])
             flush_stray()
             found_plan = True
-            starts = [s.start for s in table[header_at]]
+            titles = tuple(_cell_line(s.cell) for s in table[header_at])
+            header = header or titles
+            starts = [s.start for s in table[header_at]][: len(header)]
             for i, row in enumerate(table[header_at + 1 :], header_at + 2):
-                rows.append(RawRow(line + i, self._six_cells(row, starts, line + i)))
+                rows.append(RawRow(line + i, self._cells(row, starts, header, line + i)))
             line += len(table)
         flush_stray()
         if not found_plan:
@@ -380,25 +383,29 @@ class _Reader:
                     "and save it as .docx (Word Document), then try again"
                 )
             raise PlanImportError(
-                f"{self.source} has no table with Action, Lead, Time-scale, Update and Status "
-                "columns; check this is the action plan document and that the plan table still "
-                "has its header row"
+                f"{self.source} has no table whose header names a finding and its actions, "
+                "lead, time-scale, update or status; check this is the action plan document and "
+                "that the plan table still has its header row"
             )
-        return RawDocument(source=self.source, title_lines=tuple(title_lines), rows=tuple(rows))
+        return RawDocument(
+            source=self.source, title_lines=tuple(title_lines), rows=tuple(rows), header=header
+        )
 
-    def _six_cells(self, row: list[_Slot], starts: list[int], line: int) -> tuple[Cell, ...]:
-        """The row's cells under the header's six columns; a cell that starts inside a header
-        cell's span (a table whose rows are cut unevenly) goes into that column."""
-        cells: list[list[Paragraph]] = [[] for _ in range(N_CELLS)]
+    def _cells(
+        self, row: list[_Slot], starts: list[int], header: tuple[str, ...], line: int
+    ) -> tuple[Cell, ...]:
+        """The row's cells under the header's columns; a cell that starts inside a header cell's
+        span (a table whose rows are cut unevenly) goes into that column."""
+        cells: list[list[Paragraph]] = [[] for _ in starts]
         for slot in row:
             column = max(0, bisect_right(starts, slot.start) - 1)
-            if column < N_CELLS:
+            if column < len(starts):
                 cells[column].extend(slot.cell)
             elif slot.cell:
                 raise PlanImportError(
-                    f"{self.source}, table row {line}: text in a column after Status "
-                    f"({_cell_line(slot.cell)[:40]!r}) but a plan table has {N_CELLS} columns; "
-                    "move it into one of them and import again"
+                    f"{self.source}, table row {line}: text in a column after "
+                    f"{header[-1]!r} ({_cell_line(slot.cell)[:40]!r}) but the table's header has "
+                    f"{len(header)} columns; move it into one of them and import again"
                 )
         return tuple(tuple(c) for c in cells)
 

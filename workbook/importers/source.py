@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from workbook.errors import PlanImportError
@@ -20,8 +21,11 @@ def new_plan_id() -> str:
     return f"plan-{uuid.uuid4().hex[:12]}"
 
 
-def import_plan(path: Path, plan_id: str | None = None) -> Plan:
-    """The plan held in `path` (.txt export or .docx), with a plan id (a new one unless given)."""
+def import_plan(
+    path: Path, plan_id: str | None = None, mapping: Mapping[str, str] | None = None
+) -> Plan:
+    """The plan held in `path` (.txt export or .docx), with a plan id (a new one unless given);
+    `mapping` (role -> column title, from `--map`) settles columns the titles do not."""
     if not path.exists():
         raise PlanImportError(f"{path} does not exist; check the path and try again")
     if path.is_dir():
@@ -35,7 +39,7 @@ def import_plan(path: Path, plan_id: str | None = None) -> Plan:
     with path.open("rb") as f:
         head = f.read(8)
     if suffix == ".docx" or head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
-        plan = import_docx_file(path)
+        plan = import_docx_file(path, mapping)
     else:
-        plan = import_text_file(path)
+        plan = import_text_file(path, mapping)
     return dataclasses.replace(plan, plan_id=plan_id or new_plan_id())

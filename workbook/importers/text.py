@@ -4,17 +4,18 @@ HTML fragments, with page-break debris (dashed separator lines, split rows, repe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from workbook.errors import PlanImportError
-from workbook.importers.document import N_CELLS, RawDocument, RawRow, RawText, assemble_plan
+from workbook.importers.document import RawDocument, RawRow, RawText, assemble_plan
 from workbook.importers.html import parse_cell
+from workbook.importers.roles import looks_like_header
 from workbook.plan.model import Plan
 
 #: What a table separator line is made of; it needs at least one "-". A set test, not a regex:
 #: the obvious pattern backtracks quadratically on a long run of dashes ending in a letter.
 _SEPARATOR_CHARS = frozenset(" \t\r\n\f\v-=_|+")
-_HEADER_WORDS = ("action", "lead", "time", "update", "status")
 
 
 def decode(data: bytes, source: str) -> str:
@@ -43,20 +44,25 @@ def decode(data: bytes, source: str) -> str:
 
 
 def is_header(cells: list[str]) -> bool:
-    low = [c.strip().lower() for c in cells]
-    return len(low) >= N_CELLS and all(any(w in c for c in low[1:]) for w in _HEADER_WORDS)
+    """Whether a table row is the plan's header: its titles name a finding and two more roles."""
+    return looks_like_header(cells)
 
 
 def read_text_document(text: str, source: str) -> RawDocument:
-    """Split an export into its title lines and table rows (no interpretation of the rows yet)."""
+    """Split an export into its title lines, its header's titles and its table rows (no
+    interpretation of the rows yet)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     header_at = next((i for i, line in enumerate(lines) if is_header(line.split("\t"))), None)
     if header_at is None:
         raise PlanImportError(
-            f"{source} does not look like an action plan: no table header with Action, Lead, "
-            "Time-scale, Update and Status columns was found; export the document's plan table "
-            "with its header row"
+            f"{source} does not look like an action plan: no table header naming a finding and "
+            "its actions, lead, time-scale, update or status was found; export the document's "
+            "plan table with its header row"
         )
+    header = tuple(" ".join(c.split()) for c in lines[header_at].split("\t"))
+    while header and not header[-1]:
+        header = header[:-1]
+    width = len(header)
     rows: list[RawRow | RawText] = []
     stray_open = False  # the last non-blank line was text outside the table
     for i in range(header_at + 1, len(lines)):
@@ -74,22 +80,27 @@ def read_text_document(text: str, source: str) -> RawDocument:
             continue
         stray_open = False
         cells = line.split("\t")
-        if len(cells) > N_CELLS and any(c.strip() for c in cells[N_CELLS:]):
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
             raise PlanImportError(
-                f"{source}, line {lineno}: the row has {len(cells)} columns but a plan has "
-                f"{N_CELLS}; a cell probably holds a tab character - replace it and import again"
+                f"{source}, line {lineno}: the row has {len(cells)} columns but the plan's "
+                f"header has {width}; a cell probably holds a tab character - replace it and "
+                "import again"
             )
-        rows.append(RawRow(lineno, tuple(parse_cell(c) for c in cells[:N_CELLS])))
-    return RawDocument(source=source, title_lines=tuple(lines[:header_at]), rows=tuple(rows))
+        rows.append(RawRow(lineno, tuple(parse_cell(c) for c in cells[:width])))
+    return RawDocument(
+        source=source, title_lines=tuple(lines[:header_at]), rows=tuple(rows), header=header
+    )
 
 
-def import_text(text: str, source: str = "plan.txt") -> Plan:
+def import_text(
+    text: str, source: str = "plan.txt", mapping: Mapping[str, str] | None = None
+) -> Plan:
     """The plan held in a text export."""
-    return assemble_plan(read_text_document(text, source))
+    return assemble_plan(read_text_document(text, source), mapping)
 
 
-def import_text_file(path: Path) -> Plan:
-    return import_text(decode(path.read_bytes(), path.name), path.name)
+def import_text_file(path: Path, mapping: Mapping[str, str] | None = None) -> Plan:
+    return import_text(decode(path.read_bytes(), path.name), path.name, mapping)
 
 
 def _is_separator(line: str) -> bool:

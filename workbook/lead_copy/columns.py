@@ -44,3 +44,9 @@ SHEET_COLUMNS: tuple[Column, ...] = (
     CHECK_COLUMNS[1],
     COPY_COLUMNS[-1],
 )
+
+#: The document's own other columns (Success criteria, Origin, ...) are shown after the copy's
+#: columns, locked, for context; the copy's identity sheet lists their titles under this field,
+#: so the return reader knows them from columns a lead added.
+CONTEXT_COLUMN_FIELD = "Context column"
+CONTEXT_COLUMN_WIDTH = 24

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.cell.rich_text import CellRichText
 from openpyxl.styles import PatternFill, Protection
 from openpyxl.utils import get_column_letter
@@ -21,8 +22,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from workbook.formatting import layout
 from workbook.formatting.layout import fit_to_page_width
 from workbook.formatting.rag import apply_status_formatting
-from workbook.lead_copy.columns import CHECK_KEYS, EDITABLE_KEYS, SHEET_COLUMNS
-from workbook.master.sheets import SHEET_PLAN
+from workbook.lead_copy.columns import (
+    CHECK_KEYS,
+    CONTEXT_COLUMN_FIELD,
+    CONTEXT_COLUMN_WIDTH,
+    EDITABLE_KEYS,
+    SHEET_COLUMNS,
+)
+from workbook.master.sheets import SHEET_PLAN, extra_column_title
 from workbook.master.write import (
     finding_value,
     item_texts,
@@ -67,7 +74,11 @@ def write_lead_copy(
     ws.title = SHEET_PLAN
     _write_copy_sheet(ws, plan, text)
     hidden = wb.create_sheet(identity_sheet)
-    for r, (name, value) in enumerate(identity_rows, 1):
+    context = [
+        (CONTEXT_COLUMN_FIELD, extra_column_title(k, title))
+        for k, title in enumerate(plan.extra_titles)
+    ]
+    for r, (name, value) in enumerate([*identity_rows, *context], 1):
         set_text(hidden.cell(r, 1), name)
         set_text(hidden.cell(r, 2), value)
     hidden.protection.sheet = True
@@ -80,22 +91,31 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
         dimension = ws.column_dimensions[get_column_letter(i)]
         dimension.width = column.width
         dimension.hidden = column.key in CHECK_KEYS
+    first_extra = len(SHEET_COLUMNS) + 1
+    for k in range(len(plan.extra_titles)):
+        ws.column_dimensions[get_column_letter(first_extra + k)].width = CONTEXT_COLUMN_WIDTH
     total_width = sum(c.width for c in SHEET_COLUMNS if c.key not in CHECK_KEYS)
+    total_width += CONTEXT_COLUMN_WIDTH * len(plan.extra_titles)
     row = _write_heading(ws, plan, text, total_width)
     row = write_rag_key(ws, plan.rag_key, start=row + 1)
     header_row = row + 2
     _write_header(ws, header_row)
+    for k, title in enumerate(plan.extra_titles):
+        _context_cell(ws.cell(header_row, first_extra + k), extra_column_title(k, title), True)
     row = header_row
+    width = len(SHEET_COLUMNS) + len(plan.extra_titles)
     for section, items in sections_with_items(plan):
         if section:
             row += 1
-            write_section_row(ws, row, section, columns=len(SHEET_COLUMNS), total_width=total_width)
+            write_section_row(ws, row, section, columns=width, total_width=total_width)
         for item in items:
             row += 1
             texts = item_texts(item)
             values: dict[str, object] = {**texts, "finding": finding_value(item.finding)}
             values.update(dict.fromkeys(CHECK_KEYS, item.ref))
             _write_item_row(ws, row, values, texts)
+            for k, extra in item.extra:  # the document's own columns, locked, for context
+                _context_cell(ws.cell(row, first_extra + k), extra, False)
     _protect(ws)
     status_col = _column_index("status")
     apply_status_formatting(
@@ -157,6 +177,15 @@ def _write_item_row(ws: Worksheet, row: int, values: dict[str, object], texts: d
             cell.number_format = TEXT_FORMAT
     # room for a few lines of new update as well as what is there already
     ws.row_dimensions[row].height = max(_row_height(texts), layout.height_for_lines(4))
+
+
+def _context_cell(cell: Cell, text: str, header: bool) -> None:
+    set_text(cell, text)
+    cell.font = layout.HEADER_FONT if header else layout.BODY_FONT
+    if header:
+        cell.fill = layout.HEADER_FILL
+    cell.alignment = layout.HEADER_ALIGNMENT if header else layout.WRAP_TOP
+    cell.border = layout.THIN_BORDER
 
 
 def _row_height(texts: dict[str, str], *, bold: bool = False) -> float:

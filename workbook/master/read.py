@@ -7,6 +7,7 @@ header row is found, never assumed: owners insert rows above.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import zipfile
 from collections import defaultdict, deque
@@ -22,6 +23,7 @@ from workbook.master.settings import (
     SETTING_PLAN_ID,
     SETTING_SOURCE,
     SETTING_TITLE,
+    document_columns,
     import_notes,
     settings_from_sheets,
     typed_date,
@@ -30,6 +32,7 @@ from workbook.master.sheets import (
     LEADS_COLUMNS,
     PLAN_COLUMNS,
     PLAN_SHEETS,
+    SHEET_COLUMNS,
     SHEET_LEADS,
     SHEET_PLAN,
     SHEET_UPDATES,
@@ -63,9 +66,11 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
     grid = sheet(sheets, SHEET_PLAN) or ()
     log = updates_log(sheet(sheets, SHEET_UPDATES) or ())
     sections, items = _sections_and_items(grid, log)
+    extra_titles, items = _with_extra_columns(grid, items)
     settings = settings_from_sheets(sheets)
     title_block = _title_block(grid, find_header_row(grid) or 0)
     return Plan(
+        extra_titles=extra_titles,
         title=cell_text(settings.get(SETTING_TITLE, title_block[0])),
         organisation=cell_text(settings.get(SETTING_ORGANISATION, title_block[2])),
         date_label=cell_text(settings.get(SETTING_PLAN_DATE, title_block[1])),
@@ -76,7 +81,32 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
         source=cell_text(settings.get(SETTING_SOURCE)),
         notes=tuple(cell_text(n) for n in import_notes(sheets)),
         rag_key=key_from_sheets(sheets),
+        column_titles=document_columns(sheets),
     )
+
+
+def _with_extra_columns(
+    grid: Grid, items: tuple[Item, ...]
+) -> tuple[tuple[str, ...], tuple[Item, ...]]:
+    """The document's own other columns (titled cells right of `Due` in the header row) and each
+    item with its text in them, read by ref."""
+    header = find_header_row(grid)
+    if header is None:
+        return (), items
+    first = len(SHEET_COLUMNS)
+    columns = [
+        (i, cell_text(v)) for i, v in enumerate(grid[header]) if i >= first and cell_text(v).strip()
+    ]
+    if not columns:
+        return (), items
+    by_ref: dict[str, tuple[tuple[int, str], ...]] = {}
+    for r in range(header + 1, len(grid)):
+        ref = cell_text(at(grid[r], 0)).strip()
+        texts = tuple((k, cell_text(at(grid[r], i))) for k, (i, _) in enumerate(columns))
+        if ref and ref not in by_ref:
+            by_ref[ref] = tuple((k, t) for k, t in texts if t)
+    kept = tuple(dataclasses.replace(it, extra=by_ref.get(it.ref.strip(), ())) for it in items)
+    return tuple(t for _, t in columns), kept
 
 
 def require_plan_sheet(sheet_names: list[str]) -> None:

@@ -27,6 +27,9 @@ SETTING_RETURNS_FOLDER = "Returns folder"
 SETTING_AS_OF = "As-of date"
 SETTING_CREATED = "Created"
 SETTING_IMPORT_NOTE = "Import note"
+#: One row per role the document had a column for: "finding = Recommendation" - the document's
+#: own titles, kept as the importer found them (for `import --map` and the board of record).
+SETTING_DOCUMENT_COLUMN = "Document column"
 #: Where "this cycle" starts for the no-recent-update rule; blank: the last 30 days.
 SETTING_CYCLE_START = "Cycle start"
 #: Folders the add-in writes to, relative to the workbook's own folder or absolute.
@@ -41,6 +44,7 @@ PLAN_SETTINGS = (
     SETTING_PLAN_DATE,
     SETTING_SOURCE,
     SETTING_IMPORT_NOTE,
+    SETTING_DOCUMENT_COLUMN,
 )
 
 
@@ -60,6 +64,9 @@ def settings_rows(plan: Plan, settings: Mapping[str, object]) -> list[tuple[str,
         defaults[key] = value  # overrides keep their place; new settings go after the defaults
     rows: list[tuple[str, object]] = list(defaults.items())
     rows.extend((SETTING_IMPORT_NOTE, note) for note in plan.notes)
+    rows.extend(
+        (SETTING_DOCUMENT_COLUMN, f"{role} = {title}") for role, title in plan.column_titles
+    )
     return rows
 
 
@@ -67,9 +74,19 @@ def settings_from_sheets(sheets: Mapping[str, Grid]) -> dict[str, object]:
     """The `Settings` sheet as setting -> value (first value wins; import notes are separate)."""
     out: dict[str, object] = {}
     for key, value in _settings_rows(sheets):
-        if key != SETTING_IMPORT_NOTE:
+        if key not in (SETTING_IMPORT_NOTE, SETTING_DOCUMENT_COLUMN):
             out.setdefault(key, value)
     return out
+
+
+def document_columns(sheets: Mapping[str, Grid]) -> tuple[tuple[str, str], ...]:
+    """(role, the document's title) for each `Document column` setting, in order."""
+    out = []
+    for key, value in _settings_rows(sheets):
+        role, sep, title = cell_text(value).partition(" = ")
+        if key == SETTING_DOCUMENT_COLUMN and sep:
+            out.append((role.strip(), title))
+    return tuple(out)
 
 
 def import_notes(sheets: Mapping[str, Grid]) -> list[object]:

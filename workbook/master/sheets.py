@@ -45,6 +45,16 @@ COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in PLAN_COLUMNS}
 #: (`Item.due`) as a real date cell, so spreadsheet rules can compare dates. Derived, so it is not
 #: in PLAN_COLUMNS and readers ignore it.
 DUE_COLUMN = Column("due", "Due", 11)
+#: The width of a column the document has and the cycle does not use (Success criteria, ...),
+#: written after `Due` under the document's own title.
+EXTRA_COLUMN_WIDTH = 30
+
+
+def extra_column_title(index: int, title: str) -> str:
+    """The title a document's own column is shown under: its own, or a name when it had none."""
+    return title.strip() or f"Column {index + 1} (untitled)"
+
+
 #: Titles of the document's own six columns, in order (the `Ref` column is ours).
 DOCUMENT_COLUMN_TITLES: tuple[str, ...] = tuple(c.title for c in PLAN_COLUMNS[1:])
 

@@ -23,6 +23,7 @@ from workbook.master.settings import PLAN_SETTINGS, SETTINGS_COLUMNS, settings_r
 from workbook.master.sheets import (
     CHANGES_COLUMNS,
     CHANGES_WIDTHS,
+    EXTRA_COLUMN_WIDTH,
     HEADER_ROW_NAME,
     LAST_COLUMN,
     LEADS_COLUMNS,
@@ -40,6 +41,7 @@ from workbook.master.sheets import (
     SHEET_UPDATES,
     UPDATES_COLUMNS,
     UPDATES_WIDTHS,
+    extra_column_title,
 )
 from workbook.plan.model import Item, Plan, Run
 from workbook.plan.status import RagKey
@@ -97,10 +99,19 @@ def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = Fa
     """
     for i, column in enumerate(SHEET_COLUMNS, 1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
+    first_extra = len(SHEET_COLUMNS) + 1
+    for k in range(len(plan.extra_titles)):
+        ws.column_dimensions[get_column_letter(first_extra + k)].width = EXTRA_COLUMN_WIDTH
     _write_title_block(ws, plan)
     row = write_rag_key(ws, plan.rag_key, start=4)
     header_row = row + 2  # one blank row between key and header, as in the document
     _write_header(ws, header_row, latest_update_only=latest_update_only)
+    for k, title in enumerate(plan.extra_titles):
+        cell = ws.cell(header_row, first_extra + k, extra_column_title(k, title))
+        cell.font = layout.HEADER_FONT
+        cell.fill = layout.HEADER_FILL
+        cell.alignment = layout.HEADER_ALIGNMENT
+        cell.border = layout.THIN_BORDER
     row = header_row + 1
     for section, items in sections_with_items(plan):
         if section:
@@ -108,6 +119,12 @@ def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = Fa
             row += 1
         for item in items:
             _write_item_row(ws, row, item, latest_update_only=latest_update_only)
+            for k, text in item.extra:
+                cell = ws.cell(row, first_extra + k)
+                set_text(cell, text)
+                cell.font = layout.BODY_FONT
+                cell.alignment = layout.WRAP_TOP
+                cell.border = layout.THIN_BORDER
             row += 1
     _set_print_layout(ws, plan, header_row)
     return header_row

@@ -52,6 +52,8 @@ class Item:
     timescale: str = ""  # raw text, e.g. "Mar-24", "First audit April 2023", ""
     updates: tuple[UpdateEntry, ...] = ()  # newest first, as the document shows them
     status: str = ""  # a RAG code or blank
+    #: the document's own other columns' text: (its index in `Plan.extra_titles`, text)
+    extra: tuple[tuple[int, str], ...] = ()
 
     @property
     def finding_text(self) -> str:
@@ -89,6 +91,10 @@ class Plan:
     notes: tuple[str, ...] = ()  # what the importer had to decide, for the owner to read
     #: the plan's own RAG key: what each status means, its colours and the words read as it
     rag_key: RagKey = DEFAULT_KEY
+    #: (role, the document's title of that column) for each role the document has a column for
+    column_titles: tuple[tuple[str, str], ...] = ()
+    #: the titles of the document's own other columns (Success criteria, Origin, ...), in order
+    extra_titles: tuple[str, ...] = ()
 
     def item(self, ref: str) -> Item:
         for it in self.items:

@@ -1,0 +1,428 @@
+"""Plans in their own layouts (issue 14): columns found by their titles, never by position; the
+document's own other columns kept; an unmappable table refused in one line naming the `--map`.
+
+The documents are written here, each modelled on a public kind of plan (a council's scrutiny
+tracker, a school's post-inspection plan, a footnoted scrutiny action plan, a CQC must-do /
+should-do plan, an improvement plan with its own statuses, numbered priorities as sections), as
+text exports and one as a Word table, and each runs through import, issue, a filled return,
+merge and board.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actionplan.cli import cli
+from sync.copies import issue_copies
+from sync.merge.apply import merge_returns
+from sync.simulate import Answer, fill_copy
+from tests.cycle import sheets
+from workbook.board.packs import make_board_pack
+from workbook.errors import PlanImportError
+from workbook.importers.roles import find_roles, normal_title, title_roles
+from workbook.importers.source import import_plan
+from workbook.importers.text import import_text
+from workbook.master.read import read_master
+from workbook.master.write import write_master
+from workbook.plan.model import Plan
+
+ISSUED = dt.datetime(2025, 6, 2, 9, 0)
+MERGED = dt.datetime(2025, 6, 20, 16, 0)
+
+
+def export(title: str, header: list[str], rows: list[list[str]]) -> str:
+    """A text export: a title line, then the tab-separated table."""
+    return "\n".join([title, "", "\t".join(header), *("\t".join(r) for r in rows)]) + "\n"
+
+
+SCRUTINY_TRACKER = export(
+    "Scrutiny recommendations tracker 2025/26",
+    ["Reference", "Origin", "Date", "Area", "Recommendation", "Exec Date", "Lead Officer/EM",
+     "Action taken", "Status"],
+    [
+        ["SR (25/26) 01", "Task group", "12/05/25", "Housing",
+         "The council should publish average void times each month.", "30/09/25", "DM/PL/KL",
+         "Void times published from June.", "Complete"],
+        ["SR (25/26) 02", "Call-in", "03/06/25", "Parks",
+         "Review the grounds maintenance contract before renewal.", "31/03/26",
+         "Leadership Team", "", "Ongoing"],
+        ["SR (25/26) 03", "Budget scrutiny", "10/06/25", "Finance",
+         "Report savings delivery to the committee quarterly.", "31/12/25", "leadership team",
+         "First report taken in July.", "Paused"],
+    ],
+)  # fmt: skip
+
+SCHOOL_PLAN = export(
+    "Post-inspection action plan - Greenfield Primary School",
+    ["(no.)", "Objective", "Action", "Success Criteria", "When",
+     "Resources: Staffing, Time, Money, CPD", "Monitoring", "Evaluation & Further Action"],
+    [
+        ["1", "Raise attainment in writing at KS2.",
+         "1. Introduce daily extended writing 2. Moderate with partner school",
+         "70% at expected standard", "Summer term 2026", "Two INSET days; £1,500",
+         "Termly book looks", ""],
+        ["2", "Improve attendance of disadvantaged pupils.",
+         "1. Weekly attendance meetings 2. Family support worker visits",
+         "Persistent absence below 12%", "Spring 2", "Family support worker 0.5 FTE",
+         "Half-termly data", "Autumn data shows a fall to 15%."],
+    ],
+)  # fmt: skip
+
+FOOTNOTED_PLAN = export(
+    "Scrutiny recommendation action and implementation plan",
+    ["Recommendation[i]", "Cabinet Member[ii]", "Response[iii]", "Timetable[iv]",
+     "Lead Officer[v]"],
+    [
+        ["That the council adopts a single front door for early help.",
+         "The Portfolio Holder for Economic Development, UK and EU Regional Issues",
+         "Agreed; a pilot starts in the north locality.", "December 2025 to July 2026",
+         "Sarah Jones"],
+        ["That waiting times are reported to scrutiny.", "Cabinet Member for Children",
+         "Agreed.", "by July 26", "Simon Jenkins"],
+    ],
+)  # fmt: skip
+
+CQC_PLAN = export(
+    "CQC inspection action plan",
+    ["Must do / Should do", "Actions to be taken", "Action owner", "Deadline", "Progress update",
+     "RAG rating"],
+    [
+        ["MUST: The trust must ensure staff complete mandatory training.",
+         "1. Monthly compliance reports 2. Protected study time", "Director of Nursing",
+         "Q3 2025/26", "Compliance at 84%.", "Amber"],
+        ["SHOULD: The trust should improve discharge letters.", "1. Template revised",
+         "Medical Director", "31/03/2026", "", "Green"],
+    ],
+)  # fmt: skip
+
+IMPROVEMENT_PLAN = export(
+    "Service improvement plan",
+    ["Area for improvement", "What we will do", "Responsible", "By when", "Progress", "Status"],
+    [
+        ["Supervision is not regular.", "1. Diary supervision six-weekly", "HoS2", "Jun-25",
+         "", "Not started"],
+        ["Case records lack the child's voice.", "1. Audit 20 cases 2. Practice workshop",
+         "L21 / L10", "Autumn term 2025", "Audit done.", "In progress"],
+    ],
+)  # fmt: skip
+
+NUMBERED_AREAS = export(
+    "Improvement plan - priorities 1 and 2",
+    ["No.", "Priority", "Actions", "Lead", "Target date", "Update", "RAG"],
+    [
+        ["1. Leadership and management", "", "", "", "", "", ""],
+        ["1.1", "Leaders know their services well.", "1. Quarterly self-evaluation", "AB",
+         "Mar-26", "", "Green"],
+        ["1.2", "Performance data is used at every level.", "1. New dashboards", "CD", "Jun-26",
+         "", "Amber"],
+        ["2. Practice", "", "", "", "", "", ""],
+        ["2.1", "Plans are specific and timely.", "1. Plan template 2. Training", "EF", "Sep-26",
+         "", ""],
+    ],
+)  # fmt: skip
+
+DOCUMENTS = {
+    "scrutiny tracker": SCRUTINY_TRACKER,
+    "school plan": SCHOOL_PLAN,
+    "footnoted plan": FOOTNOTED_PLAN,
+    "cqc plan": CQC_PLAN,
+    "improvement plan": IMPROVEMENT_PLAN,
+    "numbered areas": NUMBERED_AREAS,
+}
+
+
+def table_words(text: str) -> list[str]:
+    """Every word of the table under its header, but for the numbers of numbered actions ("1."),
+    which become the actions' order; compared without case (a status is kept in capitals)."""
+    lines = text.splitlines()[3:]
+    words = [w for line in lines for cell in line.split("\t") for w in cell.split()]
+    return [w.casefold() for w in words if not re.fullmatch(r"\d+\.", w)]
+
+
+def plan_words(plan: Plan) -> str:
+    parts = []
+    for it in plan.items:
+        parts += [it.ref, it.section, it.finding_text, " ".join(it.actions), it.lead]
+        parts += [it.timescale, it.status, *(u.display for u in it.updates)]
+        parts += [t for _, t in it.extra]
+    return " ".join([*parts, *plan.sections]).casefold()
+
+
+# --- titles -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "role"),
+    [
+        ("Ofsted Findings / Additional improvements identified through the process", "finding"),
+        ("Recommendation[i]", "finding"),
+        ("Recommendations", "finding"),
+        ("Objective", "finding"),
+        ("Area for development", "finding"),
+        ("Must do / Should do", "finding"),
+        ("Action(s)", "actions"),
+        ("What we will do", "actions"),
+        ("Lead Officer/EM", "lead"),
+        ("Action owner", "lead"),
+        ("Who", "lead"),
+        ("Time-scale", "timescale"),
+        ("TIMESCALE*", "timescale"),
+        ("By when", "timescale"),
+        ("Timetable[iv]", "timescale"),
+        ("Action taken", "update"),
+        ("Evaluation & Further Action", "update"),
+        ("Progress update", "update"),
+        ("RAG rating", "status"),
+        ("Status\u00b9", "status"),
+        ("(no.)", "ref"),
+        ("Reference", "ref"),
+    ],
+)
+def test_titles_people_use_name_their_roles(title: str, role: str) -> None:
+    assert title_roles(title) == (role,)
+
+
+def test_titles_compare_without_case_spacing_punctuation_or_footnotes() -> None:
+    assert normal_title("  Time-Scale [ii] ") == normal_title("time scale*") == "time scale"
+
+
+# --- each document ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+def test_each_layout_imports_with_every_word_kept(name: str) -> None:
+    text = DOCUMENTS[name]
+    plan = import_text(text, f"{name}.txt")
+    words = plan_words(plan)
+    missing = [w for w in table_words(text) if w not in words]
+    assert not missing, missing
+
+
+def test_the_scrutiny_tracker_keeps_its_refs_titles_and_own_columns() -> None:
+    plan = import_text(SCRUTINY_TRACKER, "tracker.txt")
+    assert [it.ref for it in plan.items] == ["SR (25/26) 01", "SR (25/26) 02", "SR (25/26) 03"]
+    assert dict(plan.column_titles)["finding"] == "Recommendation"
+    assert dict(plan.column_titles)["lead"] == "Lead Officer/EM"
+    assert plan.extra_titles == ("Origin", "Date", "Area", "Exec Date")
+    first = plan.items[0]
+    assert first.finding_text.startswith("The council should publish")
+    assert first.lead == "DM/PL/KL" and first.status == "Complete"
+    assert dict(first.extra) == {0: "Task group", 1: "12/05/25", 2: "Housing", 3: "30/09/25"}
+    assert first.updates[0].text == "Void times published from June."
+    # "Leadership Team" and "leadership team" are one lead; DM/PL/KL three
+    assert {lead.code for lead in plan.leads} == {"DM", "PL", "KL", "LT"}
+
+
+def test_the_school_plan_numbers_its_items_and_keeps_resources() -> None:
+    plan = import_text(SCHOOL_PLAN, "school.txt")
+    assert [it.ref for it in plan.items] == ["1", "2"]
+    assert plan.items[0].actions == (
+        "Introduce daily extended writing",
+        "Moderate with partner school",
+    )
+    assert plan.items[0].timescale == "Summer term 2026"
+    assert "Success Criteria" in plan.extra_titles
+    roles = dict(plan.column_titles)
+    assert roles["update"] == "Evaluation & Further Action"
+    assert "lead" not in roles and "status" not in roles
+
+
+def test_footnote_markers_are_ignored_and_the_columns_land_right() -> None:
+    plan = import_text(FOOTNOTED_PLAN, "footnoted.txt")
+    roles = dict(plan.column_titles)
+    assert roles == {
+        "finding": "Recommendation[i]",
+        "timescale": "Timetable[iv]",
+        "lead": "Lead Officer[v]",
+        "update": "Response[iii]",
+    }
+    assert plan.extra_titles == ("Cabinet Member[ii]",)
+    first = plan.items[0]
+    assert first.lead == "Sarah Jones" and first.updates[0].text.startswith("Agreed; a pilot")
+    assert "Portfolio Holder" in dict(first.extra)[0]
+    assert len({lead.code for lead in plan.leads}) == 2  # Sarah Jones and Simon Jenkins
+
+
+def test_numbered_areas_become_sections_with_their_own_refs() -> None:
+    plan = import_text(NUMBERED_AREAS, "areas.txt")
+    assert plan.sections == ("1. Leadership and management", "2. Practice")
+    assert [(it.ref, it.section) for it in plan.items] == [
+        ("1.1", "1. Leadership and management"),
+        ("1.2", "1. Leadership and management"),
+        ("2.1", "2. Practice"),
+    ]
+
+
+# --- refused in one line -----------------------------------------------------------------------
+
+
+def test_a_table_with_no_finding_column_says_which_map_to_use() -> None:
+    with pytest.raises(PlanImportError) as err:
+        find_roles(["Topic", "Action", "Lead", "Status"], source="plan.txt")
+    message = str(err.value)
+    assert "no column is the finding" in message and "--map finding=TITLE" in message
+    assert "Topic | Action | Lead | Status" in message and "\n" not in message
+
+
+def test_two_columns_for_one_role_are_refused_not_guessed() -> None:
+    with pytest.raises(PlanImportError) as err:
+        find_roles(["Finding", "Lead", "Lead officer", "Status"], source="plan.txt")
+    assert "2 columns could be the lead ('Lead', 'Lead officer')" in str(err.value)
+    assert "--map lead=TITLE" in str(err.value)
+    found = find_roles(
+        ["Finding", "Lead", "Lead officer", "Status"], mapping={"lead": "Lead officer"}
+    )
+    assert found.roles["lead"] == 2 and (1, "Lead") in found.others
+
+
+def test_renamed_headers_never_shift_the_columns(seed: Plan) -> None:
+    """The user who renamed the headers to get past the old check: the columns are found by
+    title whatever their order, so nothing shifts."""
+    text = Path(seed_source()).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Ofsted Findings"))
+    order = [0, 5, 2, 1, 4, 3]  # finding, status, lead, action, update, time-scale
+    shuffled = [
+        "\t".join((line.split("\t") + [""] * 6)[i] for i in order) if "\t" in line else line
+        for line in lines[at:]
+    ]
+    plan = import_text("\n".join(lines[:at] + shuffled), "shuffled.txt")
+    assert _same(plan) == _same(seed)
+
+
+def seed_source() -> Path:
+    from workbook.importers import seed as seed_module
+
+    return Path(seed_module.__file__).parent / "data" / "ofsted_action_plan_2023-03.txt"
+
+
+def _same(plan: Plan) -> Plan:
+    return dataclasses.replace(plan, source="", column_titles=tuple(sorted(plan.column_titles)))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.permutations(range(6)))
+def test_any_order_of_the_columns_imports_to_the_same_plan(order: list[int]) -> None:
+    text = CQC_PLAN
+    lines = text.splitlines()
+    moved = [
+        "\t".join(line.split("\t")[i] for i in order) if "\t" in line else line for line in lines
+    ]
+    assert _same(import_text("\n".join(moved), "cqc.txt")) == _same(import_text(text, "cqc.txt"))
+
+
+# --- the whole cycle ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["scrutiny tracker", "footnoted plan", "cqc plan", "numbered areas"]
+)
+def test_each_layout_runs_the_whole_cycle(name: str, tmp_path: Path) -> None:
+    source = tmp_path / f"{name}.txt"
+    source.write_text(DOCUMENTS[name], encoding="utf-8")
+    plan = import_plan(source)
+    master = tmp_path / "master.xlsx"
+    write_master(plan, master)
+    back = read_master(master)
+    assert back.extra_titles == plan.extra_titles
+    assert [it.extra for it in back.items] == [it.extra for it in plan.items]
+    assert back.column_titles == plan.column_titles
+    run = issue_copies(master, tmp_path / "copies", when=ISSUED)
+    copy = run.copies[0]
+    ref = copy.refs[0]
+    ret = tmp_path / "returns" / "return.xlsx"
+    ret.parent.mkdir()
+    fill_copy(copy.path, ret, {ref: Answer("AMBER", "Work under way, on track.")})
+    merged = merge_returns(master, [ret], when=MERGED)
+    assert merged.changes.exit_code == 0, merged.changes.to_dict()
+    item = read_master(master).item(ref)
+    assert item.status == "AMBER"
+    assert item.updates_text.startswith(
+        f"Update 20 Jun 25 ({copy.lead}): Work under way, on track."
+    )
+    assert item.updates_text.endswith(plan.item(ref).updates_text)  # the document's kept below
+    # the document's own columns are still there after the merge
+    assert read_master(master).extra_titles == plan.extra_titles
+    (tmp_path / "board").mkdir()
+    board = make_board_pack(master, tmp_path / "board" / "pack.xlsx", as_of=MERGED.date())
+    shown = " ".join(str(v) for rows in sheets(board.out).values() for row in rows for v in row)
+    assert plan.items[0].finding_text[:40] in shown
+
+
+# --- Word, and the command line ------------------------------------------------------------------
+
+
+def test_a_word_plan_in_its_own_layout_imports_by_title(tmp_path: Path) -> None:
+    """A school plan as a Word table, one table per priority (each repeating the header)."""
+    document = Document()
+    document.add_paragraph("Post-inspection action plan")
+    header = ["Objective", "Success Criteria", "Action", "When", "Who"]
+    for rows in (
+        [["Improve reading.", "80% pass phonics", "1. Daily phonics", "Summer 2026", "Head"]],
+        [["Improve maths.", "Fluency checks", "1. Times tables", "Easter 2026", "Deputy Head"]],
+    ):
+        table = document.add_table(rows=1, cols=len(header))
+        for cell, title in zip(table.rows[0].cells, header, strict=True):
+            cell.text = title
+        for row in rows:
+            cells = table.add_row().cells
+            for cell, text in zip(cells, row, strict=True):
+                cell.text = text
+        document.add_paragraph("")
+    path = tmp_path / "school.docx"
+    document.save(str(path))
+    plan = import_plan(path)
+    assert [it.finding_text for it in plan.items] == ["Improve reading.", "Improve maths."]
+    assert [it.lead for it in plan.items] == ["Head", "Deputy Head"]
+    assert [it.timescale for it in plan.items] == ["Summer 2026", "Easter 2026"]
+    assert plan.extra_titles == ("Success Criteria",)
+    assert [dict(it.extra)[0] for it in plan.items] == ["80% pass phonics", "Fluency checks"]
+
+
+def test_import_preview_prints_the_mapping_and_writes_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "tracker.txt"
+    source.write_text(SCRUTINY_TRACKER, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(source), "--preview"])
+    assert result.exit_code == 0, result.output
+    assert "'Recommendation' -> finding" in result.output
+    assert "'Origin' -> kept as the document's own column" in result.output
+    assert "SR (25/26) 01: The council should publish" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tracker.txt"]
+    mapped = CliRunner().invoke(
+        cli, ["import", str(source), "--preview", "--map", "time-scale=Exec Date"]
+    )
+    assert "'Exec Date' -> time-scale" in mapped.output
+    bad = CliRunner().invoke(cli, ["import", str(source), "--preview", "--map", "when=Date"])
+    assert bad.exit_code == 2 and "write it as ROLE=TITLE" in bad.output
+
+
+def test_the_documents_own_key_is_read_and_its_statuses_kept() -> None:
+    """The council's key paragraph gives a three-colour key; "Complete" and "Ongoing" read
+    through its words, "Paused" is in no entry: kept as written (validate reports it)."""
+    text = SCRUTINY_TRACKER.replace(
+        "Scrutiny recommendations tracker 2025/26\n",
+        "Scrutiny recommendations tracker 2025/26\n"
+        "Green: recommendation achieved; Amber: acceptable progress; Red: unacceptable progress\n",
+    )
+    plan = import_text(text, "tracker.txt")
+    assert plan.rag_key.codes == ("GREEN", "AMBER", "RED")
+    assert plan.title == "Scrutiny recommendations tracker 2025/26" and not plan.organisation
+    assert [it.status for it in plan.items] == ["Complete", "Ongoing", "Paused"]
+    assert plan.rag_key.normalise("Complete") == "GREEN"
+    assert plan.rag_key.normalise("Ongoing") == "AMBER"
+    assert plan.rag_key.normalise("Paused") is None
+
+
+def test_the_seed_keeps_the_default_key(seed: Plan) -> None:
+    from workbook.plan.status import DEFAULT_KEY
+
+    assert seed.rag_key == DEFAULT_KEY
