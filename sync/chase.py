@@ -121,7 +121,7 @@ def reminder_text(
     )
     lines.append("")
     key = plan.rag_key
-    items = [it for it in plan.items if status.lead in it.lead_codes and is_open(it, key)]
+    items = [it for it in plan.items if status.lead in plan.codes_of(it) and is_open(it, key)]
     late = sum(1 for it in items if is_overdue(it, as_of, key))
     if items:
         overdue_note = f"; {late} overdue as of {long_date(as_of)}, marked OVERDUE" if late else ""

@@ -70,14 +70,14 @@ class IssueRun:
 def plan_for_lead(plan: Plan, lead: str) -> Plan:
     """The plan as `lead`'s copy shows it: only the items they lead (alone or with others), in
     the master's order, with their sections for context."""
-    items = tuple(it for it in plan.items if lead in it.lead_codes)
+    items = tuple(it for it in plan.items if lead in plan.codes_of(it))
     sections = tuple(s for s in plan.sections if any(it.section == s for it in items))
     return dataclasses.replace(plan, items=items, sections=sections)
 
 
 def leads_with_items(plan: Plan) -> list[str]:
     """Every lead code some item names: the register's order first, then any others as met."""
-    named = list(dict.fromkeys(code for it in plan.items for code in it.lead_codes))
+    named = list(dict.fromkeys(code for it in plan.items for code in plan.codes_of(it)))
     register = [code for code in plan.lead_codes if code in named]
     return register + [code for code in named if code not in register]
 

@@ -133,14 +133,14 @@ def lead_statuses(plan: Plan, ledger: Ledger, as_of: dt.date) -> list[LeadStatus
             merged_by_lead.setdefault(lead, []).append(ret.merged)
 
     register = {lead.code: lead for lead in plan.leads}
-    with_items = [code for it in plan.items for code in it.lead_codes]
+    with_items = [code for it in plan.items for code in plan.codes_of(it)]
     known = set(with_items) | set(latest)
     order = [code for code in register if code in known]
     order += [code for code in dict.fromkeys([*with_items, *latest]) if code not in order]
 
     out = []
     for code in order:
-        items = [it for it in plan.items if code in it.lead_codes]
+        items = [it for it in plan.items if code in plan.codes_of(it)]
         copy = latest.get(code)
         answers = merged_by_issue.get(copy.issue_id, []) if copy else []
         dated = [d for d in answers if d is not None]

@@ -426,3 +426,28 @@ def test_the_seed_keeps_the_default_key(seed: Plan) -> None:
     from workbook.plan.status import DEFAULT_KEY
 
     assert seed.rag_key == DEFAULT_KEY
+
+
+def test_two_people_with_the_same_initials_get_their_own_copies(tmp_path: Path) -> None:
+    """Sarah Jones and Simon Jenkins are SJ and SJ2 in the plan's register, and each is sent a
+    copy with their own item only - issue, status and chase read leads through the register."""
+    from sync.chase import reminder_text
+    from sync.status import read_cycle_status
+
+    source = tmp_path / "footnoted.txt"
+    source.write_text(FOOTNOTED_PLAN, encoding="utf-8")
+    plan = import_plan(source)
+    master = tmp_path / "master.xlsx"
+    write_master(plan, master)
+    run = issue_copies(master, tmp_path / "copies", when=ISSUED)
+    refs = {c.lead: c.refs for c in run.copies}
+    assert sorted(refs) == ["SJ", "SJ2"]
+    assert sorted(r for rs in refs.values() for r in rs) == sorted(it.ref for it in plan.items)
+    assert all(len(rs) == 1 for rs in refs.values())
+    status = read_cycle_status(master, as_of=MERGED.date())
+    assert {s.lead: s.items for s in status.leads} == {"SJ": 1, "SJ2": 1}
+    for lead in status.leads:  # each reminder lists their own item only
+        text = reminder_text(status.plan, lead, None, MERGED.date(), attached=False)
+        (ref,) = refs[lead.lead]
+        others = [it.ref for it in plan.items if it.ref != ref]
+        assert ref in text and not any(other in text for other in others)
