@@ -32,6 +32,7 @@ from workbook.importers.roles import find_roles, normal_title, title_roles
 from workbook.importers.source import import_plan
 from workbook.importers.text import import_text
 from workbook.master.read import read_master
+from workbook.master.sheets import SHEET_PLAN
 from workbook.master.write import write_master
 from workbook.plan.model import Plan
 
@@ -451,3 +452,27 @@ def test_two_people_with_the_same_initials_get_their_own_copies(tmp_path: Path) 
         (ref,) = refs[lead.lead]
         others = [it.ref for it in plan.items if it.ref != ref]
         assert ref in text and not any(other in text for other in others)
+
+
+def test_validation_reads_leads_through_the_register(tmp_path: Path) -> None:
+    """Names on the Leads sheet are known whatever their initials; a new name typed in a Lead
+    cell is reported with the code it would get."""
+    from openpyxl import load_workbook
+
+    from validation.run import validate_master
+
+    source = tmp_path / "footnoted.txt"
+    source.write_text(FOOTNOTED_PLAN, encoding="utf-8")
+    master = tmp_path / "master.xlsx"
+    write_master(import_plan(source), master)
+    found = validate_master(master, as_of=MERGED.date())
+    assert not [f for f in found.findings if f.code == "unknown-lead"]
+    wb = load_workbook(master)
+    ws = wb[SHEET_PLAN]
+    head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref")
+    lead_col = next(c for c in range(1, 12) if ws.cell(head, c).value == "Lead")
+    ws.cell(head + 1, lead_col).value = "Priya Patel"
+    wb.save(master)
+    found = validate_master(master, as_of=MERGED.date())
+    (unknown,) = [f for f in found.findings if f.code == "unknown-lead"]
+    assert "lead PP is not on the Leads sheet" in unknown.message

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from workbook.master.read import PlanRow, UpdatesLog, item_from_row
-from workbook.plan.model import UpdateEntry
+from workbook.plan.leads import LeadRegister
+from workbook.plan.model import Item, UpdateEntry
 from workbook.plan.overdue import is_overdue
 from workbook.plan.status import RagKey
 
@@ -42,10 +43,16 @@ def items_frame(
     as_of: dt.date,
     cycle_start: dt.date,
     key: RagKey,
+    leads: LeadRegister | None = None,
 ) -> pd.DataFrame:
     """One row per item row of the sheet (section rows left out), index = Excel row number."""
     records = []
     index = []
+
+    def codes(item: Item) -> tuple[str, ...]:
+        """The item's lead codes by the plan's register (SJ and SJ2 for two people)."""
+        return leads.codes_for(item.lead) if leads is not None else item.lead_codes
+
     for row in rows:
         if row.is_section:
             continue
@@ -58,7 +65,7 @@ def items_frame(
                 "finding": item.finding_text,
                 "n_actions": len(item.actions),
                 "lead": item.lead,
-                "unknown_leads": ", ".join(c for c in item.lead_codes if c not in register),
+                "unknown_leads": ", ".join(c for c in codes(item) if c not in register),
                 "timescale": item.timescale,
                 "due": _ts(item.due),
                 "status": item.status,

@@ -20,6 +20,7 @@ from workbook.master.rag_key import read_rag_key
 from workbook.master.read import plan_rows, read_sheets, updates_log
 from workbook.master.settings import settings_as_of, settings_from_sheets
 from workbook.master.sheets import LEADS_COLUMNS, SHEET_LEADS, SHEET_PLAN, SHEET_UPDATES
+from workbook.plan.leads import Lead, build_register
 from workbook.plan.timescales import due_date
 from workbook.xlsx.cells import Grid
 from workbook.xlsx.read import records, sheet
@@ -68,7 +69,13 @@ def validate_sheets(
         cell = f"{_quoted(on_key.sheet)}!A1"
         message = on_key.render(problem=problem)
         findings.append(Finding(on_key.code, on_key.severity, "", cell, message))
-    frame = items_frame(rows, register, log, as_of=as_of, cycle_start=cycle_start, key=key)
+    leads = build_register(
+        (r.texts["lead"] for r in rows if not r.is_section),
+        _leads_sheet(sheet(sheets, SHEET_LEADS) or ()),
+    )
+    frame = items_frame(
+        rows, register, log, as_of=as_of, cycle_start=cycle_start, key=key, leads=leads
+    )
     if frame.empty:
         cell = f"{_quoted(NO_ITEMS.sheet)}!A1"
         findings.append(Finding(NO_ITEMS.code, NO_ITEMS.severity, "", cell, NO_ITEMS.render()))
@@ -106,6 +113,17 @@ def _lead_register(grid: Grid) -> tuple[set[str], list[Finding]]:
             findings.append(Finding(rule.code, rule.severity, "", cell, message))
         codes.add(code)
     return codes, findings
+
+
+def _leads_sheet(grid: Grid) -> list[Lead]:
+    """The Leads sheet's leads (first of a code kept), for the plan's register."""
+    out: dict[str, Lead] = {}
+    for rec in records(grid, LEADS_COLUMNS):
+        code = str(rec["code"] or "").strip()
+        if code and code.casefold() not in out:
+            name, email = (str(rec[k] or "").strip() for k in ("name", "email"))
+            out[code.casefold()] = Lead(code, name, email)
+    return list(out.values())
 
 
 def _quoted(sheet_name: str) -> str:
