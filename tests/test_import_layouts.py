@@ -476,3 +476,31 @@ def test_validation_reads_leads_through_the_register(tmp_path: Path) -> None:
     found = validate_master(master, as_of=MERGED.date())
     (unknown,) = [f for f in found.findings if f.code == "unknown-lead"]
     assert "lead PP is not on the Leads sheet" in unknown.message
+
+
+def test_a_document_without_action_or_time_scale_columns_gets_one_warning_each(
+    tmp_path: Path,
+) -> None:
+    """The council tracker has neither column: one warning each, not an error on every item;
+    once the owner fills one item's, the rest are checked item by item."""
+    from openpyxl import load_workbook
+
+    from validation.run import validate_master
+
+    source = tmp_path / "tracker.txt"
+    source.write_text(SCRUTINY_TRACKER, encoding="utf-8")
+    master = tmp_path / "master.xlsx"
+    write_master(import_plan(source), master)
+    found = validate_master(master, as_of=MERGED.date())
+    codes = [f.code for f in found.findings]
+    assert "no-actions" not in codes and "missing-timescale" not in codes
+    lacking = [f.message for f in found.findings if f.code == "document-lacks-column"]
+    assert len(lacking) == 2 and any("no Action column" in m for m in lacking)
+    wb = load_workbook(master)
+    ws = wb[SHEET_PLAN]
+    head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref")
+    col = next(c for c in range(1, 12) if ws.cell(head, c).value == "Time-scale")
+    ws.cell(head + 1, col).value = "Mar-26"
+    wb.save(master)
+    found = validate_master(master, as_of=MERGED.date())
+    assert [f.code for f in found.findings].count("missing-timescale") == 2

@@ -275,7 +275,9 @@ def test_rag_key_problems() -> None:
     assert validate(item(status="Achieved", updates=DONE), key=COUNCIL_KEY).findings == []
 
 
-TESTED_HERE = {*CASES, "no-items", "duplicate-lead-code", "rag-key"}
+#: ... and "document-lacks-column" in tests/test_import_layouts.py (a plan from a document
+#: without an Action or Time-scale column)
+TESTED_HERE = {*CASES, "no-items", "duplicate-lead-code", "rag-key", "document-lacks-column"}
 
 
 @pytest.mark.parametrize("rule", [*ITEM_RULES, *PLAN_RULES], ids=lambda r: r.code)

@@ -238,4 +238,20 @@ RAG_KEY_PROBLEM = PlanRule(
     "rag-key", WARNING, SHEET_RAG_KEY,
     "{problem}",
 )  # fmt: skip
-PLAN_RULES: tuple[PlanRule, ...] = (NO_ITEMS, DUPLICATE_LEAD_CODE, RAG_KEY_PROBLEM)
+DOCUMENT_LACKS_COLUMN = PlanRule(
+    "document-lacks-column", WARNING, SHEET_PLAN,
+    "the plan's document has no {column} column, so no item has one yet; fill in the {column} "
+    "column as they are agreed (each item is checked once any item has one)",
+)  # fmt: skip
+#: Item rules about a column the plan's document may not have: while no item has that column
+#: filled, the plan gets one DOCUMENT_LACKS_COLUMN warning instead of an error on every item.
+RULES_OF_DOCUMENT_COLUMN: dict[str, tuple[str, str]] = {
+    "actions": ("no-actions", "Action"),
+    "timescale": ("missing-timescale", "Time-scale"),
+}
+PLAN_RULES: tuple[PlanRule, ...] = (
+    NO_ITEMS,
+    DUPLICATE_LEAD_CODE,
+    RAG_KEY_PROBLEM,
+    DOCUMENT_LACKS_COLUMN,
+)

@@ -8,17 +8,19 @@ from pathlib import Path
 
 from validation.report import ERROR, Finding, Report
 from validation.rules import (
+    DOCUMENT_LACKS_COLUMN,
     DUPLICATE_LEAD_CODE,
     ITEM_RULES,
     NO_ITEMS,
     RAG_KEY_PROBLEM,
     RULE_BY_CODE,
+    RULES_OF_DOCUMENT_COLUMN,
     ItemFacts,
 )
 from workbook import clock
 from workbook.master.rag_key import read_rag_key
 from workbook.master.read import plan_rows, read_sheets, updates_log
-from workbook.master.settings import settings_as_of, settings_from_sheets
+from workbook.master.settings import document_columns, settings_as_of, settings_from_sheets
 from workbook.master.sheets import LEADS_COLUMNS, SHEET_LEADS, SHEET_PLAN, SHEET_UPDATES
 from workbook.plan.leads import Lead, build_register
 from workbook.plan.timescales import due_date
@@ -87,6 +89,16 @@ def validate_sheets(
         for check, index in zip(cases["check"], cases["index"], strict=True):
             if check in RULE_BY_CODE and index is not None:
                 failed.add((str(check), int(index)))
+    documented = {role for role, _ in document_columns(sheets)}
+    for role, (code, title) in RULES_OF_DOCUMENT_COLUMN.items():
+        # a plan imported from a document without the column, none of whose items has it yet
+        lacking = documented and role not in documented
+        if lacking and frame.shape[0] and all((code, r) in failed for r in frame.index):
+            failed = {f for f in failed if f[0] != code}
+            lacks = DOCUMENT_LACKS_COLUMN
+            cell = f"{_quoted(lacks.sheet)}!A1"
+            message = lacks.render(column=title)
+            findings.append(Finding(lacks.code, lacks.severity, "", cell, message))
     order = {rule.code: n for n, rule in enumerate(ITEM_RULES)}  # within a row, in rule order
     for code, excel_row in sorted(failed, key=lambda f: (f[1], order[f[0]])):
         rule, row = RULE_BY_CODE[code], by_row[excel_row]
