@@ -158,6 +158,28 @@ def plan_words(plan: Plan) -> str:
     return " ".join([*parts, *plan.sections]).casefold()
 
 
+def imported_master(tmp_path: Path, text: str, name: str) -> tuple[Plan, Path]:
+    """The document `text` saved as `name`, imported, and written as a master."""
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
+    plan = import_plan(source)
+    master = tmp_path / "master.xlsx"
+    write_master(plan, master)
+    return plan, master
+
+
+def type_in_first_item(master: Path, title: str, text: str) -> None:
+    """The owner types `text` in the first item's `title` cell of the master (as Excel would)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(master)
+    ws = wb[SHEET_PLAN]
+    head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref")
+    col = next(c for c in range(1, 12) if ws.cell(head, c).value == title)
+    ws.cell(head + 1, col).value = text
+    wb.save(master)
+
+
 # --- titles -------------------------------------------------------------------------------------
 
 
@@ -328,11 +350,7 @@ def test_any_order_of_the_columns_imports_to_the_same_plan(order: list[int]) -> 
     "name", ["scrutiny tracker", "footnoted plan", "cqc plan", "numbered areas"]
 )
 def test_each_layout_runs_the_whole_cycle(name: str, tmp_path: Path) -> None:
-    source = tmp_path / f"{name}.txt"
-    source.write_text(DOCUMENTS[name], encoding="utf-8")
-    plan = import_plan(source)
-    master = tmp_path / "master.xlsx"
-    write_master(plan, master)
+    plan, master = imported_master(tmp_path, DOCUMENTS[name], f"{name}.txt")
     back = read_master(master)
     assert back.extra_titles == plan.extra_titles
     assert [it.extra for it in back.items] == [it.extra for it in plan.items]
@@ -435,11 +453,7 @@ def test_two_people_with_the_same_initials_get_their_own_copies(tmp_path: Path) 
     from sync.chase import reminder_text
     from sync.status import read_cycle_status
 
-    source = tmp_path / "footnoted.txt"
-    source.write_text(FOOTNOTED_PLAN, encoding="utf-8")
-    plan = import_plan(source)
-    master = tmp_path / "master.xlsx"
-    write_master(plan, master)
+    plan, master = imported_master(tmp_path, FOOTNOTED_PLAN, "footnoted.txt")
     run = issue_copies(master, tmp_path / "copies", when=ISSUED)
     refs = {c.lead: c.refs for c in run.copies}
     assert sorted(refs) == ["SJ", "SJ2"]
@@ -457,22 +471,12 @@ def test_two_people_with_the_same_initials_get_their_own_copies(tmp_path: Path) 
 def test_validation_reads_leads_through_the_register(tmp_path: Path) -> None:
     """Names on the Leads sheet are known whatever their initials; a new name typed in a Lead
     cell is reported with the code it would get."""
-    from openpyxl import load_workbook
-
     from validation.run import validate_master
 
-    source = tmp_path / "footnoted.txt"
-    source.write_text(FOOTNOTED_PLAN, encoding="utf-8")
-    master = tmp_path / "master.xlsx"
-    write_master(import_plan(source), master)
+    _, master = imported_master(tmp_path, FOOTNOTED_PLAN, "footnoted.txt")
     found = validate_master(master, as_of=MERGED.date())
     assert not [f for f in found.findings if f.code == "unknown-lead"]
-    wb = load_workbook(master)
-    ws = wb[SHEET_PLAN]
-    head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref")
-    lead_col = next(c for c in range(1, 12) if ws.cell(head, c).value == "Lead")
-    ws.cell(head + 1, lead_col).value = "Priya Patel"
-    wb.save(master)
+    type_in_first_item(master, "Lead", "Priya Patel")
     found = validate_master(master, as_of=MERGED.date())
     (unknown,) = [f for f in found.findings if f.code == "unknown-lead"]
     assert "lead PP is not on the Leads sheet" in unknown.message
@@ -483,24 +487,14 @@ def test_a_document_without_action_or_time_scale_columns_gets_one_warning_each(
 ) -> None:
     """The council tracker has neither column: one warning each, not an error on every item;
     once the owner fills one item's, the rest are checked item by item."""
-    from openpyxl import load_workbook
-
     from validation.run import validate_master
 
-    source = tmp_path / "tracker.txt"
-    source.write_text(SCRUTINY_TRACKER, encoding="utf-8")
-    master = tmp_path / "master.xlsx"
-    write_master(import_plan(source), master)
+    _, master = imported_master(tmp_path, SCRUTINY_TRACKER, "tracker.txt")
     found = validate_master(master, as_of=MERGED.date())
     codes = [f.code for f in found.findings]
     assert "no-actions" not in codes and "missing-timescale" not in codes
     lacking = [f.message for f in found.findings if f.code == "document-lacks-column"]
     assert len(lacking) == 2 and any("no Action column" in m for m in lacking)
-    wb = load_workbook(master)
-    ws = wb[SHEET_PLAN]
-    head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref")
-    col = next(c for c in range(1, 12) if ws.cell(head, c).value == "Time-scale")
-    ws.cell(head + 1, col).value = "Mar-26"
-    wb.save(master)
+    type_in_first_item(master, "Time-scale", "Mar-26")
     found = validate_master(master, as_of=MERGED.date())
     assert [f.code for f in found.findings].count("missing-timescale") == 2
