@@ -94,14 +94,25 @@ def _report_import(plan: Plan, out: Path) -> None:
     "(roles: ref, finding, action, lead, time-scale, update, status). Repeatable.",
 )
 @click.option(
+    "--sheet",
+    metavar="NAME",
+    help="For an Excel tracker: the sheet the plan is on (default: the first with a plan header).",
+)
+@click.option(
     "--preview", is_flag=True, help="Print the columns found and the first items; write nothing."
 )
 @force_option()
 def import_cmd(
-    source: Path, out: Path | None, mapping: tuple[str, ...], preview: bool, force: bool
+    source: Path,
+    out: Path | None,
+    mapping: tuple[str, ...],
+    sheet: str | None,
+    preview: bool,
+    force: bool,
 ) -> None:
-    """Import a plan document (.txt export or Word .docx) into a new master workbook. Its columns
-    are found by their titles, never by position."""
+    """Import a plan document (.txt export, Word .docx, or a tracker kept in Excel .xlsx or as a
+    .csv) into a new master workbook. Its columns are found by their titles, never by
+    position."""
     from workbook.importers.roles import parse_map
     from workbook.importers.source import import_plan
     from workbook.master.write import write_master
@@ -112,7 +123,7 @@ def import_cmd(
     if out is not None and not preview:
         _check_xlsx_name(out, "the master")
         _refuse_overwrite(out, force)
-    plan = import_plan(source, mapping=roles)
+    plan = import_plan(source, mapping=roles, sheet=sheet)
     if preview:
         _print_preview(plan)
         return
