@@ -168,6 +168,8 @@ def _print_preview(plan: Plan) -> None:
                 click.echo(f"  {label}: {one_line(value, 70)}")
         for k, text in item.extra:
             click.echo(f"  {plan.extra_titles[k] or '(no title)'}: {one_line(text, 60)}")
+    for note in plan.notes:
+        click.echo(f"note: {note}")
     click.echo("Nothing written (--preview).")
 
 
