@@ -498,3 +498,24 @@ def test_a_document_without_action_or_time_scale_columns_gets_one_warning_each(
     type_in_first_item(master, "Time-scale", "Mar-26")
     found = validate_master(master, as_of=MERGED.date())
     assert [f.code for f in found.findings].count("missing-timescale") == 2
+
+
+def test_a_time_scale_with_no_year_is_read_in_the_plans_year_and_noted(tmp_path: Path) -> None:
+    """ "Summer term" and "Spring 2" name no year: read in the plan's year (its date, March
+    2026), noted on import for the owner to check, and kept as written; the master, the RAG
+    formatting and validation read them the same way."""
+    from validation.run import validate_master
+
+    text = SCHOOL_PLAN.replace(
+        "Post-inspection action plan - Greenfield Primary School\n",
+        "Post-inspection action plan - Greenfield Primary School\nMarch 2026\n",
+    ).replace("Summer term 2026", "Summer term")
+    plan, master = imported_master(tmp_path, text, "school.txt")
+    assert plan.date_label == "March 2026"
+    assert [it.timescale for it in plan.items] == ["Summer term", "Spring 2"]
+    assert [it.due for it in plan.items] == [dt.date(2026, 7, 31), dt.date(2026, 3, 31)]
+    (note,) = [n for n in plan.notes if "name no year" in n]
+    assert "'Summer term' -> 31 Jul 2026" in note and "(2026)" in note
+    assert [it.due for it in read_master(master).items] == [it.due for it in plan.items]
+    found = validate_master(master, as_of=dt.date(2026, 1, 10))
+    assert not [f for f in found.findings if "time-scale" in f.message and f.ref in ("1", "2")]

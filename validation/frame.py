@@ -6,6 +6,7 @@ own RAG key."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -44,6 +45,7 @@ def items_frame(
     cycle_start: dt.date,
     key: RagKey,
     leads: LeadRegister | None = None,
+    year: int | None = None,
 ) -> pd.DataFrame:
     """One row per item row of the sheet (section rows left out), index = Excel row number."""
     records = []
@@ -57,7 +59,7 @@ def items_frame(
         if row.is_section:
             continue
         # the item as the master reader builds it: due date and overdue by the plan's definitions
-        item = item_from_row(row, log)
+        item = dataclasses.replace(item_from_row(row, log), year=year)  # the plan's year
         dates = [u.date for u in item.updates if u.date]
         records.append(
             {

@@ -23,9 +23,9 @@ from workbook.importers.html import Paragraph
 from workbook.importers.roles import ROLES, ColumnRoles, find_roles
 from workbook.plan.actions import split_numbered, starts_numbered
 from workbook.plan.leads import build_register
-from workbook.plan.model import Item, Lead, Plan, Run, normalise_runs
+from workbook.plan.model import Item, Lead, Plan, Run, normalise_runs, plan_year
 from workbook.plan.status import DEFAULT_KEY, RagKey, colour_code, parse_key
-from workbook.plan.timescales import MONTH_YEAR
+from workbook.plan.timescales import MONTH_YEAR, read_timescale
 from workbook.plan.updates import parse_updates
 
 Cell = tuple[Paragraph, ...]
@@ -182,8 +182,11 @@ def _assemble(
         )
     if "" in {d.section for d in drafts} and "" not in sections:
         sections.insert(0, "")
-    items = _items(drafts, sections, key)
+    year = plan_year(date_label)
+    items = tuple(dataclasses.replace(it, year=year) for it in _items(drafts, sections, key))
     notes = [_stray_note(s, items) for s in strays]
+    if note := _year_note(items, year):
+        notes.append(note)
     return Plan(
         title=title,
         organisation=organisation,
@@ -193,6 +196,33 @@ def _assemble(
         leads=_leads(items),
         source=doc.source,
         notes=tuple(notes),
+    )
+
+
+#: How many items a note lists by ref before it sums the rest up.
+NOTE_REFS_SHOWN = 8
+
+
+def _year_note(items: tuple[Item, ...], year: int | None) -> str:
+    """A note naming the items whose time-scale names no year and is read in the plan's year
+    ("Summer term" -> 31 Jul 2023), so the owner can check each; "" when there are none."""
+    if year is None:
+        return ""
+    assumed = [
+        (it.ref, it.timescale, read.due)
+        for it in items
+        if (read := read_timescale(it.timescale, year=year)) is not None and read.year_assumed
+    ]
+    if not assumed:
+        return ""
+    shown = "; ".join(
+        f"{ref} {text!r} -> {due:%d %b %Y}" for ref, text, due in assumed[:NOTE_REFS_SHOWN]
+    )
+    more = f"; and {len(assumed) - NOTE_REFS_SHOWN} more" if len(assumed) > NOTE_REFS_SHOWN else ""
+    return (
+        f"{len(assumed)} time-scale{'s' if len(assumed) > 1 else ''} name no year and "
+        f"{'are' if len(assumed) > 1 else 'is'} read in the plan's year ({year}): {shown}{more}; "
+        "write the year in the Time-scale cell where another is meant"
     )
 
 

@@ -39,7 +39,16 @@ from workbook.master.sheets import (
     UPDATES_COLUMNS,
 )
 from workbook.plan.actions import split_numbered
-from workbook.plan.model import UPDATE_SEPARATOR, Item, Lead, Plan, Run, UpdateEntry, normalise_runs
+from workbook.plan.model import (
+    UPDATE_SEPARATOR,
+    Item,
+    Lead,
+    Plan,
+    Run,
+    UpdateEntry,
+    normalise_runs,
+    plan_year,
+)
 from workbook.plan.updates import parse_updates
 from workbook.xlsx.cells import Grid, at, cell_text, loose
 from workbook.xlsx.read import (
@@ -69,6 +78,8 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
     extra_titles, items = _with_extra_columns(grid, items)
     settings = settings_from_sheets(sheets)
     title_block = _title_block(grid, find_header_row(grid) or 0)
+    year = plan_year(cell_text(settings.get(SETTING_PLAN_DATE, title_block[1])))
+    items = tuple(dataclasses.replace(it, year=year) for it in items)
     return Plan(
         extra_titles=extra_titles,
         title=cell_text(settings.get(SETTING_TITLE, title_block[0])),

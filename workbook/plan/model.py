@@ -7,7 +7,7 @@ in `leads` and `timescales`.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from workbook.plan.leads import Lead, LeadRegister, build_register, lead_codes
@@ -54,6 +54,9 @@ class Item:
     status: str = ""  # a RAG code or blank
     #: the document's own other columns' text: (its index in `Plan.extra_titles`, text)
     extra: tuple[tuple[int, str], ...] = ()
+    #: the plan's year, to read a time-scale that names none ("Summer term"): the plan's own
+    #: context, not the item's content, so it does not take part in comparing items
+    year: int | None = field(default=None, compare=False)
 
     @property
     def finding_text(self) -> str:
@@ -73,7 +76,7 @@ class Item:
 
     @cached_property
     def due(self) -> dt.date | None:
-        return due_date(self.timescale)
+        return due_date(self.timescale, year=self.year)
 
 
 @dataclass(frozen=True)
@@ -152,3 +155,9 @@ def normalise_runs(runs: list[Run] | tuple[Run, ...]) -> tuple[Run, ...]:
         else:
             out.append(r)
     return tuple(out)
+
+
+def plan_year(date_label: str) -> int | None:
+    """The year of a plan's date ("March 2023" -> 2023), for time-scales that name none."""
+    found = due_date(date_label)
+    return found.year if found else None
