@@ -23,6 +23,7 @@ from sync.ledger import LOCKED_FIELDS
 from workbook.errors import ActionPlanError
 from workbook.lead_copy.columns import (
     CHECK_KEYS,
+    COLUMN_TITLE_FIELD,
     CONTEXT_COLUMN_FIELD,
     COPY_COLUMNS,
     EDITABLE_KEYS,
@@ -164,8 +165,9 @@ def returned_copy(
             f"titles {', '.join(repr(c.title) for c in COPY_COLUMNS[:3])} ...); ask the lead "
             "to fill in a fresh copy"
         )
-    columns = _columns(grid[header])
-    missing = [c.title for c in COPY_COLUMNS if c.key not in columns]
+    own = issued_titles(identity_grid)
+    columns = _columns(grid[header], own)
+    missing = [own.get(c.key, c.title) for c in COPY_COLUMNS if c.key not in columns]
     if missing:
         raise ReturnError(f"{name}: {_missing_titles(grid[header], columns, missing)}")
     parts = facts.sheet(SHEET_PLAN)
@@ -360,10 +362,22 @@ def _find_header(grid: Grid) -> int | None:
     return None
 
 
-def _columns(header_row: Sequence[object]) -> dict[str, int]:
-    """Each copy column (and ref check) by its title (the first column with that title wins)."""
+def _columns(header_row: Sequence[object], own: Mapping[str, str]) -> dict[str, int]:
+    """Each copy column (and ref check) by the title it was issued with - ours, or the
+    document's own (`own`) - (the first column with that title wins)."""
     found = header_positions(header_row)
-    return {c.key: found[loose(c.title)] for c in SHEET_COLUMNS if loose(c.title) in found}
+    titles = {c.key: loose(own.get(c.key, c.title)) for c in SHEET_COLUMNS}
+    return {key: found[title] for key, title in titles.items() if title in found}
+
+
+def issued_titles(identity_grid: Grid) -> dict[str, str]:
+    """The document's own titles the copy was issued with, by copy column key."""
+    out = {}
+    for row in identity_grid:
+        key, sep, title = cell_text(at(row, 1)).partition(" = ")
+        if cell_text(at(row, 0)) == COLUMN_TITLE_FIELD and sep:
+            out[key.strip()] = title
+    return out
 
 
 def _missing_titles(

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sync.identity import SHEET_IDENTITY
+from sync.returns import issued_titles
 from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.sheets import SHEET_PLAN
 from workbook.plan.status import RagKey, family
@@ -119,7 +121,9 @@ def fill_copy(copy: Path, out: Path, answers: dict[str, Answer]) -> int:
 
     wb = load_workbook(copy, rich_text=True)
     ws = wb[SHEET_PLAN]
-    titles = {c.key: c.title for c in COPY_COLUMNS}
+    identity = [[c.value for c in row] for row in wb[SHEET_IDENTITY].iter_rows()]
+    own = issued_titles(identity)  # the document's own titles the copy was issued with
+    titles = {c.key: own.get(c.key, c.title) for c in COPY_COLUMNS}
     header_row, cols = _header(ws, titles)
     filled = 0
     for row in range(header_row + 1, ws.max_row + 1):

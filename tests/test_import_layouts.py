@@ -476,7 +476,7 @@ def test_validation_reads_leads_through_the_register(tmp_path: Path) -> None:
     _, master = imported_master(tmp_path, FOOTNOTED_PLAN, "footnoted.txt")
     found = validate_master(master, as_of=MERGED.date())
     assert not [f for f in found.findings if f.code == "unknown-lead"]
-    type_in_first_item(master, "Lead", "Priya Patel")
+    type_in_first_item(master, "Lead Officer[v]", "Priya Patel")  # the document's own title
     found = validate_master(master, as_of=MERGED.date())
     (unknown,) = [f for f in found.findings if f.code == "unknown-lead"]
     assert "lead PP is not on the Leads sheet" in unknown.message
@@ -519,3 +519,23 @@ def test_a_time_scale_with_no_year_is_read_in_the_plans_year_and_noted(tmp_path:
     assert [it.due for it in read_master(master).items] == [it.due for it in plan.items]
     found = validate_master(master, as_of=dt.date(2026, 1, 10))
     assert not [f for f in found.findings if "time-scale" in f.message and f.ref in ("1", "2")]
+
+
+def test_the_master_and_the_copies_show_the_documents_own_titles(tmp_path: Path) -> None:
+    """A council's plan reads "Recommendation" and "Lead Officer/EM", not our finding and lead
+    titles, in the master and in each lead's copy; the copy's return still merges by them."""
+    plan, master = imported_master(tmp_path, SCRUTINY_TRACKER, "tracker.txt")
+    header = next(row for row in sheets(master)[SHEET_PLAN] if row and row[0] == "Ref")
+    assert header[1:3] == ["Recommendation", "Action"]  # no action column: ours is added
+    assert "Lead Officer/EM" in header and "Action taken" in header and "Status" in header
+    assert read_master(master).items == plan.items
+    run = issue_copies(master, tmp_path / "copies", when=ISSUED)
+    copy = next(c for c in run.copies if c.lead == "DM")
+    titles = next(row for row in sheets(copy.path)[SHEET_PLAN] if row and row[0] == "Ref")
+    assert "Recommendation" in titles and "Lead Officer/EM" in titles
+    ret = tmp_path / "returns" / "DM.xlsx"
+    ret.parent.mkdir()
+    fill_copy(copy.path, ret, {copy.refs[0]: Answer("GREEN", "Published every month now.")})
+    done = merge_returns(master, [ret], when=MERGED)
+    assert done.changes.exit_code == 0, done.changes.to_dict()
+    assert read_master(master).item(copy.refs[0]).status == "GREEN"

@@ -50,3 +50,7 @@ SHEET_COLUMNS: tuple[Column, ...] = (
 #: so the return reader knows them from columns a lead added.
 CONTEXT_COLUMN_FIELD = "Context column"
 CONTEXT_COLUMN_WIDTH = 24
+#: The copy shows the document's own titles for the plan's columns it has (a council's
+#: "Recommendation", not our finding title); the identity sheet lists them under this field as
+#: "key = title", so the return reader finds each column by the title the copy was issued with.
+COLUMN_TITLE_FIELD = "Column title"

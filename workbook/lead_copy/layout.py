@@ -24,12 +24,13 @@ from workbook.formatting.layout import fit_to_page_width
 from workbook.formatting.rag import apply_status_formatting
 from workbook.lead_copy.columns import (
     CHECK_KEYS,
+    COLUMN_TITLE_FIELD,
     CONTEXT_COLUMN_FIELD,
     CONTEXT_COLUMN_WIDTH,
     EDITABLE_KEYS,
     SHEET_COLUMNS,
 )
-from workbook.master.sheets import SHEET_PLAN, extra_column_title
+from workbook.master.sheets import SHEET_PLAN, extra_column_title, shown_titles
 from workbook.master.write import (
     finding_value,
     item_texts,
@@ -78,6 +79,9 @@ def write_lead_copy(
         (CONTEXT_COLUMN_FIELD, extra_column_title(k, title))
         for k, title in enumerate(plan.extra_titles)
     ]
+    context += [
+        (COLUMN_TITLE_FIELD, f"{key} = {title}") for key, title in _own_titles(plan).items()
+    ]
     for r, (name, value) in enumerate([*identity_rows, *context], 1):
         set_text(hidden.cell(r, 1), name)
         set_text(hidden.cell(r, 2), value)
@@ -99,7 +103,7 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
     row = _write_heading(ws, plan, text, total_width)
     row = write_rag_key(ws, plan.rag_key, start=row + 1)
     header_row = row + 2
-    _write_header(ws, header_row)
+    _write_header(ws, header_row, _own_titles(plan))
     for k, title in enumerate(plan.extra_titles):
         _context_cell(ws.cell(header_row, first_extra + k), extra_column_title(k, title), True)
     row = header_row
@@ -148,14 +152,21 @@ def _write_heading(ws: Worksheet, plan: Plan, text: CopyText, total_width: float
     return len(lines)
 
 
-def _write_header(ws: Worksheet, row: int) -> None:
+def _own_titles(plan: Plan) -> dict[str, str]:
+    """The plan's own titles for copy columns whose title differs from ours (its document's)."""
+    shown = shown_titles(plan.column_titles)
+    ours = {c.key: c.title for c in SHEET_COLUMNS}
+    return {key: title for key, title in shown.items() if key in ours and title != ours[key]}
+
+
+def _write_header(ws: Worksheet, row: int, own: dict[str, str]) -> None:
     for i, column in enumerate(SHEET_COLUMNS, 1):
-        cell = ws.cell(row, i, column.title)
+        cell = ws.cell(row, i, own.get(column.key, column.title))
         cell.font = layout.HEADER_FONT
         cell.fill = layout.HEADER_FILL
         cell.alignment = layout.HEADER_ALIGNMENT
         cell.border = layout.THIN_BORDER
-    titles = {c.key: c.title for c in SHEET_COLUMNS if c.key not in CHECK_KEYS}
+    titles = {c.key: own.get(c.key, c.title) for c in SHEET_COLUMNS if c.key not in CHECK_KEYS}
     ws.row_dimensions[row].height = _row_height(titles, bold=True)
 
 

@@ -130,9 +130,13 @@ def require_plan_sheet(sheet_names: list[str]) -> None:
 
 
 def find_header_row(grid: Grid) -> int | None:
-    """0-based index of the `Action Plan` header row: 'Ref' in column A, 'Action' in column C."""
+    """0-based index of the `Action Plan` header row: 'Ref' in column A and 'Action' in column C
+    or, where the plan shows its document's own titles, 'Ref' in column A and a title in each
+    of the next five columns."""
     for r, row in enumerate(grid):
-        if loose(at(row, 0)) == "ref" and loose(at(row, 2)) == "action":
+        if loose(at(row, 0)) != "ref":
+            continue
+        if loose(at(row, 2)) == "action" or all(loose(at(row, i)) for i in range(1, 6)):
             return r
     return None
 

@@ -4,6 +4,7 @@ which the writer, the readers, the merge, the add-in and the tests all use."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -45,6 +46,27 @@ COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in PLAN_COLUMNS}
 #: (`Item.due`) as a real date cell, so spreadsheet rules can compare dates. Derived, so it is not
 #: in PLAN_COLUMNS and readers ignore it.
 DUE_COLUMN = Column("due", "Due", 11)
+#: The plan column each role of a document's column is shown in (`Plan.column_titles` roles).
+ROLE_KEYS = {
+    "finding": "finding",
+    "actions": "actions",
+    "lead": "lead",
+    "timescale": "timescale",
+    "update": "updates",
+    "status": "status",
+}
+
+
+def shown_titles(column_titles: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Each plan column's title as the plan shows it: the document's own title for the roles
+    it had a column for (its `Ref` and `Due` are ours), else ours."""
+    titles = {c.key: c.title for c in PLAN_COLUMNS}
+    for role, title in column_titles:
+        if role in ROLE_KEYS and title.strip():
+            titles[ROLE_KEYS[role]] = " ".join(title.split())
+    return titles
+
+
 #: The width of a column the document has and the cycle does not use (Success criteria, ...),
 #: written after `Due` under the document's own title.
 EXTRA_COLUMN_WIDTH = 30

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -42,6 +42,7 @@ from workbook.master.sheets import (
     UPDATES_COLUMNS,
     UPDATES_WIDTHS,
     extra_column_title,
+    shown_titles,
 )
 from workbook.plan.model import Item, Plan, Run
 from workbook.plan.status import RagKey
@@ -105,7 +106,12 @@ def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = Fa
     _write_title_block(ws, plan)
     row = write_rag_key(ws, plan.rag_key, start=4)
     header_row = row + 2  # one blank row between key and header, as in the document
-    _write_header(ws, header_row, latest_update_only=latest_update_only)
+    _write_header(
+        ws,
+        header_row,
+        latest_update_only=latest_update_only,
+        column_titles=plan.column_titles,
+    )
     for k, title in enumerate(plan.extra_titles):
         cell = ws.cell(header_row, first_extra + k, extra_column_title(k, title))
         cell.font = layout.HEADER_FONT
@@ -162,8 +168,14 @@ def write_rag_key(ws: Worksheet, key: RagKey, *, start: int) -> int:
     return row
 
 
-def _write_header(ws: Worksheet, row: int, *, latest_update_only: bool = False) -> None:
-    titles = {c.key: c.title for c in PLAN_COLUMNS}
+def _write_header(
+    ws: Worksheet,
+    row: int,
+    *,
+    latest_update_only: bool = False,
+    column_titles: Sequence[tuple[str, str]] = (),
+) -> None:
+    titles = shown_titles(column_titles)
     if latest_update_only:
         titles["updates"] = LATEST_UPDATE_TITLE
     for i, column in enumerate(PLAN_COLUMNS, 1):
