@@ -93,7 +93,8 @@ FOOTNOTED_PLAN = export(
 )  # fmt: skip
 
 CQC_PLAN = export(
-    "CQC inspection action plan",
+    "CQC inspection action plan\nKey: Red – Off Track; Amber – On Track; Green – Complete; "
+    "Blue – Complete & peer checked",
     ["Must do / Should do", "Actions to be taken", "Action owner", "Deadline", "Progress update",
      "RAG rating"],
     [
@@ -144,7 +145,8 @@ DOCUMENTS = {
 def table_words(text: str) -> list[str]:
     """Every word of the table under its header, but for the numbers of numbered actions ("1."),
     which become the actions' order; compared without case (a status is kept in capitals)."""
-    lines = text.splitlines()[3:]
+    lines = text.splitlines()
+    lines = lines[next(i for i, line in enumerate(lines) if "\t" in line) + 1 :]  # under the header
     words = [w for line in lines for cell in line.split("\t") for w in cell.split()]
     return [w.casefold() for w in words if not re.fullmatch(r"\d+\.", w)]
 
@@ -539,3 +541,12 @@ def test_the_master_and_the_copies_show_the_documents_own_titles(tmp_path: Path)
     done = merge_returns(master, [ret], when=MERGED)
     assert done.changes.exit_code == 0, done.changes.to_dict()
     assert read_master(master).item(copy.refs[0]).status == "GREEN"
+
+
+def test_the_cqc_plans_key_makes_complete_green() -> None:
+    plan = import_text(CQC_PLAN, "cqc.txt")
+    assert plan.rag_key.codes == ("RED", "AMBER", "GREEN", "BLUE")
+    assert plan.rag_key.normalise("Complete") == "GREEN"
+    assert plan.rag_key.normalise("Complete & peer checked") == "BLUE"
+    assert plan.rag_key.normalise("On track") == "AMBER"
+    assert [it.status for it in plan.items] == ["AMBER", "GREEN"]
