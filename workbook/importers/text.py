@@ -18,8 +18,13 @@ from workbook.plan.model import Plan
 _SEPARATOR_CHARS = frozenset(" \t\r\n\f\v-=_|+")
 
 
-def decode(data: bytes, source: str) -> str:
-    """The text of an export: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
+#: What to do with a file that is not readable text, as a text export's import says it.
+UNREADABLE_EXPORT = "save the plan as 'Plain Text' with UTF-8 encoding, or give the .docx itself"
+
+
+def decode(data: bytes, source: str, *, advice: str = UNREADABLE_EXPORT) -> str:
+    """The text of an export (or a .csv): UTF-8 (with or without BOM), UTF-16 with BOM, else
+    Windows-1252; one line ending in `advice` when it is none of them."""
     if not data.strip():
         raise PlanImportError(f"{source} is empty; export the plan document again and retry")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -38,8 +43,7 @@ def decode(data: bytes, source: str) -> str:
             if text and not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
                 return text
     raise PlanImportError(
-        f"{source} is not readable text (unknown encoding or a binary file); "
-        "save the plan as 'Plain Text' with UTF-8 encoding, or give the .docx itself"
+        f"{source} is not readable text (unknown encoding or a binary file); {advice}"
     )
 
 

@@ -46,6 +46,7 @@ from workbook.importers.document import (
 )
 from workbook.importers.html import Paragraph, tidy_paragraph
 from workbook.importers.roles import find_roles, looks_like_header
+from workbook.importers.text import decode
 from workbook.master.sheets import SHEET_PLAN, SHEET_SETTINGS
 from workbook.plan.model import Plan, Run
 from workbook.plan.status import RagKey
@@ -64,6 +65,8 @@ MAX_COLUMNS = 200
 DELIMITERS = (",", ";", "\t")
 #: A fill whose colour the file does not give in a form that can be read (a theme colour of a
 #: workbook that defines no theme).
+#: What to do with a .csv that is not readable text (the rest of the line is `text.decode`'s).
+UNREADABLE_CSV = "save it from Excel as 'CSV UTF-8 (Comma delimited)' and try again"
 UNREADABLE = "unreadable"
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -407,7 +410,7 @@ def _runs_paragraphs(runs: Sequence[Run]) -> Cell:
 def read_csv_rows(path: Path) -> list[TrackerRow]:
     """A .csv tracker's rows: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252;
     its delimiter (",", ";" or tab) the one under which a row is a plan header."""
-    text = _decode(_read_bytes(path), path.name)
+    text = decode(_read_bytes(path), path.name, advice=UNREADABLE_CSV)
     lines = text.split("\n", 1)
     declared = re.fullmatch(r'"?sep=(.)"?\r?', lines[0].strip("\ufeff"))  # Excel's "sep=;" line
     if declared:
@@ -450,25 +453,6 @@ def _read_bytes(path: Path) -> bytes:
     if not data.strip():
         raise PlanImportError(f"{path.name} is empty; save the tracker again and retry")
     return data
-
-
-def _decode(data: bytes, source: str) -> str:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    elif b"\x00" not in data:
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-            if "\ufffd" not in text:
-                return text
-    raise PlanImportError(
-        f"{source} is not readable text (an unknown encoding, or not a .csv at all); save it "
-        "from Excel as 'CSV UTF-8 (Comma delimited)' and try again"
-    )
 
 
 # --- Excel workbooks -----------------------------------------------------------------------------
