@@ -39,6 +39,7 @@ from workbook.lead_copy.layout import CopyText, write_lead_copy
 from workbook.master.edit import MasterEdit
 from workbook.master.editor import Editor, append_rows
 from workbook.master.read import plan_from_sheets, read_snapshot
+from workbook.master.sheets import LeadRow
 from workbook.master.write import item_texts
 from workbook.plan.model import Item, Plan
 from workbook.xlsx.cells import Grid
@@ -158,6 +159,9 @@ class IssuePlan:
     key_rows: tuple[SigningKeyRow, ...]  # a new signing key, when the master has none
     copy_rows: tuple[IssuedCopyRow, ...]
     item_rows: tuple[IssuedItemRow, ...]
+    #: leads the items name that the Leads sheet does not list yet (a name typed into a Lead
+    #: cell after import), with the code the register gave them, so that code stays theirs
+    lead_rows: tuple[LeadRow, ...] = ()
 
 
 def plan_issue(
@@ -215,7 +219,13 @@ def plan_issue(
         )
         copy_rows.append(copy_row)
         item_rows.extend(rows)
-    return IssuePlan(tuple(copies), key_rows, tuple(copy_rows), tuple(item_rows))
+    listed = {lead.code.casefold() for lead in plan.leads}
+    lead_rows = tuple(
+        LeadRow(lead.code, lead.name, lead.email)
+        for lead in plan.register.leads
+        if lead.code.casefold() not in listed
+    )
+    return IssuePlan(tuple(copies), key_rows, tuple(copy_rows), tuple(item_rows), lead_rows)
 
 
 def record_issue(editor: Editor, issue: IssuePlan) -> None:
@@ -223,6 +233,7 @@ def record_issue(editor: Editor, issue: IssuePlan) -> None:
     append_rows(editor, issue.key_rows)
     append_rows(editor, issue.copy_rows)
     append_rows(editor, issue.item_rows)
+    append_rows(editor, issue.lead_rows)
 
 
 def write_copies(issue: IssuePlan) -> tuple[IssuedFile, ...]:

@@ -550,3 +550,22 @@ def test_the_cqc_plans_key_makes_complete_green() -> None:
     assert plan.rag_key.normalise("Complete & peer checked") == "BLUE"
     assert plan.rag_key.normalise("On track") == "AMBER"
     assert [it.status for it in plan.items] == ["AMBER", "GREEN"]
+
+
+def test_issue_adds_a_lead_named_in_a_lead_cell_to_the_leads_sheet(tmp_path: Path) -> None:
+    """A name typed into a Lead cell after import gets its code from the register when copies
+    are issued, and the Leads sheet gains that row, so the code stays theirs and the owner can
+    add an email; validation then knows the lead."""
+    from validation.run import validate_master
+
+    _, master = imported_master(tmp_path, FOOTNOTED_PLAN, "footnoted.txt")
+    type_in_first_item(master, "Lead Officer[v]", "Priya Patel")
+    run = issue_copies(master, tmp_path / "copies", when=ISSUED)
+    assert "PP" in {c.lead for c in run.copies}
+    leads = {lead.code: lead.name for lead in read_master(master).leads}
+    assert leads["PP"] == "Priya Patel" and leads["SJ2"] == "Simon Jenkins"
+    found = validate_master(master, as_of=MERGED.date())
+    assert not [f for f in found.findings if f.code == "unknown-lead"]
+    again = issue_copies(master, tmp_path / "copies again", when=MERGED)
+    assert {c.lead for c in again.copies} == {c.lead for c in run.copies}
+    assert len(read_master(master).leads) == len(leads)  # not added twice

@@ -116,6 +116,18 @@ RAG_KEY_WIDTHS = (12, 48, 10, 10, 60)
 
 
 @dataclass(frozen=True)
+class LeadRow(ListRow):
+    """One lead on the `Leads` sheet: the code copies and the merge use, a name, an email."""
+
+    SHEET: ClassVar[str] = SHEET_LEADS
+    WIDTHS: ClassVar[tuple[float, ...] | None] = LEADS_WIDTHS
+
+    code: str = title("Code")
+    name: str = title("Name")
+    email: str = title("Email")
+
+
+@dataclass(frozen=True)
 class UpdateRow(ListRow):
     """One dated update on the `Updates` sheet."""
 
