@@ -138,7 +138,7 @@ PREVIEW_ITEMS = 3
 
 def _print_preview(plan: Plan) -> None:
     """The columns found and the first items as they would land; nothing is written."""
-    from workbook.importers.roles import ROLE_NAMES
+    from workbook.importers.roles import OPTIONAL_ROLES, ROLE_NAMES
     from workbook.wording import one_line
 
     click.echo(f"{plan.source}: {len(plan.items)} items in {len(plan.sections)} sections")
@@ -148,8 +148,7 @@ def _print_preview(plan: Plan) -> None:
     for title in plan.extra_titles:
         click.echo(f"  {title or '(no title)'!r} -> kept as the document's own column")
     found = {role for role, _ in plan.column_titles}
-    cycle_roles = ("actions", "lead", "timescale", "update", "status")
-    missing = [ROLE_NAMES[r] for r in cycle_roles if r not in found]
+    missing = [ROLE_NAMES[r] for r in OPTIONAL_ROLES if r not in found]
     if missing:
         click.echo(f"  not in the document (the master adds them): {', '.join(missing)}")
     for item in plan.items[:PREVIEW_ITEMS]:

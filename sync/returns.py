@@ -31,7 +31,7 @@ from workbook.lead_copy.columns import (
 )
 from workbook.master.sheets import SHEET_PLAN
 from workbook.wording import one_line
-from workbook.xlsx.cells import Grid, at, cell_text, column_letter, loose
+from workbook.xlsx.cells import Grid, at, cell_text, column_letter, column_number, loose
 from workbook.xlsx.numbers import is_date_format, shown, shows_year
 from workbook.xlsx.package import PackageFacts, SheetParts, inspect_sheets
 from workbook.xlsx.read import UnreadableWorkbook, header_positions, is_sheet, read_grids, sheet
@@ -506,7 +506,7 @@ def _check_extent(shown: str, z: zipfile.ZipFile, names: set[str]) -> None:
                     refs = _CELL_REF.findall(tail + chunk)
                     letters = {col.upper() for col, _ in refs if col}
                     rows = max(rows, *(int(r) for r in {r for _, r in refs}), 0)
-                    cols = max(cols, *(_column_number(col) for col in letters), 0)
+                    cols = max(cols, *(column_number(col) for col in letters), 0)
                     tail = chunk[-_OVERLAP:]
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
             raise ReturnError(
@@ -522,13 +522,6 @@ def _check_extent(shown: str, z: zipfile.ZipFile, names: set[str]) -> None:
 
 _CHUNK = 1 << 20
 _OVERLAP = 256
-
-
-def _column_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
 
 
 def typed_text(value: object) -> str:

@@ -26,6 +26,8 @@ from workbook.errors import PlanImportError
 
 #: The roles a column can play, in the order the master shows them.
 ROLES = ("ref", "finding", "actions", "lead", "timescale", "update", "status")
+#: Roles a document may lack: the master has a column for each all the same.
+OPTIONAL_ROLES = ROLES[2:]
 #: What each role is called in a `--map` and in messages.
 ROLE_NAMES = {
     "ref": "ref",
@@ -168,25 +170,11 @@ class ColumnRoles:
     def title(self, role: str) -> str:
         return self.titles[self.roles[role]] if role in self.roles else ""
 
-    def describe(self) -> list[str]:
-        """One line per column: its title and what it became."""
-        lines = []
-        by_column = {i: role for role, i in self.roles.items()}
-        for i, title in enumerate(self.titles):
-            if i in by_column:
-                lines.append(f"{title or '(no title)'!r} -> {ROLE_NAMES[by_column[i]]}")
-            elif title.strip():
-                lines.append(f"{title!r} -> kept as the document's own column")
-        missing = [ROLE_NAMES[r] for r in ROLES[2:] if r not in self.roles]
-        if missing:
-            lines.append(f"not in the document (the cycle adds them): {', '.join(missing)}")
-        return lines
-
 
 def parse_map(entries: Sequence[str]) -> dict[str, str]:
     """`--map ROLE=TITLE` entries as role -> title; one line naming a bad entry otherwise."""
-    names = {v: k for k, v in ROLE_NAMES.items()} | {r: r for r in ROLES}
-    names |= {"time scale": "timescale", "timescale": "timescale", "actions": "actions"}
+    names = {normal_title(v): k for k, v in ROLE_NAMES.items()}
+    names |= {normal_title(r): r for r in ROLES}
     out: dict[str, str] = {}
     for entry in entries:
         role, sep, title = entry.partition("=")

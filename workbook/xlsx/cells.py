@@ -35,6 +35,16 @@ def column_letter(n: int) -> str:
     return letters
 
 
+def column_number(letters: str | bytes) -> int:
+    """The 1-based column of letters (A -> 1, AA -> 27, any case), the inverse of
+    `column_letter`."""
+    text = letters.decode("ascii") if isinstance(letters, bytes) else letters
+    n = 0
+    for ch in text.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 def at(row: Sequence[object], i: int) -> object:
     """The value in column `i` (0-based) of a row, None past its end."""
     return row[i] if i < len(row) else None

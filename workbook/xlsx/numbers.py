@@ -73,11 +73,6 @@ def shows_year(code: str) -> bool:
     return "y" in _NOISE.sub("", _first_section(code)).lower()
 
 
-def shows_day(code: str) -> bool:
-    """Whether a date format shows the day of the month (`mmm-yy` does not)."""
-    return bool(re.search(r"(?<!d)d{1,2}(?!d)", _NOISE.sub("", _first_section(code)).lower()))
-
-
 def shown(value: object, code: str) -> str:
     """`value` as a cell with number format `code` shows it: a date in the format's own order
     and words ("Sep-24", "01/07/24"), a percentage with its sign; anything else as the plan

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from workbook.xlsx.cells import column_number
 from workbook.xlsx.numbers import format_code
 
 Cell = tuple[int, int]  # (row, column), 1-based
@@ -70,13 +71,6 @@ _RPH = re.compile(r"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.DOTALL)
 
 def _attrs(text: str) -> dict[str, str]:
     return {k: a if a else b for k, a, b in _ATTR.findall(text)}
-
-
-def column_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 def _cell(ref: str) -> Cell | None:
@@ -180,7 +174,7 @@ def _cells(xml: bytes, formats: list[str]) -> tuple[dict[Cell, str], dict[Cell, 
         ref = _REF.search(m[1])
         if ref is None:
             continue
-        where = (int(ref[2]), column_number(ref[1].decode()))
+        where = (int(ref[2]), column_number(ref[1]))
         inner = m[2] or b""
         if has_formula and (f := _FORMULA.search(inner)):
             formulas[where] = html.unescape((f[1] or b"").decode("utf-8", "replace"))
