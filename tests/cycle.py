@@ -71,3 +71,17 @@ def header(grid: list[list[Any]]) -> list[Any]:
 
 def cell(grid: list[list[Any]], ref: str, title: str) -> Any:
     return item_row(grid, ref)[header(grid).index(title)]
+
+
+def solo_items(plan: Plan, n: int) -> tuple[str, tuple[str, ...]]:
+    """A lead who alone leads at least `n` items, and the first `n` of those items' refs - chosen
+    from the plan, so a test needs no particular plan's leads or refs."""
+    alone: dict[str, list[str]] = {}
+    for it in plan.items:
+        codes = plan.codes_of(it)
+        if len(codes) == 1:
+            alone.setdefault(codes[0], []).append(it.ref)
+    lead = max(alone, key=lambda code: len(alone[code]), default=None)
+    if lead is None or len(alone[lead]) < n:
+        raise LookupError(f"no lead leads {n} items alone in {plan.source or 'the plan'}")
+    return lead, tuple(alone[lead][:n])

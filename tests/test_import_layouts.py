@@ -28,7 +28,8 @@ from sync.simulate import Answer, fill_copy
 from tests.cycle import sheets
 from workbook.board.packs import make_board_pack
 from workbook.errors import PlanImportError
-from workbook.importers.roles import find_roles, normal_title, title_roles
+from workbook.importers.roles import find_roles, looks_like_header, normal_title, title_roles
+from workbook.importers.seed import seed_text
 from workbook.importers.source import import_plan
 from workbook.importers.text import import_text
 from workbook.master.read import read_master
@@ -311,23 +312,18 @@ def test_two_columns_for_one_role_are_refused_not_guessed() -> None:
 
 def test_renamed_headers_never_shift_the_columns(seed: Plan) -> None:
     """The user who renamed the headers to get past the old check: the columns are found by
-    title whatever their order, so nothing shifts."""
-    text = Path(seed_source()).read_text(encoding="utf-8")
-    lines = text.splitlines()
-    at = next(i for i, line in enumerate(lines) if line.startswith("Ofsted Findings"))
-    order = [0, 5, 2, 1, 4, 3]  # finding, status, lead, action, update, time-scale
+    title whatever their order, so nothing shifts - the embedded plan's table with its columns
+    reversed imports to the same plan."""
+    lines = seed_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if looks_like_header(line.split("\t")))
+    width = len(lines[at].split("\t"))
+    order = list(reversed(range(width)))
     shuffled = [
-        "\t".join((line.split("\t") + [""] * 6)[i] for i in order) if "\t" in line else line
+        "\t".join((line.split("\t") + [""] * width)[i] for i in order) if "\t" in line else line
         for line in lines[at:]
     ]
     plan = import_text("\n".join(lines[:at] + shuffled), "shuffled.txt")
     assert _same(plan) == _same(seed)
-
-
-def seed_source() -> Path:
-    from workbook.importers import seed as seed_module
-
-    return Path(seed_module.__file__).parent / "data" / "ofsted_action_plan_2023-03.txt"
 
 
 def _same(plan: Plan) -> Plan:

@@ -14,13 +14,14 @@ from sync.merge.apply import merge_returns
 from sync.merge.core import DELETED_NOTE, master_state
 from sync.merge.outcomes import Outcome
 from sync.simulate import Answer
-from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
+from tests.cycle import MERGED, Cycle, cell, sheets, solo_items, start_cycle
+from workbook.importers.seed import seed_plan
 from workbook.master.sheets import SHEET_CHANGES, SHEET_PLAN
 from workbook.plan.model import Plan
 
-SOLO = "WNI-01"  # GT's alone, issued blank
-DONE = "AIA-08"  # GT's alone, issued BLUE here
-KEPT = "AIA-03"  # GT's, still in the plan
+#: A lead and three items they lead alone, chosen from the embedded plan: SOLO is deleted,
+#: DONE is issued BLUE (by the fixture) and deleted, KEPT stays in the plan.
+LEAD, (SOLO, DONE, KEPT) = solo_items(seed_plan(), 3)
 WORDS = "Panel held on 20 May.\nTwo posts filled; induction in June."
 
 
@@ -44,9 +45,9 @@ def delete_items(c: Cycle, *refs: str) -> None:
 
 
 def test_each_field_typed_for_a_deleted_item_is_reported(cycle: Cycle):
-    assert {SOLO, DONE, KEPT} <= set(cycle.copies["GT"].refs)
+    assert {SOLO, DONE, KEPT} <= set(cycle.copies[LEAD].refs)
     ret = cycle.fill(
-        "GT",
+        LEAD,
         {
             SOLO: Answer("green", WORDS, "Jun-24"),
             DONE: Answer("BLUE", "", ""),  # the status as issued: no answer
@@ -87,7 +88,7 @@ def test_each_field_typed_for_a_deleted_item_is_reported(cycle: Cycle):
 
 
 def test_a_deleted_item_left_as_issued_gives_no_line(cycle: Cycle):
-    ret = cycle.fill("GT", {KEPT: Answer("GREEN")})
+    ret = cycle.fill(LEAD, {KEPT: Answer("GREEN")})
     delete_items(cycle, SOLO)
     run = merge_returns(cycle.master, [ret], when=MERGED)
     assert run.changes.exit_code == 0
@@ -97,7 +98,7 @@ def test_a_deleted_item_left_as_issued_gives_no_line(cycle: Cycle):
 def test_a_formula_typed_for_a_deleted_item_is_quoted(cycle: Cycle):
     """An answer the reader cannot take as words (a formula) for a deleted item is still the
     lead's: it gets its line, with its formula text."""
-    ret = cycle.fill("GT", {KEPT: Answer("GREEN")})
+    ret = cycle.fill(LEAD, {KEPT: Answer("GREEN")})
     wb = load_workbook(ret)
     ws = wb[SHEET_PLAN]
     head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref")

@@ -31,14 +31,16 @@ from sync.merge.outcomes import Outcome
 from sync.returns import ReturnedCopy, read_return
 from sync.simulate import Answer
 from tests import lead_returns as lr
-from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
+from tests.cycle import MERGED, Cycle, cell, sheets, solo_items, start_cycle
 from tests.office import needs_calc_uno
+from workbook.importers.seed import seed_plan
 from workbook.master.sheets import SHEET_CHANGES, SHEET_PLAN
 from workbook.plan.model import Plan
 from workbook.plan.updates import new_entry_label
 
-SOLO = "WNI-01"  # led by GT alone
-#: When GT saved the first answer and the corrected one (before the owner merges anything).
+#: A lead and an item they lead alone, chosen from the embedded plan.
+LEAD, (SOLO,) = solo_items(seed_plan(), 1)
+#: When the lead saved the first answer and the corrected one (before the owner merges anything).
 FIRST_SAVED = dt.datetime(2023, 5, 30, 10, 0, 0)
 CORRECTED_SAVED = dt.datetime(2023, 5, 30, 10, 5, 0)
 #: A second merge, the day after MERGED.
@@ -78,8 +80,8 @@ def stamp(path: Path, saved: dt.datetime | None) -> Path:
 
 
 def fill(c: Cycle, name: str, answer: Answer, saved: dt.datetime | None) -> Path:
-    """GT's copy with `answer` on SOLO, saved as `name` at `saved`."""
-    return stamp(c.fill("GT", {SOLO: answer}, name=name), saved)
+    """LEAD's copy with `answer` on SOLO, saved as `name` at `saved`."""
+    return stamp(c.fill(LEAD, {SOLO: answer}, name=name), saved)
 
 
 def first_and_corrected(c: Cycle) -> tuple[Path, Path]:
@@ -89,12 +91,17 @@ def first_and_corrected(c: Cycle) -> tuple[Path, Path]:
 
 
 def entry(words: str, when: dt.datetime = MERGED) -> str:
-    return f"{new_entry_label(when.date(), 'GT')}: {words}"
+    return f"{new_entry_label(when.date(), LEAD)}: {words}"
 
 
 def lines(run: MergeRun, name: str, field: str) -> list[Any]:
     (result,) = [r for r in run.changes.results if r.name == name]
     return [ln for ln in result.lines if ln.field == field]
+
+
+def stacked(*entries: str) -> str:
+    """An Update cell's text: its entries newest first, blank ones (no history) left out."""
+    return "\n\n".join(e for e in entries if e)
 
 
 def rows(grid: list[list[Any]]) -> list[dict[str, Any]]:
@@ -132,8 +139,8 @@ def test_the_older_return_merged_later_does_not_overwrite_the_newer(cycle: Cycle
 
     # the older update is kept, below the newer one, and flagged
     newer, older = entry(CORRECTED_WORDS), entry(FIRST_WORDS, MERGED_LATER)
-    history = seed.item(SOLO).updates_text
-    assert cell(grid[SHEET_PLAN], SOLO, "Update") == f"{newer}\n\n{older}\n\n{history}"
+    history = seed.item(SOLO).updates_text  # the item's updates as imported, if any
+    assert cell(grid[SHEET_PLAN], SOLO, "Update") == stacked(newer, older, history)
     (update,) = lines(run, "first.xlsx", "Update")
     assert update.outcome == Outcome.ADDED and update.new == older
     assert update.note == f"this return was {before}; its update is placed below the newer one"
@@ -162,7 +169,7 @@ def test_returns_merged_in_the_order_saved_correct_as_before(cycle: Cycle, seed:
     grid = sheets(cycle.master)[SHEET_PLAN]
     assert cell(grid, SOLO, "Status") == "GREEN"
     newer, older = entry(CORRECTED_WORDS, MERGED_LATER), entry(FIRST_WORDS)
-    assert cell(grid, SOLO, "Update") == f"{newer}\n\n{older}\n\n{seed.item(SOLO).updates_text}"
+    assert cell(grid, SOLO, "Update") == stacked(newer, older, seed.item(SOLO).updates_text)
     assert all(not ln.note for ln in lines(run, "corrected.xlsx", "Update"))
 
 
@@ -199,7 +206,7 @@ def test_three_saves_merged_out_of_order_stack_newest_first(cycle: Cycle, seed: 
         entry(saves["early"][1], MERGED_LATER),
         seed.item(SOLO).updates_text,
     ]
-    assert got == "\n\n".join(want)
+    assert got == stacked(*want)
 
 
 def test_an_older_return_whose_newer_one_had_no_update_is_flagged(cycle: Cycle, seed: Plan):
@@ -214,7 +221,7 @@ def test_an_older_return_whose_newer_one_had_no_update_is_flagged(cycle: Cycle, 
         "it is still current"
     )
     got = cell(sheets(cycle.master)[SHEET_PLAN], SOLO, "Update")
-    assert got == f"{entry(FIRST_WORDS, MERGED_LATER)}\n\n{seed.item(SOLO).updates_text}"
+    assert got == stacked(entry(FIRST_WORDS, MERGED_LATER), seed.item(SOLO).updates_text)
 
 
 # --- Two returns of one copy in one batch ------------------------------------------------------
@@ -243,7 +250,7 @@ def test_in_one_batch_the_later_save_wins_whatever_the_order(cycle: Cycle, seed:
         )
         (update,) = lines(run, "b older.xlsx", "Update")
         assert update.note.endswith("its update is placed below the newer one")
-        want = f"{entry(CORRECTED_WORDS)}\n\n{entry(FIRST_WORDS)}\n\n{seed.item(SOLO).updates_text}"
+        want = stacked(entry(CORRECTED_WORDS), entry(FIRST_WORDS), seed.item(SOLO).updates_text)
         assert cell(grid, SOLO, "Update") == want
     assert results[0] == results[1]
 
