@@ -71,7 +71,12 @@ def parse_cell(fragment: str) -> tuple[Paragraph, ...]:
 
 
 def tidy_paragraph(runs: list[Run] | tuple[Run, ...]) -> Paragraph:
-    """Collapse runs of whitespace to one space across run boundaries and trim the ends."""
+    """Collapse runs of whitespace to one space across run boundaries and trim the ends.
+
+    A space in a run of its own (Word's "in" + " " + "progressing", HTML's "<i>in</i> <i>...")
+    joins the run before it: no run is only a space, so the words come out the same whichever
+    way the space was written, and a workbook cell keeps it (openpyxl writes a space-only rich
+    text run without xml:space="preserve", and every reader then drops it: "inprogressing")."""
     out: list[Run] = []
     prev_space = True  # drops leading space
     for r in runs:
@@ -81,6 +86,9 @@ def tidy_paragraph(runs: list[Run] | tuple[Run, ...]) -> Paragraph:
         if not text:
             continue
         prev_space = text.endswith(" ")
+        if text == " " and out:
+            out[-1] = Run(out[-1].text + text, out[-1].italic)
+            continue
         out.append(Run(text, r.italic))
     # trim the trailing space, which may sit in an italic run
     while out and out[-1].text.endswith(" "):
