@@ -2,10 +2,11 @@
 document's own other columns kept; an unmappable table refused in one line naming the `--map`.
 
 The documents are written here, each modelled on a public kind of plan (a council's scrutiny
-tracker, a school's post-inspection plan, a footnoted scrutiny action plan, a CQC must-do /
-should-do plan, an improvement plan with its own statuses, numbered priorities as sections), as
-text exports and one as a Word table, and each runs through import, issue, a filled return,
-merge and board.
+tracker, a school's post-inspection plan, a school plan with termly update columns, a footnoted
+scrutiny action plan, a CQC must-do / should-do plan, an improvement plan with its own statuses,
+numbered priorities as sections, a care provider's plan with no status column), as text exports,
+one as a Word table and a tracker kept in Excel whose statuses are fill colours only
+(`tests.trackers`); each runs through import, issue, a filled return, merge and board.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,9 @@ from hypothesis import strategies as st
 from actionplan.cli import cli
 from sync.copies import issue_copies
 from sync.merge.apply import merge_returns
-from sync.simulate import Answer, fill_copy
-from tests.cycle import sheets
+from sync.simulate import Answer, fill_copy, status_roles
+from tests.cycle import cell, header, sheets
+from tests.trackers import FILL_ONLY, FILLS, RAG_HEADER, ROW_FILLS, write_tracker
 from workbook.board.packs import make_board_pack
 from workbook.errors import PlanImportError
 from workbook.importers.roles import find_roles, looks_like_header, normal_title, title_roles
@@ -133,13 +136,42 @@ NUMBERED_AREAS = export(
     ],
 )  # fmt: skip
 
+TERMLY_PLAN = export(
+    "Post-inspection action plan - Hillside Primary School\nSeptember 2025",
+    ["Priority", "Actions", "Lead", "By when", "Autumn term update", "Spring term update",
+     "Summer term update"],
+    [
+        ["Improve the teaching of early reading.", "1. Phonics training 2. Decodable books",
+         "Reading Lead", "Summer term", "Training done; books ordered.",
+         "Books in use in Year 1.", ""],
+        ["Raise attendance to 96%.", "1. First-day calling", "Deputy Head", "Spring term",
+         "", "Attendance 95.1% this term.", ""],
+        ["Governors check the impact of actions.", "1. Termly monitoring visits",
+         "Chair of Governors", "July 2026", "", "", ""],
+    ],
+)  # fmt: skip
+
+NO_STATUS_PLAN = export(
+    "Care home improvement plan",
+    ["Ref", "Requirement", "Action to be taken", "Responsible person", "Completion date",
+     "Comments", "Evidence"],
+    [
+        ["R1", "Medicines must be stored at safe temperatures.", "1. Daily fridge checks",
+         "Registered Manager", "31/10/2025", "Checks started.", "Fridge log"],
+        ["R2", "Care plans must be reviewed monthly.", "1. Review rota 2. Audit",
+         "Deputy Manager", "Nov-25", "", "Audit tool"],
+    ],
+)  # fmt: skip
+
 DOCUMENTS = {
     "scrutiny tracker": SCRUTINY_TRACKER,
     "school plan": SCHOOL_PLAN,
+    "termly school plan": TERMLY_PLAN,
     "footnoted plan": FOOTNOTED_PLAN,
     "cqc plan": CQC_PLAN,
     "improvement plan": IMPROVEMENT_PLAN,
     "numbered areas": NUMBERED_AREAS,
+    "no status plan": NO_STATUS_PLAN,
 }
 
 
@@ -178,7 +210,7 @@ def type_in_first_item(master: Path, title: str, text: str) -> None:
     wb = load_workbook(master)
     ws = wb[SHEET_PLAN]
     head = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Ref")
-    col = next(c for c in range(1, 12) if ws.cell(head, c).value == title)
+    col = next(c for c in range(1, 40) if ws.cell(head, c).value == title)
     ws.cell(head + 1, col).value = text
     wb.save(master)
 
@@ -326,8 +358,14 @@ def test_renamed_headers_never_shift_the_columns(seed: Plan) -> None:
     assert _same(plan) == _same(seed)
 
 
-def _same(plan: Plan) -> Plan:
-    return dataclasses.replace(plan, source="", column_titles=tuple(sorted(plan.column_titles)))
+def _same(plan: Plan) -> dict[str, object]:
+    """The plan but for what follows the columns' order: its source, the order of its column
+    titles and its column order."""
+    out = {f.name: getattr(plan, f.name) for f in dataclasses.fields(plan)}
+    out["column_titles"] = tuple(sorted(plan.column_titles))
+    for name in ("source", "column_order"):
+        out.pop(name, None)
+    return out
 
 
 @settings(max_examples=15, deadline=None)
@@ -344,25 +382,76 @@ def test_any_order_of_the_columns_imports_to_the_same_plan(order: list[int]) -> 
 # --- the whole cycle ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name", ["scrutiny tracker", "footnoted plan", "cqc plan", "numbered areas"]
-)
+def word_school_plan(path: Path) -> Path:
+    """A school plan as a Word table, one table per priority (each repeating the header)."""
+    document = Document()
+    document.add_paragraph("Post-inspection action plan")
+    titles = ["Objective", "Success Criteria", "Action", "When", "Who"]
+    for rows in (
+        [["Improve reading.", "80% pass phonics", "1. Daily phonics", "Summer 2026", "Head"]],
+        [["Improve maths.", "Fluency checks", "1. Times tables", "Easter 2026", "Deputy Head"]],
+    ):
+        table = document.add_table(rows=1, cols=len(titles))
+        for box, title in zip(table.rows[0].cells, titles, strict=True):
+            box.text = title
+        for row in rows:
+            cells = table.add_row().cells
+            for box, text in zip(cells, row, strict=True):
+                box.text = text
+        document.add_paragraph("")
+    document.save(str(path))
+    return path
+
+
+def _text_source(name: str) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        path = folder / f"{name}.txt"
+        path.write_text(DOCUMENTS[name], encoding="utf-8")
+        return path
+
+    return write
+
+
+#: Every plan document of these tests, as a file written into a folder.
+SOURCES: dict[str, Callable[[Path], Path]] = {
+    **{name: _text_source(name) for name in DOCUMENTS},
+    "word school plan": lambda folder: word_school_plan(folder / "school.docx"),
+    "excel tracker with fill-only rag": lambda folder: write_tracker(
+        folder / "tracker.xlsx", FILL_ONLY, header=RAG_HEADER, fills=FILLS, row_fills=ROW_FILLS
+    ),
+}
+
+
+def test_there_are_at_least_eight_documents_in_different_layouts() -> None:
+    assert len(SOURCES) >= 8
+
+
+@pytest.mark.parametrize("name", list(SOURCES))
 def test_each_layout_runs_the_whole_cycle(name: str, tmp_path: Path) -> None:
-    plan, master = imported_master(tmp_path, DOCUMENTS[name], f"{name}.txt")
+    """Import, issue, a filled return, merge and board, for each document; a plan whose
+    document names no leads gets one typed in by the owner first, as the cycle needs one."""
+    source = SOURCES[name](tmp_path)
+    plan = import_plan(source)
+    master = tmp_path / "master.xlsx"
+    write_master(plan, master)
     back = read_master(master)
     assert back.extra_titles == plan.extra_titles
     assert [it.extra for it in back.items] == [it.extra for it in plan.items]
-    assert back.column_titles == plan.column_titles
+    assert [it.updates for it in back.items] == [it.updates for it in plan.items]
+    assert set(back.column_titles) == set(plan.column_titles)  # in whatever order
+    if not any(it.lead for it in plan.items):
+        type_in_first_item(master, dict(plan.column_titles).get("lead", "Lead"), "Head Teacher")
     run = issue_copies(master, tmp_path / "copies", when=ISSUED)
     copy = run.copies[0]
     ref = copy.refs[0]
+    on_track = status_roles(plan.rag_key)["on track"]
     ret = tmp_path / "returns" / "return.xlsx"
     ret.parent.mkdir()
-    fill_copy(copy.path, ret, {ref: Answer("AMBER", "Work under way, on track.")})
+    fill_copy(copy.path, ret, {ref: Answer(on_track, "Work under way, on track.")})
     merged = merge_returns(master, [ret], when=MERGED)
     assert merged.changes.exit_code == 0, merged.changes.to_dict()
     item = read_master(master).item(ref)
-    assert item.status == "AMBER"
+    assert item.status == on_track
     assert item.updates_text.startswith(
         f"Update 20 Jun 25 ({copy.lead}): Work under way, on track."
     )
@@ -375,28 +464,78 @@ def test_each_layout_runs_the_whole_cycle(name: str, tmp_path: Path) -> None:
     assert plan.items[0].finding_text[:40] in shown
 
 
+# --- several update columns, and no status column ----------------------------------------------
+
+
+def test_termly_update_columns_are_each_an_update_labelled_by_its_title() -> None:
+    """A school's Autumn, Spring and Summer term update columns: each filled cell an update of
+    its own, labelled by its column's title and dated by its term in the school year the plan's
+    date starts (September 2025: autumn 2025, spring and summer 2026), newest first; the import
+    notes it; the master has our one Update column, not one per term."""
+    plan = import_text(TERMLY_PLAN, "termly.txt")
+    roles = dict(plan.column_titles)
+    assert "update" not in roles and roles["timescale"] == "By when"
+    assert plan.extra_titles == ()  # the term columns are updates, not columns of its own
+    first, second, third = plan.items
+    assert [(u.label, u.text, u.date) for u in first.updates] == [
+        ("Spring term update", "Books in use in Year 1.", dt.date(2026, 3, 31)),
+        ("Autumn term update", "Training done; books ordered.", dt.date(2025, 12, 31)),
+    ]
+    assert [u.label for u in second.updates] == ["Spring term update"]
+    assert third.updates == ()
+    (note,) = [n for n in plan.notes if "update columns" in n]
+    assert (
+        "3 update columns ('Autumn term update', 'Spring term update', 'Summer term update')"
+        in note
+    )
+    assert "rightmost (newest) first" in note
+
+
+def test_several_update_columns_are_allowed_but_two_of_another_role_are_not() -> None:
+    found = find_roles(["Finding", "Progress", "Comments", "Status"], source="plan.txt")
+    assert found.updates == (1, 2) and "update" not in found.roles
+    assert found.others == ()
+    one = find_roles(["Finding", "Progress", "Comments"], mapping={"update": "Comments"})
+    assert one.roles["update"] == 2 and one.updates == () and (1, "Progress") in one.others
+    with pytest.raises(PlanImportError, match="2 columns could be the status"):
+        find_roles(["Finding", "Status", "RAG"], source="plan.txt")
+
+
+def test_titles_ending_in_an_update_word_name_the_update() -> None:
+    assert title_roles("Autumn term update") == ("update",)
+    assert title_roles("Term 2 progress") == ("update",)
+    assert title_roles("Lead update") == ("lead",)  # a title that begins with a role keeps it
+    assert title_roles("Evidence") == ()
+
+
+def test_a_plan_with_no_status_column_gets_one_after_its_own_and_the_merge_sets_it(
+    tmp_path: Path,
+) -> None:
+    plan, master = imported_master(tmp_path, NO_STATUS_PLAN, "care.txt")
+    assert "status" not in dict(plan.column_titles)
+    titles = header(sheets(master)[SHEET_PLAN])
+    own = ["Ref", "Requirement", "Action to be taken", "Responsible person", "Completion date",
+           "Comments", "Evidence"]  # fmt: skip
+    assert [t for t in titles if t in own] == own  # the document's own order
+    assert titles.index("Status") > max(titles.index(t) for t in own)
+    run = issue_copies(master, tmp_path / "copies", when=ISSUED)
+    copy = next(c for c in run.copies if "R1" in c.refs)
+    ret = tmp_path / "returns" / "RM.xlsx"
+    ret.parent.mkdir()
+    fill_copy(copy.path, ret, {"R1": Answer("GREEN", "Fridge checks logged daily.")})
+    done = merge_returns(master, [ret], when=MERGED)
+    assert done.changes.exit_code == 0, done.changes.to_dict()
+    grid = sheets(master)[SHEET_PLAN]
+    assert cell(grid, "R1", "Status") == "GREEN" and cell(grid, "R2", "Status") in ("", None)
+    assert read_master(master).item("R1").status == "GREEN"
+
+
 # --- Word, and the command line ------------------------------------------------------------------
 
 
 def test_a_word_plan_in_its_own_layout_imports_by_title(tmp_path: Path) -> None:
     """A school plan as a Word table, one table per priority (each repeating the header)."""
-    document = Document()
-    document.add_paragraph("Post-inspection action plan")
-    header = ["Objective", "Success Criteria", "Action", "When", "Who"]
-    for rows in (
-        [["Improve reading.", "80% pass phonics", "1. Daily phonics", "Summer 2026", "Head"]],
-        [["Improve maths.", "Fluency checks", "1. Times tables", "Easter 2026", "Deputy Head"]],
-    ):
-        table = document.add_table(rows=1, cols=len(header))
-        for cell, title in zip(table.rows[0].cells, header, strict=True):
-            cell.text = title
-        for row in rows:
-            cells = table.add_row().cells
-            for cell, text in zip(cells, row, strict=True):
-                cell.text = text
-        document.add_paragraph("")
-    path = tmp_path / "school.docx"
-    document.save(str(path))
+    path = word_school_plan(tmp_path / "school.docx")
     plan = import_plan(path)
     assert [it.finding_text for it in plan.items] == ["Improve reading.", "Improve maths."]
     assert [it.lead for it in plan.items] == ["Head", "Deputy Head"]
@@ -524,8 +663,10 @@ def test_the_master_and_the_copies_show_the_documents_own_titles(tmp_path: Path)
     titles, in the master and in each lead's copy; the copy's return still merges by them."""
     plan, master = imported_master(tmp_path, SCRUTINY_TRACKER, "tracker.txt")
     header = next(row for row in sheets(master)[SHEET_PLAN] if row and row[0] == "Ref")
-    assert header[1:3] == ["Recommendation", "Action"]  # no action column: ours is added
-    assert "Lead Officer/EM" in header and "Action taken" in header and "Status" in header
+    # the document's columns in its order (its Reference is our Ref), then the columns the cycle
+    # needs and it lacks (its "Exec Date" is a date of its own, not a time-scale), then Due
+    document = SCRUTINY_TRACKER.splitlines()[2].split("\t")
+    assert [t for t in header if t] == ["Ref", *document[1:], "Action", "Time-scale", "Due"]
     assert read_master(master).items == plan.items
     run = issue_copies(master, tmp_path / "copies", when=ISSUED)
     copy = next(c for c in run.copies if c.lead == "DM")

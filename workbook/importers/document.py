@@ -26,7 +26,7 @@ from workbook.plan.leads import build_register
 from workbook.plan.model import Item, Lead, Plan, Run, normalise_runs, plan_year
 from workbook.plan.status import DEFAULT_KEY, RagKey, colour_code, parse_key
 from workbook.plan.timescales import MONTH_YEAR, read_timescale
-from workbook.plan.updates import parse_updates
+from workbook.plan.updates import labelled_entries, parse_updates
 
 Cell = tuple[Paragraph, ...]
 #: The roles the rows are assembled from, in this order (see `workbook.importers.roles`).
@@ -75,6 +75,8 @@ class _Draft:
     numbered_actions: bool = False
     ref: list[str] = field(default_factory=list)
     extra: dict[int, list[str]] = field(default_factory=dict)
+    #: the text of each of several update columns (termly updates), by the column's title
+    labelled: dict[str, list[str]] = field(default_factory=dict)
 
     def finding_text(self) -> str:
         return "\n".join("".join(r.text for r in p) for p in self.finding)
@@ -117,6 +119,8 @@ class _Placed:
     cells: tuple[Cell, ...]
     ref: Cell = ()
     extra: tuple[Cell, ...] = ()
+    #: each of several update columns' cell (termly updates), with its title, in table order
+    labelled: tuple[tuple[str, Cell], ...] = ()
 
 
 def _placed(row: RawRow, found: ColumnRoles) -> _Placed:
@@ -125,6 +129,7 @@ def _placed(row: RawRow, found: ColumnRoles) -> _Placed:
 
     cells = tuple(cell(found.roles.get(role)) for role in ROW_ROLES)
     extra = tuple(cell(i) for i, _ in found.others)
+    labelled = tuple((" ".join(found.titles[i].split()), cell(i)) for i in found.updates)
     ref = cell(found.roles.get("ref"))
     # a row with text in one cell only, wherever it is (a merged heading row lands in the first
     # column), is read as a heading in the finding's place
@@ -132,7 +137,8 @@ def _placed(row: RawRow, found: ColumnRoles) -> _Placed:
     if len(filled) == 1 and not cell_text(cells[0]) and not any(cell_text(c) for c in cells):
         cells = (filled[0], *cells[1:])
         ref, extra = (), tuple(() for _ in extra)
-    return _Placed(row.line, cells, ref, extra)
+        labelled = tuple((title, ()) for title, _ in labelled)
+    return _Placed(row.line, cells, ref, extra, labelled)
 
 
 def _assemble(
@@ -153,7 +159,9 @@ def _assemble(
             continue
         cells = tuple(row.cells) + ((),) * (N_CELLS - len(row.cells))
         first, rest = cells[0], cells[1:]
-        has_rest = any(cell_text(c) for c in (*rest, row.ref, *row.extra))
+        has_rest = any(
+            cell_text(c) for c in (*rest, row.ref, *row.extra, *(c for _, c in row.labelled))
+        )
         if not cell_text(first) and not has_rest:
             continue
         prev = drafts[-1] if drafts else None
@@ -184,7 +192,13 @@ def _assemble(
         sections.insert(0, "")
     year = plan_year(date_label)
     items = tuple(dataclasses.replace(it, year=year) for it in _items(drafts, sections, key))
+    titles = next((tuple(t for t, _ in r.labelled) for r in rows if isinstance(r, _Placed)), ())
+    if titles:
+        pairs = zip(items, drafts, strict=True)
+        items = tuple(_with_labelled_updates(it, d, titles, year) for it, d in pairs)
     notes = [_stray_note(s, items) for s in strays]
+    if titles:
+        notes.append(_labelled_note(titles))
     if note := _year_note(items, year):
         notes.append(note)
     return Plan(
@@ -224,6 +238,25 @@ def _year_note(items: tuple[Item, ...], year: int | None) -> str:
         f"{'are' if len(assumed) > 1 else 'is'} read in the plan's year ({year}): {shown}{more}; "
         "write the year in the Time-scale cell where another is meant"
     )
+
+
+def _labelled_note(titles: tuple[str, ...]) -> str:
+    """The note saying how several update columns were read."""
+    shown = ", ".join(repr(t) for t in titles)
+    return (
+        f"{len(titles)} update columns ({shown}): each filled cell is an update of its own, "
+        "labelled by its column's title, the rightmost (newest) first, in the master's one "
+        "Update column"
+    )
+
+
+def _with_labelled_updates(
+    item: Item, draft: _Draft, titles: tuple[str, ...], year: int | None
+) -> Item:
+    """The item with an update entry for each filled cell of its several update columns (see
+    `labelled_entries`), above any entries of its own."""
+    texts = [(t, "\n".join(draft.labelled.get(t, ()))) for t in titles]
+    return dataclasses.replace(item, updates=(*labelled_entries(texts, year), *item.updates))
 
 
 def _continues(prev: _Draft, cells: tuple[Cell, ...]) -> bool:
@@ -267,6 +300,9 @@ def _append(draft: _Draft, rest: tuple[Cell, ...], row: _Placed) -> None:
     ):
         if text := cell_text(cell, sep):
             parts.append(text)
+    for title, cell in row.labelled:
+        if text := cell_text(cell, "\n"):
+            draft.labelled.setdefault(title, []).append(text)
 
 
 def _items(drafts: list[_Draft], sections: list[str], key: RagKey) -> tuple[Item, ...]:

@@ -13,6 +13,12 @@ The finding is the one role a plan cannot do without; the others may be missing 
 Lead, Update and Status columns of its own). A role two columns could hold, or a title two roles
 could claim, is refused in one line that names the titles and the `--map` to use: a plan is never
 imported with a column guessed.
+
+The update is the one role several columns may hold: a school's termly columns ("Autumn term
+update | Spring term update | Summer term update"), each cell an update of its own, labelled by its
+column's title (`ColumnRoles.updates`; the importer makes them dated entries, newest - the
+rightmost - first). A title that ends in an update word ("Autumn term update", "Spring progress")
+names the update role when nothing else names a role.
 """
 
 from __future__ import annotations
@@ -121,6 +127,9 @@ ROLE_TITLES: dict[str, tuple[str, ...]] = {
     "status": ("status", "rag", "rag rating", "rag status", "current status", "rating"),
 }
 
+#: Words a title may end in to name the update role ("Autumn term update", "Term 2 progress").
+UPDATE_ENDINGS = ("update", "updates", "progress", "progress update")
+
 _FOOTNOTE = re.compile(r"\[(?:[ivxlc]+|\d+|[a-z])\]|\((?:[ivxlc]+|\d+)\)$|[*†‡§¶]+")
 _SUPERSCRIPT = re.compile("[\u00b2\u00b3\u00b9\u2070-\u209f\u1d2c-\u1d6a]+")
 
@@ -136,6 +145,7 @@ def normal_title(title: str) -> str:
     return " ".join(text.split())
 
 
+_ENDINGS = tuple(normal_title(t) for t in UPDATE_ENDINGS)
 _KNOWN = {
     role: tuple(sorted({normal_title(t) for t in titles}, key=len, reverse=True))
     for role, titles in ROLE_TITLES.items()
@@ -151,21 +161,27 @@ def title_roles(title: str) -> tuple[str, ...]:
     exact = tuple(role for role in ROLES if norm in _KNOWN[role])
     if exact:
         return exact
-    return tuple(
+    begins = tuple(
         role
         for role in ROLES
         if role != "ref" and any(norm.startswith(t + " ") for t in _KNOWN[role])
     )
+    if begins:
+        return begins
+    return ("update",) if any(norm.endswith(" " + t) for t in _ENDINGS) else ()
 
 
 @dataclass(frozen=True)
 class ColumnRoles:
     """The roles found in a table's header: role -> 0-based column, and the document's own
-    other columns (0-based column, title), in the table's order."""
+    other columns (0-based column, title), in the table's order. A table with several update
+    columns (termly updates) has them in `updates`, in the table's order, and no "update" in
+    `roles`: no one column is the update; the master adds an Update column of its own."""
 
     titles: tuple[str, ...]
     roles: Mapping[str, int]
     others: tuple[tuple[int, str], ...]
+    updates: tuple[int, ...] = ()
 
     def title(self, role: str) -> str:
         return self.titles[self.roles[role]] if role in self.roles else ""
@@ -221,6 +237,7 @@ def find_roles(
         roles[role] = hits[0]
     claimed = set(roles.values())
     candidates: dict[str, list[int]] = {}
+    several: tuple[int, ...] = ()
     for i, t in enumerate(titles):
         if i in claimed:
             continue
@@ -234,6 +251,9 @@ def find_roles(
         for r in found:
             candidates.setdefault(r, []).append(i)
     for role, columns in candidates.items():
+        if role == "update" and len(columns) > 1:
+            several = tuple(columns)  # termly update columns: each cell an update of its own
+            continue
         if len(columns) > 1:
             named = ", ".join(repr(titles[i].strip()) for i in columns)
             raise PlanImportError(
@@ -248,9 +268,9 @@ def find_roles(
             f"{source}: no column is the finding (the columns are: {shown}); say which with "
             "--map finding=TITLE"
         )
-    taken = set(roles.values())
+    taken = set(roles.values()) | set(several)
     others = tuple((i, t.strip()) for i, t in enumerate(titles) if i not in taken)
-    return ColumnRoles(titles, roles, others)
+    return ColumnRoles(titles, roles, others, several)
 
 
 _REF_VALUE = re.compile(r"^[\w().\-/ ]{1,24}$")
