@@ -128,8 +128,29 @@ def import_cmd(
         _print_preview(plan)
         return
     assert out is not None
+    plan = _keep_owner_leads(plan, out)
     write_master(plan, out)
     _report_import(plan, out)
+
+
+def _keep_owner_leads(plan: Plan, out: Path) -> Plan:
+    """The plan with the Leads sheet of the master it replaces (--force) kept: the codes, names
+    and emails the owner set there; the plan as imported when `out` is no master."""
+    import dataclasses
+
+    from workbook.errors import MasterError
+    from workbook.master.read import read_master
+    from workbook.plan.leads import keep_owner_leads
+
+    if not out.exists():
+        return plan
+    try:
+        owner = read_master(out, rich=False).leads
+    except MasterError:
+        return plan
+    leads, note = keep_owner_leads((it.lead for it in plan.items), owner)
+    notes = (*plan.notes, note) if note else plan.notes
+    return dataclasses.replace(plan, leads=leads, notes=notes)
 
 
 #: How many items `import --preview` shows.

@@ -5,6 +5,7 @@ code, and the owner's codes kept."""
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,6 +16,7 @@ from workbook.plan.leads import (
     Lead,
     build_register,
     is_initials,
+    keep_owner_leads,
     lead_codes,
     lead_key,
     parse_leads,
@@ -22,6 +24,13 @@ from workbook.plan.leads import (
 )
 from workbook.plan.model import Item, Plan
 
+#: A council's tracker as a text export: leads as initials and a team written two ways.
+TRACKER = (
+    "Scrutiny recommendations tracker\n\nReference\tRecommendation\tLead Officer\tStatus\n"
+    "SR 01\tPublish void times monthly.\tDM/PL\tGreen\n"
+    "SR 02\tReview the grounds contract.\tLeadership Team\tAmber\n"
+    "SR 03\tReport savings quarterly.\tleadership team\t\n"
+)
 PORTFOLIO = "The Portfolio Holder for Economic Development, UK and EU Regional Issues"
 SUPPORT = "Head of Early Help and Family Support"
 BRACKETED = "Head of Service (Early Help / Protection)"
@@ -259,3 +268,64 @@ def test_any_text_reads_as_leads_with_their_own_codes(text: str) -> None:
     found = parse_leads(text)
     assert len({code.casefold() for code, _ in found}) == len(found)
     assert all(code.strip() for code, _ in found)
+
+
+# --- importing again over a master keeps the owner's Leads sheet ------------------------------
+
+
+def test_the_owners_leads_are_kept_when_a_plan_is_imported_again() -> None:
+    owner = (
+        Lead("DM", "Dana Mills", "dana.mills@example.org"),
+        Lead("LTM", "Leadership Team", "lt@example.org"),
+        Lead("OLD", "Someone Gone", ""),
+    )
+    texts = ["DM/PL", "leadership team", "Priya Patel"]
+    leads, note = keep_owner_leads(texts, owner)
+    assert leads[:3] == owner  # as the owner set them, first
+    assert [lead.code for lead in leads[3:]] == ["PL", "PP"]
+    register = build_register(texts, leads)
+    assert register.codes_for("leadership team") == ("LTM",)  # the owner's code for the name
+    assert register.codes_for("DM") == ("DM",)
+    assert "kept the 3 leads (codes, names and emails)" in note and "2 new leads added" in note
+    assert "no item names OLD now" in note
+    assert keep_owner_leads(texts, ()) == (build_register(texts).leads, "")
+
+
+def test_import_force_over_a_master_keeps_its_leads_sheet(tmp_path: Path) -> None:
+    """The owner sets a name, an email and a code of their own on `Leads`; importing the
+    document again over that master (--force) keeps them, and the items are coded by them."""
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from actionplan.cli import cli
+    from workbook.master.read import read_master
+    from workbook.master.sheets import SHEET_LEADS
+
+    source = tmp_path / "tracker.txt"
+    source.write_text(TRACKER, encoding="utf-8")
+    master = tmp_path / "master.xlsx"
+    runner = CliRunner()
+    first = runner.invoke(cli, ["import", str(source), "-o", str(master)])
+    assert first.exit_code == 0, first.output
+    wb = load_workbook(master)
+    ws = wb[SHEET_LEADS]
+    for row in ws.iter_rows(min_row=2):
+        if row[0].value == "DM":
+            row[1].value, row[2].value = "Dana Mills", "dana.mills@example.org"
+        if row[1].value == "Leadership Team":
+            row[0].value = "LTM"
+    wb.save(master)
+    again = runner.invoke(cli, ["import", str(source), "-o", str(master), "--force"])
+    assert again.exit_code == 0, again.output
+    assert "note: kept the 3 leads (codes, names and emails) on the Leads sheet" in again.output
+    plan = read_master(master)
+    by_code = {lead.code: lead for lead in plan.leads}
+    assert by_code["DM"] == Lead("DM", "Dana Mills", "dana.mills@example.org")
+    assert "LT" not in by_code and by_code["LTM"].name == "Leadership Team"
+    assert plan.codes_of(plan.items[1]) == ("LTM",)
+    # a file that is no master is replaced as before, nothing read from it
+    other = tmp_path / "other.xlsx"
+    other.write_bytes(b"not a workbook")
+    fresh = runner.invoke(cli, ["import", str(source), "-o", str(other), "--force"])
+    assert fresh.exit_code == 0, fresh.output
+    assert "kept the" not in fresh.output

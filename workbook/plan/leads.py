@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from workbook.plan.actions import split_numbered, starts_numbered
+from workbook.wording import count
 
 CODE_LETTERS = 8  # the longest code made from a name's words (before a CODE2 suffix)
 
@@ -541,6 +542,30 @@ def build_register(lead_texts: Iterable[str], existing: Sequence[Lead] = ()) -> 
         (s for s in slots if s.first >= 0), key=lambda s: s.first
     )
     return LeadRegister(tuple(Lead(s.code, s.name, s.email) for s in ordered))
+
+
+def keep_owner_leads(
+    lead_texts: Iterable[str], owner: Sequence[Lead]
+) -> tuple[tuple[Lead, ...], str]:
+    """The register of a plan imported again over a master whose `Leads` sheet the owner has
+    set: each of the owner's leads kept as set (code, name, email), a lead the document names
+    by those initials or that name taking that code, then each new lead, coded clear of the
+    owner's; and a note for the owner ("" when the master had no leads). A lead the document no
+    longer names stays on the sheet: nothing the owner typed is lost."""
+    if not owner:
+        return build_register(lead_texts).leads, ""
+    texts = list(lead_texts)
+    register = build_register(texts, owner)
+    named = {lead.code for text in texts for lead in register.leads_for(text)}
+    idle = [lead.code for lead in register.leads[: len(owner)] if lead.code not in named]
+    new = len(register.leads) - len(owner)
+    note = (
+        f"kept the {count(len(owner), 'lead')} (codes, names and emails) on the Leads sheet of "
+        f"the master this import replaced; {count(new, 'new lead')} added"
+    )
+    if idle:
+        note += f"; no item names {', '.join(idle)} now - delete the row if they are gone"
+    return register.leads, note
 
 
 def _by_name(slots: list[_Slot]) -> dict[str, _Slot]:
