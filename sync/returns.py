@@ -94,6 +94,8 @@ class ReturnedCopy:
     #: when the workbook was last saved, by its own record (docProps/core.xml, which Excel and
     #: LibreOffice write at each save; naive, as the program wrote it); None when it keeps none
     saved_at: dt.datetime | None = None
+    #: the plan's title as the copy shows it (its first line, above the header)
+    title: str = ""
 
 
 def display_name(name: str) -> str:
@@ -193,6 +195,7 @@ def returned_copy(
         untaken=tuple(untaken),
         moved_refs=tuple(r for r in reading.moved if r not in duplicates),
         saved_at=facts.saved_at,
+        title=next((t for row in grid[:header] if (t := cell_text(at(row, 0)).strip())), ""),
     )
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from sync.inbox import is_return_candidate
 from sync.merge.apply import merge_returns
+from sync.merge.core import WrongMasterError
 from sync.merge.outcomes import ReturnOutcome
 from sync.merge.summary import summarise_return
 from sync.receipts import ReceiptOwner, place_receipts, same_name
@@ -154,6 +155,10 @@ class ReturnsWatcher:
     retry: float = RETRY_SECONDS  # after a master that could not be written
     _retry_at: float = 0.0
     batches: int = 0
+    #: returns refused as copies of another plan, with the (size, mtime) they had then: left
+    #: where they are and not tried again until they change
+    _refused: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _scanned: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
     def run(self, stop: threading.Event) -> None:
         """Watch until `stop` is set; the batch being merged then is finished first."""
@@ -209,7 +214,10 @@ class ReturnsWatcher:
         self._seen = dict(settled.seen)
         for name in settled.new:
             self.log(f"{_stamp()} received {display_name(name)}")
-        if settled.ready and (now < self._retry_at or not self._merge(settled.ready)):
+        self._refused = {n: sig for n, sig in self._refused.items() if scan.get(n) == sig}
+        ready = tuple(n for n in settled.ready if n not in self._refused)
+        self._scanned = scan
+        if ready and (now < self._retry_at or not self._merge(ready)):
             return self._retry_at  # the master could not be written just now
         return settled.next_check
 
@@ -238,6 +246,10 @@ class ReturnsWatcher:
         staging = self.folder / STAGING_FOLDER
         try:
             run = merge_returns(self.master, paths, receipts_dir=staging)
+        except WrongMasterError as e:  # the owner's mistake: nothing written, nothing moved
+            self.log(f"{_stamp()} not merged: {e}")
+            self._refused.update((n, self._scanned[n]) for n in names if n in self._scanned)
+            return True
         except ActionPlanError as e:
             self._retry_at = time.monotonic() + self.retry
             self.log(f"{_stamp()} waiting: {e} (trying again in {self.retry:g} s)")

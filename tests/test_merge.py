@@ -298,9 +298,10 @@ def test_a_copy_of_another_plan_is_rejected(cycle: Cycle, tmp_path: Path, seed: 
     import dataclasses
 
     other = start_cycle(tmp_path / "other", dataclasses.replace(seed, plan_id="plan-other"))
-    ret = other.fill("GT", {SOLO: Answer("GREEN")})
-    run = _merge(cycle, ret)
-    (result,) = run.changes.results
+    ret = other.fill("GT", {SOLO: Answer("GREEN")}, name="other.xlsx")
+    ours = cycle.fill("GT", {SOLO: Answer("GREEN")})
+    run = _merge(cycle, ret, ours)  # alone, it is the wrong master: test_merge_wrong_master
+    result = next(r for r in run.changes.results if r.name == "other.xlsx")
     assert result.outcome == "rejected" and "a copy of another plan" in result.reason
 
 

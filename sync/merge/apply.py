@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sync.ledger import LEDGER_SHEETS
-from sync.merge.core import ChangeSet, RejectedFile, master_state, merge
+from sync.merge.core import ChangeSet, RejectedFile, WrongMasterError, master_state, merge
 from sync.receipts import ReceiptOwner, place_receipts, receipt_owner, receipt_text, same_name
 from sync.returns import ReturnedCopy, ReturnError, read_return
 from workbook import clock
@@ -25,6 +25,7 @@ from workbook.master.editor import Editor, append_rows
 from workbook.master.read import read_snapshot
 from workbook.master.settings import SETTING_TITLE, settings_from_sheets
 from workbook.master.sheets import SHEET_CHANGES
+from workbook.xlsx.cells import Grid
 from workbook.xlsx.files import remove_orphans, write_atomically
 
 RECEIPTS_FOLDER = "receipts"
@@ -70,11 +71,11 @@ def merge_returns(
     when = (when or clock.now()).replace(microsecond=0)
     if dry_run:
         snapshot = read_snapshot(master, also=MERGE_SHEETS)
-        changes = merge(master_state(snapshot.sheets), read_returns(returns), when=when)
+        changes = _merge(master, snapshot.sheets, returns, when)
         return MergeRun(master, changes, None, (), True)
     with editing_master(master, also=MERGE_SHEETS) as edit:
         sheets = edit.snapshot.sheets
-        changes = merge(master_state(sheets), read_returns(returns), when=when)
+        changes = _merge(master, sheets, returns, when)
         folder = receipts_dir or master.parent / RECEIPTS_FOLDER
         # made before the master is written: a receipts folder that cannot be made stops the
         # merge with nothing written, rather than after the master has changed
@@ -88,6 +89,18 @@ def merge_returns(
     written = tuple(f.path for f in filed if f.written)
     receipt_of = {(f.name, f.sha256): f.path for f in filed}
     return MergeRun(master, changes, backup, written, False, receipt_of)
+
+
+def _merge(
+    master: Path, sheets: Mapping[str, Grid], returns: Sequence[Path], when: dt.datetime
+) -> ChangeSet:
+    """The change set for `returns`; a batch that is all another plan's copies is refused
+    naming the master file given (the owner's mistake: nothing is written, not even a
+    receipt)."""
+    try:
+        return merge(master_state(sheets), read_returns(returns), when=when)
+    except WrongMasterError as e:
+        raise e.naming(str(master)) from None
 
 
 def apply_change_set(editor: Editor, changes: ChangeSet) -> None:

@@ -53,10 +53,15 @@ from sync.ledger import (
 )
 from sync.merge.outcomes import Outcome, ReturnOutcome
 from sync.returns import ReturnedCopy, ReturnedRow, display_name
+from workbook.errors import ActionPlanError
 from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
 from workbook.master.rag_key import key_from_sheets
 from workbook.master.read import PlanRow, plan_rows
-from workbook.master.settings import SETTING_PLAN_ID, settings_from_sheets
+from workbook.master.settings import (
+    SETTING_PLAN_ID,
+    SETTING_TITLE,
+    settings_from_sheets,
+)
 from workbook.master.sheets import (
     CHANGES_COLUMNS,
     COLUMN_BY_KEY,
@@ -72,6 +77,7 @@ from workbook.plan.status import RagKey
 from workbook.plan.text import CELL_LIMIT, cell_safe, excel_length
 from workbook.plan.timescales import due_date
 from workbook.plan.updates import new_entry_label
+from workbook.wording import count, one_line
 from workbook.xlsx.cells import Grid, cell_str
 from workbook.xlsx.read import records, sheet
 
@@ -132,6 +138,8 @@ class MasterState:
     rejected: frozenset[str] = frozenset()
     #: what each merged return's merge did, as logged on Changes, by SHA-256
     logged: Mapping[str, tuple[ReceiptLine, ...]] = field(default_factory=dict)
+    #: the plan's title, from Settings
+    title: str = ""
 
 
 def master_state(sheets: Mapping[str, Grid]) -> MasterState:
@@ -183,6 +191,7 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
     settings = settings_from_sheets(sheets)
     return MasterState(
         plan_id=cell_str(settings.get(SETTING_PLAN_ID)),
+        title=cell_str(settings.get(SETTING_TITLE)),
         rows=rows,
         ledger=ledger,
         rag_key=key_from_sheets(sheets),
@@ -380,7 +389,13 @@ def merge(
     *,
     when: dt.datetime,
 ) -> ChangeSet:
-    """Merge `returns` into `master` as of `when`; see the module docstring for the rules."""
+    """Merge `returns` into `master` as of `when`; see the module docstring for the rules.
+
+    Raises WrongMasterError, before anything is worked out, when every return given is a copy of
+    another plan: the owner gave the wrong master, and nothing is to be written."""
+    wrong = wrong_master(master, returns)
+    if wrong is not None:
+        raise wrong
     results: dict[str, ReturnResult] = {}
     accepted: list[_Return] = []
     changes: list[ChangeRow] = []
@@ -558,6 +573,84 @@ def _find_newer(master: MasterState, accepted: list[_Return]) -> None:
         if found:
             # one already merged comes first: its update is the one to place this one's below
             ret.newer = max(found, key=lambda n: (not n.in_batch, n.saved, n.file))
+
+
+class WrongMasterError(ActionPlanError):
+    """Every return given is a copy of another plan: the owner gave the wrong master (exit 2,
+    nothing written). `master` names the file, when the caller knows it."""
+
+    def __init__(
+        self,
+        returns: Sequence[ReturnedCopy],
+        master_title: str,
+        master_id: str,
+        master: str = "",
+    ) -> None:
+        self.returns = tuple(sorted(returns, key=lambda r: (r.name, r.sha256)))
+        self.master_title, self.master_id, self.master = master_title, master_id, master
+        super().__init__(self.line())
+
+    def naming(self, master: str) -> WrongMasterError:
+        """The same error, naming the master file given."""
+        return WrongMasterError(self.returns, self.master_title, self.master_id, master)
+
+    @property
+    def plans(self) -> tuple[tuple[str, str], ...]:
+        """Each plan the returns belong to, as (title, plan id) as the copies carry them."""
+        found: dict[tuple[str, str], None] = {}
+        for ret in self.returns:
+            identity = ret.claimed.identity
+            found.setdefault((ret.title, identity.plan_id if identity else ""), None)
+        return tuple(found)
+
+    def line(self) -> str:
+        """`GT.xlsx is a copy of 'Other plan' (plan id P), not of the master given (M.xlsx,
+        'Our plan', plan id Q); merge it into the master of 'Other plan'; nothing was written`."""
+        plans = self.plans
+        named = " and ".join(_plan_named(title, plan_id) for title, plan_id in plans)
+        if len(self.returns) == 1:
+            what, them = f"{display_name(self.returns[0].name)} is a copy of", "it"
+        else:
+            what, them = f"all {count(len(self.returns), 'return')} given are copies of", "them"
+        given = f"{display_name(self.master)}, " if self.master else ""
+        title = one_line(display_name(self.master_title), 80)
+        ours = f"{title!r}, " if title else ""
+        into = (
+            f"the master of {_plan_named(*plans[0], with_id=False)}"
+            if len(plans) == 1
+            else "each plan's own master"
+        )
+        return (
+            f"{what} {named}, not of the master given ({given}{ours}plan id "
+            f"{display_name(self.master_id) or '(none)'}); merge {them} into {into}; "
+            "nothing was written"
+        )
+
+
+def _plan_named(title: str, plan_id: str, *, with_id: bool = True) -> str:
+    """`'Our plan' (plan id Q)`, or `plan id Q` for a copy that shows no title."""
+    shown = one_line(display_name(title), 80) if title else ""
+    if not shown:
+        return f"plan id {display_name(plan_id) or '(none)'}"
+    return f"{shown!r} (plan id {display_name(plan_id)})" if with_id else repr(shown)
+
+
+def wrong_master(
+    master: MasterState, returns: Sequence[ReturnedCopy | RejectedFile]
+) -> WrongMasterError | None:
+    """The error to raise when every return given claims another plan than the master's; None
+    when at least one could be ours (a return that cannot be read, or whose identity cannot, is
+    no evidence of a wrong master) - then each other plan's copy is rejected on its own."""
+    foreign = [
+        r
+        for r in returns
+        if isinstance(r, ReturnedCopy)
+        and r.claimed.identity is not None
+        and r.claimed.identity.plan_id != master.plan_id
+    ]
+    if not foreign or len(foreign) != len(returns):
+        return None
+    return WrongMasterError(foreign, master.title, master.plan_id)
 
 
 def _check_identity(master: MasterState, ret: ReturnedCopy) -> tuple[IssuedCopy | None, str]:
