@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sync.merge.core import ReceiptLine, ReturnResult
+from sync.merge.core import TOLD_CLEARED, TOLD_TYPED, ReceiptLine, ReturnResult
 from sync.merge.outcomes import Outcome, ReturnOutcome
 from sync.returns import display_name
 from workbook.wording import one_line
@@ -83,6 +83,8 @@ def _line(line: ReceiptLine) -> str:
         return f"{where}{line.field} {line.new}: {line.note}"
     if line.outcome == Outcome.ALREADY:
         return f"{where}{line.field}: {one_line(line.new, 160)}"
+    if line.note.startswith((TOLD_TYPED, TOLD_CLEARED)):  # a locked cell: the note says it all
+        return f"{line.ref}: {line.note}" if line.ref else line.note
     detail = f" {one_line(line.new, 160)!r}" if line.new else ""
     return f"{where}{line.field}{detail}: {line.note}"
 

@@ -15,7 +15,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sync.identity import SHEET_IDENTITY, ClaimedIdentity, identity_from_rows
@@ -96,6 +96,8 @@ class ReturnedCopy:
     saved_at: dt.datetime | None = None
     #: the plan's title as the copy shows it (its first line, above the header)
     title: str = ""
+    #: each copy column's title as the copy showed it (the document's own, else ours), by key
+    titles: Mapping[str, str] = field(default_factory=dict)
 
 
 def display_name(name: str) -> str:
@@ -196,6 +198,7 @@ def returned_copy(
         moved_refs=tuple(r for r in reading.moved if r not in duplicates),
         saved_at=facts.saved_at,
         title=next((t for row in grid[:header] if (t := cell_text(at(row, 0)).strip())), ""),
+        titles={c.key: own.get(c.key, c.title) for c in SHEET_COLUMNS},
     )
 
 

@@ -20,6 +20,7 @@ from sync.identity import SHEET_IDENTITY
 from sync.merge.apply import MergeRun, merge_returns
 from sync.simulate import Answer
 from tests.cycle import MERGED, Cycle, cell, sheets, start_cycle
+from workbook.lead_copy.columns import COPY_COLUMNS
 from workbook.master.read import read_master
 from workbook.master.sheets import SHEET_PLAN
 from workbook.plan.model import Plan
@@ -210,7 +211,9 @@ def test_edits_outside_the_editable_columns_are_reported_and_ignored(cycle: Cycl
     assert run.changes.exit_code == 1
     (result,) = run.changes.results
     ignored = [ln for ln in result.lines if ln.outcome == "ignored"]
-    assert [(ln.ref, ln.field) for ln in ignored] == [(SOLO, "Finding, Time-scale")]
+    finding = next(c.title for c in COPY_COLUMNS if c.key == "finding")  # as the copy titles it
+    assert [(ln.ref, ln.field) for ln in ignored] == [(SOLO, finding), (SOLO, "Time-scale")]
+    assert ignored[1].note.startswith("you typed 'Dec-30' in Time-scale; to propose")
     grid = sheets(cycle.master)[SHEET_PLAN]
     assert cell(grid, SOLO, "Time-scale") == seed.item(SOLO).timescale
     assert cell(grid, SOLO, "Status") == "GREEN"

@@ -246,7 +246,12 @@ def test_an_edit_to_a_locked_cell_is_ignored_and_the_status_still_applies(
     run = _merge(issued, tmp_path, mw_return)
     assert run.changes.exit_code == 1  # the owner is told about the ignored edit
     lines = {(ln.ref, ln.field, ln.outcome) for r in run.changes.results for ln in r.lines}
-    assert lines == {("EHP-03", "Finding", "ignored"), ("EHP-03", "Status", "applied")}
+    finding = dict(read_master(issued.master, rich=False).column_titles)["finding"]
+    assert lines == {("EHP-03", finding, "ignored"), ("EHP-03", "Status", "applied")}
+    (note,) = [ln.note for r in run.changes.results for ln in r.lines if ln.field == finding]
+    assert note.startswith(f"you typed '{MW_FINDING[:20]}") and note.endswith(
+        "this column is the owner's; write to them if it is wrong"
+    )
     item = read_master(run.master, rich=False).item("EHP-03")
     assert item.status == "GREEN"
     assert item.finding_text == read_master(issued.master, rich=False).item("EHP-03").finding_text

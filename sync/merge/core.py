@@ -102,6 +102,19 @@ _LOCKED_TITLES = {
 
 _EDITABLE_TITLES = {c.key: c.title for c in COPY_COLUMNS if c.key in EDITABLE_KEYS}
 
+#: What a lead who typed in a locked column is told to do instead, by the column's key ("{key}":
+#: an answer column's title as their copy showed it); any other locked column is the owner's.
+LOCKED_ADVICE: Mapping[str, str] = {
+    "timescale": "to propose a new time-scale use {proposed_timescale}",
+    "updates": "to add an update use {new_update}",
+}
+OWNERS_COLUMN = "this column is the owner's; write to them if it is wrong"
+#: How the note of a locked cell's edit starts: it quotes the lead and names the column, so a
+#: receipt gives it as it is.
+TOLD_TYPED, TOLD_CLEARED = "you typed ", "you cleared "
+#: Quoted back to the lead, what they typed in a locked cell is cut to this many characters.
+TYPED_SHOWN = 80
+
 #: Every outcome as the Changes sheet says it; a row saying anything else is not ours.
 _OUTCOMES = {str(o) for o in Outcome}
 _SOURCE_ISSUE = re.compile(r"\(issue ([^()\s]+)\)\s*$")
@@ -769,18 +782,8 @@ def _read_rows(
             _read_deleted(master, ret, row, master.ledger.items.get((issue_id, ref)))
             continue
         issued = master.ledger.items[(issue_id, ref)]
-        edited = changed_locked_fields(issued.digest, row.locked)
-        if edited:
-            titles = ", ".join(_LOCKED_TITLES[k] for k in edited)
-            lines.append(
-                ReceiptLine(
-                    ref,
-                    titles,
-                    Outcome.IGNORED,
-                    note="only Status, New update and Proposed time-scale are read; "
-                    "ask the owner for other changes",
-                )
-            )
+        for key in changed_locked_fields(issued.digest, row.locked):
+            lines.append(locked_edit(ret.copy, row, key, current.texts.get(key, "")))
         for key, value, why in row.unreadable:
             ret.lines.append(
                 ReceiptLine(
@@ -803,6 +806,25 @@ def _read_rows(
 
 #: Why nothing typed for an item the owner has deleted since the copy was issued is taken in.
 DELETED_NOTE = "the item is no longer in the plan; the owner will be in touch"
+
+
+def locked_edit(copy: ReturnedCopy, row: ReturnedRow, key: str, now: str) -> ReceiptLine:
+    """The line for a locked cell the lead changed (`now`: the master's text): in words for the
+    lead, what they typed, in the column as their copy titled it, and where it should go."""
+    titles = {**_EDITABLE_TITLES, **_LOCKED_TITLES, **copy.titles}
+    title = titles.get(key, key)
+    typed = row.locked.get(key, "")
+    shown = one_line(cell_safe(typed), TYPED_SHOWN)
+    said = f"{TOLD_TYPED}'{shown}' in {title}" if shown else f"{TOLD_CLEARED}{title}"
+    advice = LOCKED_ADVICE.get(key, OWNERS_COLUMN).format_map(titles)
+    return ReceiptLine(
+        row.ref,
+        title,
+        Outcome.IGNORED,
+        old=_quote(now),
+        new=_quote(typed),
+        note=f"{said}; {advice}",
+    )
 
 
 def _read_deleted(
