@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
+from openpyxl.styles import PatternFill
 
 from actionplan.cli import cli
 from sync.copies import issue_copies
@@ -515,3 +516,99 @@ def test_import_sheet_option_picks_the_plans_sheet(tmp_path: Path) -> None:
     assert "council.xlsx has no sheet 'Nope'; its sheets are: 'Cover', 'Recommendations'" in (
         bad.output
     )
+
+
+# --- a key shown only as colours ----------------------------------------------------------------
+
+KEY_HEADER = ["Reference", "Recommendation", "Lead Officer", "Status"]
+KEY_ROWS = [
+    ["SR 01", "Publish void times monthly.", "DM", "Complete"],
+    ["SR 02", "Review the grounds contract.", "PL", "On track"],
+    ["SR 03", "Report savings quarterly.", "KL", "Off track"],
+]
+
+
+def _key_tracker(path: Path, key_rows: Sequence[Sequence[tuple[str | None, str | None]]]) -> Path:
+    """A tracker whose key above the table is rows of (text, fill) cells."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Scrutiny recommendations tracker"])
+    for r, cells in enumerate(key_rows, 2):
+        for c, (text, fill) in enumerate(cells, 1):
+            ws.cell(r, c).value = text
+            if fill:
+                ws.cell(r, c).fill = solid(fill)
+    ws.append([])
+    ws.append(KEY_HEADER)
+    for row in KEY_ROWS:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_a_key_of_coloured_cells_with_words_beside_or_in_them_is_read(tmp_path: Path) -> None:
+    path = _key_tracker(
+        tmp_path / "key.xlsx",
+        [
+            [(None, "FF0000"), ("Off track", None)],  # a swatch, its words beside it
+            [("On track", "FFC000")],  # the words in the swatch
+            [("Green", "00B050"), ("Complete", None)],  # the swatch names its colour
+        ],
+    )
+    plan = import_plan(path)
+    assert plan.rag_key.codes == ("RED", "AMBER", "GREEN")
+    assert [plan.rag_key.normalise(it.status) for it in plan.items] == ["GREEN", "AMBER", "RED"]
+    assert plan.title == "Scrutiny recommendations tracker" and not plan.organisation
+
+
+def test_a_key_of_coloured_cells_with_no_words_is_noted(tmp_path: Path) -> None:
+    path = _key_tracker(
+        tmp_path / "key.xlsx", [[(None, "FF0000"), (None, "FFC000"), (None, "00B050")]]
+    )
+    plan = import_plan(path)
+    assert plan.rag_key == DEFAULT_KEY
+    (note,) = [n for n in plan.notes if "coloured cells" in n]
+    assert "Red, Amber, Green with no words beside them" in note
+
+
+def test_a_filled_title_banner_is_not_a_key(tmp_path: Path) -> None:
+    path = _key_tracker(tmp_path / "key.xlsx", [[("Overview and Scrutiny", "0070C0")]])
+    plan = import_plan(path)
+    assert plan.rag_key == DEFAULT_KEY and plan.organisation == "Overview and Scrutiny"
+
+
+def test_statuses_coloured_by_conditional_formatting_give_the_key(tmp_path: Path) -> None:
+    """The status words are coloured only by conditional formatting rules keyed on the text:
+    they are read as the key; a rule keyed on a formula cannot be, and a note says so."""
+    from openpyxl.formatting.rule import CellIsRule, FormulaRule, Rule
+    from openpyxl.styles.differential import DifferentialStyle
+
+    path = _key_tracker(tmp_path / "cf.xlsx", [])
+    wb = load_workbook(path)
+    ws = wb.active
+    assert ws is not None
+    green = PatternFill(bgColor="00B050")
+    ws.conditional_formatting.add(
+        "D4:D20", CellIsRule(operator="equal", formula=['"Complete"'], fill=green)
+    )
+    amber = DifferentialStyle(fill=PatternFill(bgColor="FFC000"))
+    ws.conditional_formatting.add(
+        "D4:D20", Rule(type="containsText", operator="containsText", text="On track", dxf=amber)
+    )
+    ws.conditional_formatting.add(
+        "D4:D20",
+        FormulaRule(formula=['ISNUMBER(SEARCH("off",D4))'], fill=PatternFill(bgColor="FF0000")),
+    )
+    ws.conditional_formatting.add(
+        "B4:B20", CellIsRule(operator="equal", formula=['"x"'], fill=green)
+    )
+    wb.save(path)
+    plan = import_plan(path)
+    assert plan.rag_key.codes == ("GREEN", "AMBER")
+    assert [plan.rag_key.normalise(it.status) for it in plan.items] == ["GREEN", "AMBER", None]
+    assert plan.items[2].status == "Off track"  # kept as written
+    assert any(
+        "coloured by conditional formatting" in n and "Green: Complete" in n for n in plan.notes
+    )
+    assert any("1 conditional formatting rule that could not be read" in n for n in plan.notes)

@@ -16,6 +16,13 @@ to it than to any other. A fill that is not - or a theme colour the workbook doe
 a whole row shaded alike, which says nothing of the status alone - is left blank and named in an
 import note, as is how many statuses were read from colours: a colour is never silently guessed.
 
+A key shown only as coloured cells - a swatch filled red, amber, green with its words beside it
+or in it, on rows above the table or below it - is read as key entries by the swatch's colour
+(`swatch_key_lines`); statuses coloured only by conditional formatting keyed on the cell's text
+("equal to 'Complete'" filled green) give the key when the document writes none
+(`ConditionalFill`). What cannot be read (swatches with no words, a formula or a colour scale) is
+named in an import note; statuses are then kept as written.
+
 An actionplan master or a lead's copy given as a tracker is refused in one line: it is ours
 already.
 """
@@ -49,7 +56,7 @@ from workbook.importers.roles import find_roles, looks_like_header
 from workbook.importers.text import decode
 from workbook.master.sheets import SHEET_PLAN, SHEET_SETTINGS
 from workbook.plan.model import Plan, Run
-from workbook.plan.status import RagKey
+from workbook.plan.status import COLOURS, DEFAULT_KEY, RagKey, RagStatus, parse_key
 from workbook.wording import count
 from workbook.xlsx.numbers import shown
 from workbook.xlsx.read import is_sheet
@@ -97,6 +104,7 @@ def import_tracker_file(
     """The plan kept in a tracker: an .xlsx/.xlsm workbook (its sheet `sheet`, or the first with
     a plan header) or a .csv; `mapping` (role -> column title, `--map`) as for any document."""
     notes: tuple[str, ...] = ()
+    conditional: tuple[ConditionalFill, ...] = ()
     if path.suffix.lower() in CSV_SUFFIXES:
         if sheet is not None:
             raise PlanImportError(
@@ -105,11 +113,11 @@ def import_tracker_file(
             )
         rows, source = read_csv_rows(path), path.name
     else:
-        rows, source, notes = read_workbook_rows(path, sheet)
+        rows, source, notes, conditional = read_workbook_rows(path, sheet)
     header_at = find_header(rows)
     if header_at is None:  # each reader refuses a file without a header; kept for mypy
         raise PlanImportError(f"{source} has no plan header in its first {HEADER_ROWS} rows")
-    doc, colour_notes = tracker_document(rows, header_at, source, mapping)
+    doc, colour_notes = tracker_document(rows, header_at, source, mapping, conditional)
     plan = assemble_plan(doc, mapping)
     return dataclasses.replace(plan, notes=(*notes, *plan.notes, *colour_notes))
 
@@ -133,10 +141,12 @@ def tracker_document(
     header_at: int,
     source: str,
     mapping: Mapping[str, str] | None = None,
+    conditional: Sequence[ConditionalFill] = (),
 ) -> tuple[RawDocument, tuple[str, ...]]:
     """The document a tracker's rows hold, the header at `rows[header_at]`, with each status
     given only as a fill colour read by the document's key; and the import notes saying what was
-    read from colours and what was not."""
+    read from colours and what was not. `conditional` are the sheet's conditional fills: those
+    on the status column give the key when the document writes none."""
     header_cells = rows[header_at][1]
     body = rows[header_at + 1 :]
     titles = [" ".join(c.text.split()) for c in header_cells]
@@ -170,13 +180,33 @@ def tracker_document(
 
     last = max((k for k, (_, cells) in enumerate(table) if in_table(cells)), default=-1)
     # one-cell rows after the table's last row are text below it: a key, a note
+    swatch_notes: list[str] = []
+    above, above_notes = swatch_key_lines(rows[:header_at])
+    after, after_notes = swatch_key_lines(table[last + 1 :])
     below = [
-        RawText(n, " | ".join(cell_text(c.paragraphs, "\n") for c in cells if c.text))
+        RawText(n, _below_line(after, n, cells))
         for n, cells in table[last + 1 :]
-        if any(c.text for c in cells)
+        if any(c.text for c in cells) or n in after
     ]
-    title_lines = tuple(line for _, cells in rows[:header_at] for line in _title_lines(cells))
+    title_lines = tuple(
+        line
+        for n, cells in rows[:header_at]
+        for line in ([above[n]] if n in above else _title_lines(cells))
+    )
+    swatch_notes += [*above_notes, *after_notes]
     key = document_key(RawDocument(source, title_lines, tuple(below)))
+    if status is not None and conditional:
+        column = columns[status]
+        on_status = [c for c in conditional if c.columns[0] <= column <= c.columns[1]]
+        lines, cf_notes = _conditional_key(on_status, header[status] or "Status")
+        if lines and key == DEFAULT_KEY and parse_key(lines) is not None:
+            title_lines = (*title_lines, *lines)
+            key = document_key(RawDocument(source, title_lines, tuple(below)))
+            swatch_notes.append(
+                f"the {header[status]!r} column is coloured by conditional formatting; its rules "
+                f"are read as the RAG key ({'; '.join(lines)}) - check it on the RAG key sheet"
+            )
+        swatch_notes += cf_notes
     readings = _Readings(key, header[status] if status is not None else "")
     raw: list[RawRow | RawText] = []
     for n, cells in table[: last + 1]:
@@ -187,7 +217,102 @@ def tracker_document(
                 paragraphs[status] = ((Run(code),),)
         raw.append(RawRow(n, tuple(paragraphs)))
     doc = RawDocument(source, title_lines, (*raw, *below), header)
-    return doc, readings.notes()
+    return doc, (*swatch_notes, *readings.notes())
+
+
+# --- A key shown as coloured cells, or by conditional formatting ------------------------------
+
+#: Every colour a key may name, as a key: what a swatch's or a rule's fill is read as.
+_COLOUR_KEY = RagKey(
+    tuple(RagStatus(code, code.title(), *COLOURS[code]) for code in COLOURS if code != "WHITE")
+)
+
+
+def _swatch_colour(fill: str | None) -> str:
+    """The key colour a swatch's fill is ("Red"), "" when it is none clearly."""
+    if fill is None or fill == UNREADABLE:
+        return ""
+    code = fill_status(fill, _COLOUR_KEY).code
+    return code.title() if code else ""
+
+
+def swatch_key_lines(rows: Sequence[TrackerRow]) -> tuple[dict[int, str], tuple[str, ...]]:
+    """Key lines read from rows whose cells are coloured swatches ("Red: Off track", by row
+    number), with notes on swatches that carry no words. A swatch is a filled cell of a key
+    colour; its words are its own text (unless that is only the colour's name) or the next
+    cell's. Rows count only when they hold swatches of two of red, amber and green between them,
+    and the first row with words (the title, maybe on a filled banner) is never a swatch."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    title = next((n for n, cells in rows if any(c.text for c in cells)), None)
+    for n, cells in rows:
+        if n == title:
+            continue
+        entries = []
+        for k, c in enumerate(cells):
+            colour = _swatch_colour(c.fill)
+            if not colour:
+                continue
+            words = c.text if c.text.casefold() != colour.casefold() else ""
+            if not words and k + 1 < len(cells) and not _swatch_colour(cells[k + 1].fill):
+                words = cells[k + 1].text
+            entries.append((colour, words))
+        if entries:
+            found[n] = entries
+    colours = {colour for entries in found.values() for colour, _ in entries}
+    if len(colours & {"Red", "Amber", "Green"}) < 2:
+        return {}, ()
+    lines = {
+        n: "; ".join(f"{colour}: {words}" for colour, words in entries if words)
+        for n, entries in found.items()
+    }
+    mute = [colour for entries in found.values() for colour, words in entries if not words]
+    notes: tuple[str, ...] = ()
+    if mute:
+        notes = (
+            f"the key is shown as coloured cells, {', '.join(mute)} with no words beside them: "
+            "what they mean could not be read - give each its meaning on the RAG key sheet",
+        )
+    return {n: line for n, line in lines.items() if line}, notes
+
+
+@dataclass(frozen=True)
+class ConditionalFill:
+    """A conditional formatting rule of the sheet: the columns it covers (0-based, first and
+    last), the cell text it colours ("" when the rule is not keyed on a text that can be read:
+    a formula, a colour scale) and its fill ("RRGGBB", or None)."""
+
+    columns: tuple[int, int]
+    text: str
+    fill: str | None
+    kind: str = ""
+
+
+def _conditional_key(
+    rules: Sequence[ConditionalFill], title: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Key lines ("Green: Complete") from the status column's conditional fills, and a note on
+    rules that could not be read."""
+    lines: dict[str, str] = {}
+    unread = 0
+    for rule in rules:
+        colour = _swatch_colour(rule.fill)
+        if rule.text and colour:
+            lines.setdefault(colour, f"{colour}: {rule.text}")
+        else:
+            unread += 1
+    notes: tuple[str, ...] = ()
+    if unread:
+        notes = (
+            f"the {title!r} column has {count(unread, 'conditional formatting rule')} that could "
+            "not be read as a status (a formula, a colour scale, or no fill): the statuses are "
+            "kept as written - give the key on the RAG key sheet",
+        )
+    return tuple(lines.values()), notes
+
+
+def _below_line(lines: dict[int, str], n: int, cells: tuple[TrackerCell, ...]) -> str:
+    """A row below the table as text: the key line its swatches give, else its cells' text."""
+    return lines.get(n) or " | ".join(cell_text(c.paragraphs, "\n") for c in cells if c.text)
 
 
 def _title_lines(cells: tuple[TrackerCell, ...]) -> list[str]:
@@ -460,10 +585,10 @@ def _read_bytes(path: Path) -> bytes:
 
 def read_workbook_rows(
     path: Path, sheet: str | None
-) -> tuple[list[TrackerRow], str, tuple[str, ...]]:
+) -> tuple[list[TrackerRow], str, tuple[str, ...], tuple[ConditionalFill, ...]]:
     """A workbook tracker's rows - sheet `sheet`, or the first (visible before hidden) with a
-    plan header - the source as messages name it, and a note naming the sheet when there are
-    others."""
+    plan header - the source as messages name it, a note naming the sheet when there are
+    others, and the sheet's conditional fills."""
     from openpyxl import load_workbook
 
     data = _read_bytes(path)
@@ -514,17 +639,55 @@ def read_workbook_rows(
                     "or check its header row"
                 )
         rows = _sheet_rows(chosen, fills)
+        conditional = _conditional_fills(data, chosen.title, fills)
     finally:
         wb.close()
     if len(sheets) == 1:
-        return rows, name, ()
+        return rows, name, (), conditional
     others = ", ".join(repr(ws.title) for ws in sheets if ws is not chosen)
     how = "as asked" if sheet is not None else "the first with a plan header"
     return (
         rows,
         f"{name}, sheet {chosen.title!r}",
         (f"read the sheet {chosen.title!r} ({how}); not read: {others}",),
+        conditional,
     )
+
+
+_RULE_TEXT = re.compile(r'^=?\s*(?:\$?[A-Z]{1,3}\$?\d+\s*=\s*)?"([^"]+)"\s*$')
+
+
+def _conditional_fills(data: bytes, title: str, fills: _Fills) -> tuple[ConditionalFill, ...]:
+    """The conditional formatting rules of sheet `title` that fill cells, each with the text it
+    is keyed on when it is (equal to, contains, begins or ends with a text, or a formula
+    comparing the cell with one). Read only when the workbook has any: openpyxl's read-only
+    mode does not load them, so the workbook is loaded again in full for them."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not any(b"<conditionalFormatting" in z.read(n) for n in parts):
+            return ()
+    from openpyxl import load_workbook
+    from openpyxl.utils.cell import range_boundaries
+
+    wb = load_workbook(io.BytesIO(data))
+    out: list[ConditionalFill] = []
+    for cf in wb[title].conditional_formatting:
+        spans = []
+        for part in str(cf.sqref).split():
+            first, _, last, _ = range_boundaries(part)
+            spans.append(((first or 1) - 1, (last or MAX_COLUMNS) - 1))
+        for rule in cf.rules:
+            fill = getattr(getattr(rule, "dxf", None), "fill", None)
+            colour = fills.of_dxf(fill) if fill is not None else None
+            text = ""
+            if rule.type in ("containsText", "beginsWith", "endsWith") and rule.text:
+                text = str(rule.text)
+            elif rule.type in ("cellIs", "expression") and rule.formula:
+                equal = rule.type == "expression" or rule.operator == "equal"
+                m = _RULE_TEXT.match(str(rule.formula[0])) if equal else None
+                text = m[1] if m else ""
+            out.extend(ConditionalFill(span, text.strip(), colour, rule.type) for span in spans)
+    return tuple(out)
 
 
 def _refuse_our_own(name: str, sheets: Sequence[Any]) -> None:
@@ -635,10 +798,23 @@ class _Fills:
             self.seen[id(fill)] = self._colour(fill)
         return self.seen[id(fill)]
 
+    def of_dxf(self, fill: Any) -> str | None:
+        """The colour of a conditional format's fill: Excel gives it as the background colour
+        (the pattern may be left out, meaning solid)."""
+        if getattr(fill, "patternType", None) not in (None, "solid"):
+            return None
+        for colour in (getattr(fill, "bgColor", None), getattr(fill, "fgColor", None)):
+            found = self._rgb(colour)
+            if found is not None:
+                return found
+        return None
+
     def _colour(self, fill: Any) -> str | None:
         if getattr(fill, "patternType", None) != "solid":
             return None
-        colour = fill.fgColor
+        return self._rgb(fill.fgColor)
+
+    def _rgb(self, colour: Any) -> str | None:
         kind = getattr(colour, "type", None)
         rgb = ""
         if kind == "rgb" and isinstance(colour.rgb, str):
