@@ -131,7 +131,8 @@ def test_new_entry_label_parses_back() -> None:
 @given(plans())
 def test_text_export_round_trip(plan) -> None:
     """Any plan written in the export format imports back as the same plan (the column titles
-    found are the importer's record of the export's header, which a generated plan lacks)."""
+    and order found are the importer's record of the export's header, which a generated plan
+    lacks)."""
     imported = import_text(render_text_export(plan), "plan.txt")
     assert {role for role, _ in imported.column_titles} == {
         "finding",
@@ -141,4 +142,6 @@ def test_text_export_round_trip(plan) -> None:
         "update",
         "status",
     }
-    assert dataclasses.replace(imported, column_titles=()) == plan
+    # the export's columns are in the plan's usual order, which the import keeps
+    assert imported.column_order == ("finding", "actions", "lead", "timescale", "update", "status")
+    assert dataclasses.replace(imported, column_titles=(), column_order=()) == plan

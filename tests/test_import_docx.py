@@ -32,9 +32,9 @@ from workbook.plan.model import Plan, Run, format_actions
 
 def _same_plan(plan: Plan) -> Plan:
     # The file name differs, and the text export's stray page heading (noted on import) has no
-    # counterpart in the Word document; the column titles found are the importer's record, and
-    # a generated plan has none.
-    return dataclasses.replace(plan, source="", notes=(), column_titles=())
+    # counterpart in the Word document; the column titles and order found are the importer's
+    # record, and a generated plan has none.
+    return dataclasses.replace(plan, source="", notes=(), column_titles=(), column_order=())
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,7 @@ def validate_sheets(
     cycle_start = due_date(settings.get(SETTING_CYCLE_START)) or (
         as_of - dt.timedelta(days=DEFAULT_CYCLE_DAYS)
     )
-    rows = plan_rows(sheet(sheets, SHEET_PLAN) or ())
+    rows = plan_rows(sheet(sheets, SHEET_PLAN) or (), document_columns(sheets))
     by_row = {r.excel_row: r for r in rows if not r.is_section}
     register, findings = _lead_register(sheet(sheets, SHEET_LEADS) or ())
     log = updates_log(sheet(sheets, SHEET_UPDATES) or ())

@@ -15,7 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from workbook.formatting import layout
-from workbook.master.sheets import PLAN_COLUMNS, SHEET_PLAN
+from workbook.master.read import find_header_row, plan_column_indexes
+from workbook.master.settings import document_columns
+from workbook.master.sheets import SHEET_PLAN
 from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats
 from workbook.xlsx.read import column_positions, place_in_columns, sheet_name
 
@@ -78,9 +80,12 @@ class LiveEdit:
         cells.extend([None] * (column + 1 - len(cells)))
         cells[column] = text
         if key is not None:
+            header = find_header_row(grid)
+            head = grid[header] if header is not None else []
+            where = plan_column_indexes(head, document_columns(self.sheets))
             texts = {
-                c.key: str(cells[i]) if i < len(cells) and cells[i] is not None else ""
-                for i, c in enumerate(PLAN_COLUMNS)
+                k: str(cells[i]) if i < len(cells) and cells[i] is not None else ""
+                for k, i in where.items()
             }
             sheet.range((row, 1)).row_height = layout.row_height(texts)
         self._touched = True

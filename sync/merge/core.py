@@ -60,6 +60,7 @@ from workbook.master.read import PlanRow, plan_rows
 from workbook.master.settings import (
     SETTING_PLAN_ID,
     SETTING_TITLE,
+    document_columns,
     settings_from_sheets,
 )
 from workbook.master.sheets import (
@@ -159,7 +160,7 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
     """The merge's view of a master's sheets (grids of cell values, ledger sheets included)."""
     grid = sheet(sheets, SHEET_PLAN) or ()
     rows: dict[str, PlanRow] = {}
-    for row in plan_rows(grid):
+    for row in plan_rows(grid, document_columns(sheets)):
         if not row.is_section and row.texts["ref"]:
             rows.setdefault(row.texts["ref"].strip(), row)
     ledger = ledger_from_sheets(sheets)

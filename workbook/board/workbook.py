@@ -33,6 +33,7 @@ from workbook.board.summary import (
 from workbook.formatting import layout
 from workbook.formatting.layout import fit_to_page_width
 from workbook.formatting.rag import AS_OF_NAME, apply_rag_formatting
+from workbook.master.settings import document_order
 from workbook.master.sheets import SHEET_PLAN
 from workbook.master.write import write_plan_sheet
 from workbook.plan.model import Plan
@@ -72,7 +73,13 @@ def build_board(plan: Plan, summary: BoardSummary, *, as_of: dt.date) -> Workboo
     wb.defined_names[AS_OF_NAME] = DefinedName(
         AS_OF_NAME, attr_text=f"'{SHEET_SUMMARY}'!{_absolute(as_of_cell)}"
     )
-    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row, key=key)
+    apply_rag_formatting(
+        plan_ws,
+        header_row=header_row,
+        last_row=plan_ws.max_row,
+        key=key,
+        document=document_order(plan),
+    )
     for ws in (summary_ws, plan_ws):
         _set_footer(ws, plan, as_of)
     wb.active = 0

@@ -137,13 +137,15 @@ def row_height(texts_by_column: dict[str, str], *, bold: bool = False) -> float:
 
     Keys are `PLAN_COLUMNS` keys ("finding", "actions", ...); widths come from there.
     """
-    lines = max(
-        (
-            wrapped_lines(text, COLUMN_BY_KEY[key].width, bold=bold)
-            for key, text in texts_by_column.items()
-        ),
-        default=0,
+    return row_height_for(
+        ((text, COLUMN_BY_KEY[key].width) for key, text in texts_by_column.items()), bold=bold
     )
+
+
+def row_height_for(cells: Iterable[tuple[str, float]], *, bold: bool = False) -> float:
+    """Height in points a row needs so each of its wrapped cells, (text, column width), shows
+    completely."""
+    lines = max((wrapped_lines(text, width, bold=bold) for text, width in cells), default=0)
     return height_for_lines(lines)
 
 

@@ -38,7 +38,7 @@ from workbook.master.edit import editing_master
 from workbook.master.editor import Editor
 from workbook.master.rag_key import key_from_sheets
 from workbook.master.read import find_header_row, no_header_row, plan_column_indexes, plan_rows
-from workbook.master.settings import SETTING_AS_OF, SETTINGS_COLUMNS
+from workbook.master.settings import SETTING_AS_OF, SETTINGS_COLUMNS, document_columns
 from workbook.master.sheets import (
     DUE_COLUMN,
     HEADER_ROW_NAME,
@@ -260,10 +260,12 @@ class PlanSheetColumns:
     due: int
 
 
-def plan_sheet_columns(header: Sequence[object]) -> PlanSheetColumns:
+def plan_sheet_columns(
+    header: Sequence[object], document: Sequence[tuple[str, str]] = ()
+) -> PlanSheetColumns:
     """Where Time-scale, Status and Due are in a plan sheet's header row, by title; the master's
     places for a title that was edited, and Due right after Status when it has none."""
-    idx = plan_column_indexes(header)
+    idx = plan_column_indexes(header, document)
     due = next((i for i, v in enumerate(header) if loose(v) == loose(DUE_COLUMN.title)), None)
     return PlanSheetColumns(
         timescale=idx["timescale"] + 1,
@@ -272,7 +274,14 @@ def plan_sheet_columns(header: Sequence[object]) -> PlanSheetColumns:
     )
 
 
-def apply_rag_formatting(ws: Worksheet, *, header_row: int, last_row: int, key: RagKey) -> None:
+def apply_rag_formatting(
+    ws: Worksheet,
+    *,
+    header_row: int,
+    last_row: int,
+    key: RagKey,
+    document: Sequence[tuple[str, str]] = (),
+) -> None:
     """Give a plan sheet written with openpyxl (PLAN_COLUMNS then DUE_COLUMN, header at
     `header_row`, section and item rows down to `last_row`) its RAG rules by the plan's `key`
     (see rag_formats).
@@ -283,7 +292,7 @@ def apply_rag_formatting(ws: Worksheet, *, header_row: int, last_row: int, key: 
     if ws.parent is not None and AS_OF_NAME not in ws.parent.defined_names:
         ensure_as_of_name(ws.parent)
     grid = _values(ws, header_row)
-    cols = plan_sheet_columns(grid[header_row - 1])
+    cols = plan_sheet_columns(grid[header_row - 1], document)
     lay = SheetLayout(
         header_row=header_row,
         last_row=last_row,
@@ -493,7 +502,8 @@ def rag_changes(sheets: Mapping[str, Grid]) -> RagChanges:
         raise no_header_row()
     header_row = header + 1
     head = grid[header]
-    cols = plan_sheet_columns(head)
+    document = document_columns(sheets)
+    cols = plan_sheet_columns(head, document)
     add_due = loose(at(head, cols.due - 1)) != loose(DUE_COLUMN.title)
     if add_due and any(_filled(at(row, cols.due - 1)) for row in grid[header:]):
         letter = get_column_letter(cols.due)
@@ -502,7 +512,7 @@ def rag_changes(sheets: Mapping[str, Grid]) -> RagChanges:
             f"{letter}, right of Status, is in use; move what is in column {letter} elsewhere and "
             "run `actionplan rag` again"
         )
-    rows = plan_rows(grid)
+    rows = plan_rows(grid, document)
     items = [r for r in rows if not r.is_section]
     last_row = max((r.excel_row for r in rows), default=header_row)
     due_dates: list[tuple[int, dt.date | None]] = []

@@ -23,7 +23,7 @@ from workbook.importers.html import Paragraph
 from workbook.importers.roles import ROLES, ColumnRoles, find_roles
 from workbook.plan.actions import split_numbered, starts_numbered
 from workbook.plan.leads import build_register
-from workbook.plan.model import Item, Lead, Plan, Run, normalise_runs, plan_year
+from workbook.plan.model import OTHER_ROLE, Item, Lead, Plan, Run, normalise_runs, plan_year
 from workbook.plan.status import DEFAULT_KEY, RagKey, colour_code, parse_key
 from workbook.plan.timescales import MONTH_YEAR, read_timescale
 from workbook.plan.updates import labelled_entries, parse_updates
@@ -107,7 +107,16 @@ def assemble_plan(doc: RawDocument, mapping: Mapping[str, str] | None = None) ->
         rag_key=key,
         column_titles=tuple((role, found.title(role)) for role in ROLES if role in found.roles),
         extra_titles=others,
+        column_order=document_order(found),
     )
+
+
+def document_order(found: ColumnRoles) -> tuple[str, ...]:
+    """The document's columns in its order: the role of each it has one for, OTHER_ROLE for
+    each of its own other columns (the plan sheet lays them out in this order)."""
+    at = [(i, role) for role, i in found.roles.items() if role != "ref"]  # Ref always comes first
+    at.extend((i, OTHER_ROLE) for i, _ in found.others)
+    return tuple(role for _, role in sorted(at))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ writer, the return reader, the merge and the demo's simulated returns all take t
 
 from __future__ import annotations
 
-from workbook.master.sheets import COLUMN_BY_KEY, Column
+from workbook.master.sheets import COLUMN_BY_KEY, Column, SheetColumn, layout_of
+from workbook.plan.model import Plan
 
 NEW_UPDATE_TITLE = "New update"
 PROPOSED_TIMESCALE_TITLE = "Proposed time-scale"
@@ -54,3 +55,33 @@ CONTEXT_COLUMN_WIDTH = 24
 #: "Recommendation", not our finding title); the identity sheet lists them under this field as
 #: "key = title", so the return reader finds each column by the title the copy was issued with.
 COLUMN_TITLE_FIELD = "Column title"
+
+
+#: The block a lead fills in, as it stands at the right of the sheet: Status, then the answer
+#: columns with the checks between them.
+ANSWER_BLOCK: tuple[Column, ...] = SHEET_COLUMNS[[c.key for c in SHEET_COLUMNS].index("status") :]
+
+
+def copy_layout(plan: Plan) -> tuple[SheetColumn, ...]:
+    """A copy's columns in their order on its sheet: `Ref`, the document's columns in its order
+    (the plan's at the copy's widths under the plan's titles, its own other columns for context),
+    then the ANSWER_BLOCK, so the answers sit together at the right wherever the document put
+    its status."""
+    widths = {c.key: c.width for c in SHEET_COLUMNS}
+    answers = {c.key for c in ANSWER_BLOCK}
+    shown = layout_of(plan, with_due=False).columns
+    locked = [
+        SheetColumn(c.key, c.title, widths.get(c.key, CONTEXT_COLUMN_WIDTH), c.other)
+        for c in shown
+        if c.key not in answers
+    ]
+    titles = {c.key: c.title for c in shown}
+    block = [SheetColumn(c.key, titles.get(c.key, c.title), c.width) for c in ANSWER_BLOCK]
+    return (*locked, *block)
+
+
+def own_titles(plan: Plan) -> dict[str, str]:
+    """The plan's own titles for copy columns whose title differs from ours (its document's),
+    which the copy's identity sheet lists so the return reader finds each column by them."""
+    ours = {c.key: c.title for c in SHEET_COLUMNS}
+    return {c.key: c.title for c in copy_layout(plan) if c.key in ours and c.title != ours[c.key]}

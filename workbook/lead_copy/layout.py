@@ -26,11 +26,11 @@ from workbook.lead_copy.columns import (
     CHECK_KEYS,
     COLUMN_TITLE_FIELD,
     CONTEXT_COLUMN_FIELD,
-    CONTEXT_COLUMN_WIDTH,
     EDITABLE_KEYS,
-    SHEET_COLUMNS,
+    copy_layout,
+    own_titles,
 )
-from workbook.master.sheets import SHEET_PLAN, extra_column_title, shown_titles
+from workbook.master.sheets import SHEET_PLAN, SheetColumn, extra_column_title
 from workbook.master.write import (
     finding_value,
     item_texts,
@@ -38,7 +38,7 @@ from workbook.master.write import (
     write_rag_key,
     write_section_row,
 )
-from workbook.plan.model import Plan
+from workbook.plan.model import OTHER_ROLE, Plan
 from workbook.xlsx.cells import set_text
 from workbook.xlsx.files import save_atomically
 
@@ -79,9 +79,7 @@ def write_lead_copy(
         (CONTEXT_COLUMN_FIELD, extra_column_title(k, title))
         for k, title in enumerate(plan.extra_titles)
     ]
-    context += [
-        (COLUMN_TITLE_FIELD, f"{key} = {title}") for key, title in _own_titles(plan).items()
-    ]
+    context += [(COLUMN_TITLE_FIELD, f"{key} = {title}") for key, title in own_titles(plan).items()]
     for r, (name, value) in enumerate([*identity_rows, *context], 1):
         set_text(hidden.cell(r, 1), name)
         set_text(hidden.cell(r, 2), value)
@@ -91,37 +89,29 @@ def write_lead_copy(
 
 
 def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
-    for i, column in enumerate(SHEET_COLUMNS, 1):
+    columns = copy_layout(plan)
+    for i, column in enumerate(columns, 1):
         dimension = ws.column_dimensions[get_column_letter(i)]
         dimension.width = column.width
         dimension.hidden = column.key in CHECK_KEYS
-    first_extra = len(SHEET_COLUMNS) + 1
-    for k in range(len(plan.extra_titles)):
-        ws.column_dimensions[get_column_letter(first_extra + k)].width = CONTEXT_COLUMN_WIDTH
-    total_width = sum(c.width for c in SHEET_COLUMNS if c.key not in CHECK_KEYS)
-    total_width += CONTEXT_COLUMN_WIDTH * len(plan.extra_titles)
-    row = _write_heading(ws, plan, text, total_width)
+    total_width = sum(c.width for c in columns if c.key not in CHECK_KEYS)
+    row = _write_heading(ws, plan, text, total_width, len(columns))
     row = write_rag_key(ws, plan.rag_key, start=row + 1)
     header_row = row + 2
-    _write_header(ws, header_row, _own_titles(plan))
-    for k, title in enumerate(plan.extra_titles):
-        _context_cell(ws.cell(header_row, first_extra + k), extra_column_title(k, title), True)
+    _write_header(ws, header_row, columns)
     row = header_row
-    width = len(SHEET_COLUMNS) + len(plan.extra_titles)
     for section, items in sections_with_items(plan):
         if section:
             row += 1
-            write_section_row(ws, row, section, columns=width, total_width=total_width)
+            write_section_row(ws, row, section, columns=len(columns), total_width=total_width)
         for item in items:
             row += 1
             texts = item_texts(item)
             values: dict[str, object] = {**texts, "finding": finding_value(item.finding)}
             values.update(dict.fromkeys(CHECK_KEYS, item.ref))
-            _write_item_row(ws, row, values, texts)
-            for k, extra in item.extra:  # the document's own columns, locked, for context
-                _context_cell(ws.cell(row, first_extra + k), extra, False)
+            _write_item_row(ws, row, columns, values, texts, dict(item.extra))
     _protect(ws)
-    status_col = _column_index("status")
+    status_col = next(i for i, c in enumerate(columns, 1) if c.key == "status")
     apply_status_formatting(
         ws, header_row=header_row, status_col=status_col, last_row=row, key=plan.rag_key
     )
@@ -132,14 +122,13 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
     ws.oddFooter.right.text = "Page &P of &N"
 
 
-def _write_heading(ws: Worksheet, plan: Plan, text: CopyText, total_width: float) -> int:
+def _write_heading(ws: Worksheet, plan: Plan, text: CopyText, total_width: float, last: int) -> int:
     """Title, heading and instructions, each across the whole width; return the last row."""
     lines = [
         (plan.title, layout.TITLE_FONT),
         (text.heading, layout.SUBTITLE_FONT),
         *((line, layout.BODY_FONT) for line in text.instructions),
     ]
-    last = len(SHEET_COLUMNS)
     for row, (line, font) in enumerate(lines, 1):
         cell = ws.cell(row, 1)
         set_text(cell, line)
@@ -152,27 +141,32 @@ def _write_heading(ws: Worksheet, plan: Plan, text: CopyText, total_width: float
     return len(lines)
 
 
-def _own_titles(plan: Plan) -> dict[str, str]:
-    """The plan's own titles for copy columns whose title differs from ours (its document's)."""
-    shown = shown_titles(plan.column_titles)
-    ours = {c.key: c.title for c in SHEET_COLUMNS}
-    return {key: title for key, title in shown.items() if key in ours and title != ours[key]}
-
-
-def _write_header(ws: Worksheet, row: int, own: dict[str, str]) -> None:
-    for i, column in enumerate(SHEET_COLUMNS, 1):
-        cell = ws.cell(row, i, own.get(column.key, column.title))
+def _write_header(ws: Worksheet, row: int, columns: Sequence[SheetColumn]) -> None:
+    for i, column in enumerate(columns, 1):
+        cell = ws.cell(row, i, column.title)
         cell.font = layout.HEADER_FONT
         cell.fill = layout.HEADER_FILL
         cell.alignment = layout.HEADER_ALIGNMENT
         cell.border = layout.THIN_BORDER
-    titles = {c.key: own.get(c.key, c.title) for c in SHEET_COLUMNS if c.key not in CHECK_KEYS}
-    ws.row_dimensions[row].height = _row_height(titles, bold=True)
+    titles = [(c.title, c.width) for c in columns if c.key not in CHECK_KEYS]
+    ws.row_dimensions[row].height = layout.row_height_for(titles, bold=True)
 
 
-def _write_item_row(ws: Worksheet, row: int, values: dict[str, object], texts: dict[str, str]):
-    for i, column in enumerate(SHEET_COLUMNS, 1):
+def _write_item_row(
+    ws: Worksheet,
+    row: int,
+    columns: Sequence[SheetColumn],
+    values: dict[str, object],
+    texts: dict[str, str],
+    others: dict[int, str],
+) -> None:
+    shown: list[tuple[str, float]] = []
+    for i, column in enumerate(columns, 1):
         cell = ws.cell(row, i)
+        if column.key == OTHER_ROLE:  # the document's own columns, locked, for context
+            _context_cell(cell, others.get(column.other, ""), False)
+            shown.append((others.get(column.other, ""), column.width))
+            continue
         value = values.get(column.key, "")
         if isinstance(value, CellRichText):
             cell.value = value
@@ -186,8 +180,11 @@ def _write_item_row(ws: Worksheet, row: int, values: dict[str, object], texts: d
             cell.protection = _UNLOCKED
             cell.fill = INPUT_FILL
             cell.number_format = TEXT_FORMAT
+        elif column.key in texts:
+            shown.append((texts[column.key], column.width))
     # room for a few lines of new update as well as what is there already
-    ws.row_dimensions[row].height = max(_row_height(texts), layout.height_for_lines(4))
+    height = max(layout.row_height_for(shown), layout.height_for_lines(4))
+    ws.row_dimensions[row].height = height
 
 
 def _context_cell(cell: Cell, text: str, header: bool) -> None:
@@ -197,15 +194,6 @@ def _context_cell(cell: Cell, text: str, header: bool) -> None:
         cell.fill = layout.HEADER_FILL
     cell.alignment = layout.HEADER_ALIGNMENT if header else layout.WRAP_TOP
     cell.border = layout.THIN_BORDER
-
-
-def _row_height(texts: dict[str, str], *, bold: bool = False) -> float:
-    widths = {c.key: c.width for c in SHEET_COLUMNS}
-    lines = max(
-        (layout.wrapped_lines(t, widths[k], bold=bold) for k, t in texts.items() if k in widths),
-        default=0,
-    )
-    return layout.height_for_lines(lines)
 
 
 def _protect(ws: Worksheet) -> None:
@@ -222,7 +210,3 @@ def _protect(ws: Worksheet) -> None:
     p.insertColumns = False
     p.sort = True
     p.autoFilter = False
-
-
-def _column_index(key: str) -> int:
-    return next(i for i, c in enumerate(SHEET_COLUMNS, 1) if c.key == key)

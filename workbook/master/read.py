@@ -29,17 +29,21 @@ from workbook.master.settings import (
     typed_date,
 )
 from workbook.master.sheets import (
+    COLUMN_BY_KEY,
+    DUE_COLUMN,
     LEADS_COLUMNS,
-    PLAN_COLUMNS,
     PLAN_SHEETS,
-    SHEET_COLUMNS,
+    ROLE_KEYS,
     SHEET_LEADS,
     SHEET_PLAN,
     SHEET_UPDATES,
     UPDATES_COLUMNS,
+    PlanLayout,
+    plan_layout,
 )
 from workbook.plan.actions import split_numbered
 from workbook.plan.model import (
+    OTHER_ROLE,
     UPDATE_SEPARATOR,
     Item,
     Lead,
@@ -74,8 +78,9 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
     require_plan_sheet(list(sheets))
     grid = sheet(sheets, SHEET_PLAN) or ()
     log = updates_log(sheet(sheets, SHEET_UPDATES) or ())
-    sections, items = _sections_and_items(grid, log)
-    extra_titles, items = _with_extra_columns(grid, items)
+    document = document_columns(sheets)
+    sections, items = _sections_and_items(grid, log, document)
+    extra_titles, order, items = _with_extra_columns(grid, items, document)
     settings = settings_from_sheets(sheets)
     title_block = _title_block(grid, find_header_row(grid) or 0)
     year = plan_year(cell_text(settings.get(SETTING_PLAN_DATE, title_block[1])))
@@ -92,32 +97,43 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
         source=cell_text(settings.get(SETTING_SOURCE)),
         notes=tuple(cell_text(n) for n in import_notes(sheets)),
         rag_key=key_from_sheets(sheets),
-        column_titles=document_columns(sheets),
+        column_titles=tuple((role, t) for role, t in document if role != OTHER_ROLE),
+        column_order=order if document else (),
     )
 
 
 def _with_extra_columns(
-    grid: Grid, items: tuple[Item, ...]
-) -> tuple[tuple[str, ...], tuple[Item, ...]]:
-    """The document's own other columns (titled cells right of `Due` in the header row) and each
-    item with its text in them, read by ref."""
+    grid: Grid, items: tuple[Item, ...], document: Sequence[tuple[str, str]]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Item, ...]]:
+    """The document's own other columns (titled cells of the header row that are not a plan
+    column or `Due`), the order of the document's columns as the header has them, and each item
+    with its text in the other columns, read by ref."""
     header = find_header_row(grid)
     if header is None:
-        return (), items
-    first = len(SHEET_COLUMNS)
-    columns = [
-        (i, cell_text(v)) for i, v in enumerate(grid[header]) if i >= first and cell_text(v).strip()
-    ]
-    if not columns:
-        return (), items
+        return (), (), items
+    head = grid[header]
+    indexes = plan_column_indexes(head, document)
+    claimed = {i: key for key, i in indexes.items()}
+    # the order of the document's columns (those the cycle added follow them on any rewrite)
+    documented = {role for role, _ in document}
+    roles = {key: role for role, key in ROLE_KEYS.items() if role in documented}
+    order: list[str] = []
+    columns: list[tuple[int, str]] = []
+    for i, v in enumerate(head):
+        if i in claimed:
+            if claimed[i] in roles:
+                order.append(roles[claimed[i]])
+        elif cell_text(v).strip() and loose(v) != loose(DUE_COLUMN.title):
+            columns.append((i, cell_text(v)))
+            order.append(OTHER_ROLE)
     by_ref: dict[str, tuple[tuple[int, str], ...]] = {}
     for r in range(header + 1, len(grid)):
-        ref = cell_text(at(grid[r], 0)).strip()
+        ref = cell_text(at(grid[r], indexes["ref"])).strip()
         texts = tuple((k, cell_text(at(grid[r], i))) for k, (i, _) in enumerate(columns))
         if ref and ref not in by_ref:
             by_ref[ref] = tuple((k, t) for k, t in texts if t)
     kept = tuple(dataclasses.replace(it, extra=by_ref.get(it.ref.strip(), ())) for it in items)
-    return tuple(t for _, t in columns), kept
+    return tuple(t for _, t in columns), tuple(order), kept
 
 
 def require_plan_sheet(sheet_names: list[str]) -> None:
@@ -149,11 +165,30 @@ def no_header_row() -> MasterError:
     )
 
 
-def plan_column_indexes(header_row: Sequence[object]) -> dict[str, int]:
-    """Where each plan column is, by its title in the header row; a column whose title was
-    edited is taken to be where the master puts it."""
-    found = {loose(v): i for i, v in enumerate(header_row) if loose(v)}
-    return {c.key: found.get(loose(c.title), i) for i, c in enumerate(PLAN_COLUMNS)}
+def plan_column_indexes(
+    header_row: Sequence[object], document: Sequence[tuple[str, str]] = ()
+) -> dict[str, int]:
+    """Where each plan column is, by the title the plan shows it under in the header row
+    (`document`: the `Document column` settings, see `document_layout`); a column whose title
+    was edited is taken to be where the master puts it."""
+    found: dict[str, int] = {}
+    for i, v in enumerate(header_row):
+        if loose(v):
+            found.setdefault(loose(v), i)
+    placed = document_layout(document)
+    return {
+        c.key: found.get(loose(c.title), i)
+        for i, c in enumerate(placed.columns)
+        if c.key in COLUMN_BY_KEY
+    }
+
+
+def document_layout(document: Sequence[tuple[str, str]]) -> PlanLayout:
+    """The layout a master was written with, from its `Document column` settings: (role, title)
+    in the document's order, its own other columns as OTHER_ROLE."""
+    roles = [(role, title) for role, title in document if role != OTHER_ROLE]
+    others = [title for role, title in document if role == OTHER_ROLE]
+    return plan_layout(roles, others, [role for role, _ in document])
 
 
 def _title_block(grid: Grid, header: int) -> tuple[str, str, str]:
@@ -174,7 +209,7 @@ class PlanRow:
     columns: dict[str, int]  # 0-based column of each key, for cell addresses
 
 
-def plan_rows(grid: Grid) -> list[PlanRow]:
+def plan_rows(grid: Grid, document: Sequence[tuple[str, str]] = ()) -> list[PlanRow]:
     """The section and item rows of an `Action Plan` grid, in order (header found, not assumed).
 
     A section row has text in column A only; an item row is any other non-empty row - including
@@ -183,7 +218,7 @@ def plan_rows(grid: Grid) -> list[PlanRow]:
     header = find_header_row(grid)
     if header is None:
         raise no_header_row()
-    columns = plan_column_indexes(grid[header])
+    columns = plan_column_indexes(grid[header], document)
     rows: list[PlanRow] = []
     section = ""
     for r in range(header + 1, len(grid)):
@@ -199,10 +234,12 @@ def plan_rows(grid: Grid) -> list[PlanRow]:
     return rows
 
 
-def _sections_and_items(grid: Grid, log: UpdatesLog) -> tuple[tuple[str, ...], tuple[Item, ...]]:
+def _sections_and_items(
+    grid: Grid, log: UpdatesLog, document: Sequence[tuple[str, str]]
+) -> tuple[tuple[str, ...], tuple[Item, ...]]:
     sections: list[str] = []
     items: list[Item] = []
-    for row in plan_rows(grid):
+    for row in plan_rows(grid, document):
         if row.is_section:
             if row.section not in sections:
                 sections.append(row.section)

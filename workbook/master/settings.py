@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from workbook import clock
 from workbook.errors import MasterError
 from workbook.master.sheets import SHEET_SETTINGS
-from workbook.plan.model import Plan
+from workbook.plan.model import OTHER_ROLE, Plan
 from workbook.plan.timescales import due_date
 from workbook.xlsx.cells import Grid, at, cell_date, cell_text
 from workbook.xlsx.read import sheet
@@ -65,9 +65,25 @@ def settings_rows(plan: Plan, settings: Mapping[str, object]) -> list[tuple[str,
     rows: list[tuple[str, object]] = list(defaults.items())
     rows.extend((SETTING_IMPORT_NOTE, note) for note in plan.notes)
     rows.extend(
-        (SETTING_DOCUMENT_COLUMN, f"{role} = {title}") for role, title in plan.column_titles
+        (SETTING_DOCUMENT_COLUMN, f"{role} = {title}") for role, title in document_order(plan)
     )
     return rows
+
+
+def document_order(plan: Plan) -> list[tuple[str, str]]:
+    """(role, title) of each of the document's columns, in the document's order when the plan
+    keeps it (its own other columns as OTHER_ROLE): the `Document column` settings, from which
+    `document_columns` reads them back."""
+    titles = dict(plan.column_titles)
+    others = iter(plan.extra_titles)
+    out = [
+        (role, next(others, "") if role == OTHER_ROLE else titles.get(role, ""))
+        for role in plan.column_order
+        if role == OTHER_ROLE or role in titles
+    ]
+    placed = {role for role, _ in out}
+    out.extend((role, title) for role, title in plan.column_titles if role not in placed)
+    return out
 
 
 def settings_from_sheets(sheets: Mapping[str, Grid]) -> dict[str, object]:

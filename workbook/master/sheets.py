@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
+from workbook.plan.model import OTHER_ROLE, Plan
 from workbook.xlsx.cells import column_letter
 
 SHEET_PLAN = "Action Plan"
@@ -75,6 +76,82 @@ EXTRA_COLUMN_WIDTH = 30
 def extra_column_title(index: int, title: str) -> str:
     """The title a document's own column is shown under: its own, or a name when it had none."""
     return title.strip() or f"Column {index + 1} (untitled)"
+
+
+@dataclass(frozen=True)
+class SheetColumn:
+    """One column of a plan sheet as laid out for a plan: a plan column (`PLAN_COLUMNS` key), the
+    derived `due`, or one of the document's own (`key` "other", `other` its index in
+    `Plan.extra_titles`), with the title it shows and its width."""
+
+    key: str
+    title: str
+    width: float
+    other: int = -1
+
+
+@dataclass(frozen=True)
+class PlanLayout:
+    """The columns of a plan sheet in their order: `Ref`, then the document's own columns in the
+    document's order (the plan columns it has, under its titles, and its other columns), then the
+    plan columns the cycle needs and the document lacks, then `Due`, then any other column the
+    order does not place (a master written before the order was kept)."""
+
+    columns: tuple[SheetColumn, ...]
+
+    def index(self, key: str) -> int:
+        """0-based column of a plan column or `due`."""
+        return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+    @property
+    def others(self) -> tuple[tuple[int, SheetColumn], ...]:
+        """(0-based column, column) of each of the document's own other columns."""
+        return tuple((i, c) for i, c in enumerate(self.columns) if c.key == OTHER_ROLE)
+
+    @property
+    def width(self) -> float:
+        return sum(c.width for c in self.columns)
+
+
+def plan_layout(
+    column_titles: Sequence[tuple[str, str]],
+    extra_titles: Sequence[str] = (),
+    column_order: Sequence[str] = (),
+    *,
+    with_due: bool = True,
+) -> PlanLayout:
+    """Where each column of a plan sheet goes (see PlanLayout). `column_order` is the document's
+    columns in its order, each a role of `column_titles` or OTHER_ROLE for the next of
+    `extra_titles`; with none, the plan columns go in our order."""
+    titles = shown_titles(column_titles)
+    placed: list[SheetColumn] = [SheetColumn("ref", titles["ref"], COLUMN_BY_KEY["ref"].width)]
+    keys = {"ref"}
+    others = 0
+
+    def other(k: int) -> SheetColumn:
+        title = extra_titles[k] if k < len(extra_titles) else ""
+        return SheetColumn(OTHER_ROLE, extra_column_title(k, title), EXTRA_COLUMN_WIDTH, k)
+
+    for role in column_order:
+        if role == OTHER_ROLE and others < len(extra_titles):
+            placed.append(other(others))
+            others += 1
+        elif role in ROLE_KEYS and ROLE_KEYS[role] not in keys:
+            key = ROLE_KEYS[role]
+            placed.append(SheetColumn(key, titles[key], COLUMN_BY_KEY[key].width))
+            keys.add(key)
+    placed.extend(
+        SheetColumn(c.key, titles[c.key], c.width) for c in PLAN_COLUMNS if c.key not in keys
+    )
+    if with_due:
+        placed.append(SheetColumn(DUE_COLUMN.key, DUE_COLUMN.title, DUE_COLUMN.width))
+    placed.extend(other(k) for k in range(others, len(extra_titles)))
+    return PlanLayout(tuple(placed))
+
+
+def layout_of(plan: Plan, *, with_due: bool = True) -> PlanLayout:
+    """The plan sheet's columns for `plan`, in its document's order."""
+    return plan_layout(plan.column_titles, plan.extra_titles, plan.column_order, with_due=with_due)
 
 
 #: Titles of the document's own six columns, in order (the `Ref` column is ours).

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -19,21 +19,18 @@ from workbook.formatting import layout
 from workbook.formatting.layout import fit_to_page_width, write_due_cell, write_due_header
 from workbook.formatting.rag import apply_rag_formatting, ensure_as_of_name
 from workbook.master.rag_key import RAG_KEY_COLUMNS, rag_key_rows
-from workbook.master.settings import PLAN_SETTINGS, SETTINGS_COLUMNS, settings_rows
+from workbook.master.settings import PLAN_SETTINGS, SETTINGS_COLUMNS, document_order, settings_rows
 from workbook.master.sheets import (
     CHANGES_COLUMNS,
     CHANGES_WIDTHS,
-    EXTRA_COLUMN_WIDTH,
+    DUE_COLUMN,
     HEADER_ROW_NAME,
-    LAST_COLUMN,
     LEADS_COLUMNS,
     LEADS_WIDTHS,
-    PLAN_COLUMNS,
     RAG_KEY_LABEL,
     RAG_KEY_WIDTHS,
     SETTINGS_WIDTHS,
     SHEET_CHANGES,
-    SHEET_COLUMNS,
     SHEET_LEADS,
     SHEET_PLAN,
     SHEET_RAG_KEY,
@@ -41,10 +38,10 @@ from workbook.master.sheets import (
     SHEET_UPDATES,
     UPDATES_COLUMNS,
     UPDATES_WIDTHS,
-    extra_column_title,
-    shown_titles,
+    PlanLayout,
+    layout_of,
 )
-from workbook.plan.model import Item, Plan, Run
+from workbook.plan.model import OTHER_ROLE, Item, Plan, Run
 from workbook.plan.status import RagKey
 from workbook.xlsx.cells import excel_escape, set_text
 from workbook.xlsx.files import save_atomically
@@ -71,8 +68,9 @@ def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) ->
     plan_ws = wb.active
     plan_ws.title = SHEET_PLAN
     header_row = write_plan_sheet(plan_ws, plan)
+    last = get_column_letter(len(layout_of(plan).columns))
     wb.defined_names[HEADER_ROW_NAME] = DefinedName(
-        HEADER_ROW_NAME, attr_text=f"'{SHEET_PLAN}'!$A${header_row}:${LAST_COLUMN}${header_row}"
+        HEADER_ROW_NAME, attr_text=f"'{SHEET_PLAN}'!$A${header_row}:${last}${header_row}"
     )
     _write_leads_sheet(wb.create_sheet(SHEET_LEADS), plan)
     _write_updates_sheet(wb.create_sheet(SHEET_UPDATES), plan)
@@ -80,7 +78,13 @@ def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) ->
     write_rag_key_sheet(wb.create_sheet(SHEET_RAG_KEY), plan.rag_key)
     _write_settings_sheet(wb.create_sheet(SHEET_SETTINGS), plan, settings or {})
     ensure_as_of_name(wb)
-    apply_rag_formatting(plan_ws, header_row=header_row, last_row=plan_ws.max_row, key=plan.rag_key)
+    apply_rag_formatting(
+        plan_ws,
+        header_row=header_row,
+        last_row=plan_ws.max_row,
+        key=plan.rag_key,
+        document=document_order(plan),
+    )
     return wb
 
 
@@ -95,42 +99,26 @@ LATEST_UPDATE_TITLE = "Latest update"
 def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = False) -> int:
     """Lay out the title block, RAG key, header, sections and items; return the header row.
 
-    `latest_update_only` puts only each item's newest update in the Update column (titled
-    "Latest update"), as the board pack shows it; the master keeps the whole history.
+    The columns follow the document's order (`layout_of`). `latest_update_only` puts only each
+    item's newest update in the Update column (titled "Latest update"), as the board pack shows
+    it; the master keeps the whole history.
     """
-    for i, column in enumerate(SHEET_COLUMNS, 1):
+    columns = layout_of(plan)
+    for i, column in enumerate(columns.columns, 1):
         ws.column_dimensions[get_column_letter(i)].width = column.width
-    first_extra = len(SHEET_COLUMNS) + 1
-    for k in range(len(plan.extra_titles)):
-        ws.column_dimensions[get_column_letter(first_extra + k)].width = EXTRA_COLUMN_WIDTH
     _write_title_block(ws, plan)
     row = write_rag_key(ws, plan.rag_key, start=4)
     header_row = row + 2  # one blank row between key and header, as in the document
-    _write_header(
-        ws,
-        header_row,
-        latest_update_only=latest_update_only,
-        column_titles=plan.column_titles,
-    )
-    for k, title in enumerate(plan.extra_titles):
-        cell = ws.cell(header_row, first_extra + k, extra_column_title(k, title))
-        cell.font = layout.HEADER_FONT
-        cell.fill = layout.HEADER_FILL
-        cell.alignment = layout.HEADER_ALIGNMENT
-        cell.border = layout.THIN_BORDER
+    _write_header(ws, header_row, columns, latest_update_only=latest_update_only)
     row = header_row + 1
     for section, items in sections_with_items(plan):
         if section:
-            write_section_row(ws, row, section)
+            write_section_row(
+                ws, row, section, columns=len(columns.columns), total_width=columns.width
+            )
             row += 1
         for item in items:
-            _write_item_row(ws, row, item, latest_update_only=latest_update_only)
-            for k, text in item.extra:
-                cell = ws.cell(row, first_extra + k)
-                set_text(cell, text)
-                cell.font = layout.BODY_FONT
-                cell.alignment = layout.WRAP_TOP
-                cell.border = layout.THIN_BORDER
+            _write_item_row(ws, row, item, columns, latest_update_only=latest_update_only)
             row += 1
     _set_print_layout(ws, plan, header_row)
     return header_row
@@ -169,23 +157,24 @@ def write_rag_key(ws: Worksheet, key: RagKey, *, start: int) -> int:
 
 
 def _write_header(
-    ws: Worksheet,
-    row: int,
-    *,
-    latest_update_only: bool = False,
-    column_titles: Sequence[tuple[str, str]] = (),
+    ws: Worksheet, row: int, columns: PlanLayout, *, latest_update_only: bool = False
 ) -> None:
-    titles = shown_titles(column_titles)
+    titles = [c.title for c in columns.columns]
     if latest_update_only:
-        titles["updates"] = LATEST_UPDATE_TITLE
-    for i, column in enumerate(PLAN_COLUMNS, 1):
-        cell = ws.cell(row, i, titles[column.key])
+        titles[columns.index("updates")] = LATEST_UPDATE_TITLE
+    for i, (column, title) in enumerate(zip(columns.columns, titles, strict=True), 1):
+        cell = ws.cell(row, i)
+        if column.key == DUE_COLUMN.key:
+            write_due_header(cell)
+            continue
+        set_text(cell, title)
         cell.font = layout.HEADER_FONT
         cell.fill = layout.HEADER_FILL
         cell.alignment = layout.HEADER_ALIGNMENT
         cell.border = layout.THIN_BORDER
-    write_due_header(ws.cell(row, len(PLAN_COLUMNS) + 1))
-    ws.row_dimensions[row].height = layout.row_height(titles, bold=True)
+    widths = [c.width for c in columns.columns]
+    height = layout.row_height_for(zip(titles, widths, strict=True), bold=True)
+    ws.row_dimensions[row].height = height
 
 
 def sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
@@ -200,17 +189,13 @@ def sections_with_items(plan: Plan) -> list[tuple[str, tuple[Item, ...]]]:
     return [(s, plan.items_in(s)) for s in order]
 
 
-#: The plan sheet's width in characters, across which a section row is merged.
-PLAN_WIDTH = sum(c.width for c in PLAN_COLUMNS)
-
-
 def write_section_row(
     ws: Worksheet,
     row: int,
     section: str,
     *,
-    columns: int = len(SHEET_COLUMNS),
-    total_width: float = PLAN_WIDTH,
+    columns: int,
+    total_width: float,
 ) -> None:
     """A section heading across the first `columns` columns (merged), tall enough to show it."""
     for i in range(1, columns + 1):
@@ -227,14 +212,24 @@ def write_section_row(
 
 
 def _write_item_row(
-    ws: Worksheet, row: int, item: Item, *, latest_update_only: bool = False
+    ws: Worksheet, row: int, item: Item, columns: PlanLayout, *, latest_update_only: bool = False
 ) -> None:
     texts = item_texts(item)
     if latest_update_only:
         texts["updates"] = item.updates[0].display if item.updates else ""
-    for i, column in enumerate(PLAN_COLUMNS, 1):
+    others = dict(item.extra)
+    shown: list[tuple[str, float]] = []
+    for i, column in enumerate(columns.columns, 1):
         cell = ws.cell(row, i)
-        value = finding_value(item.finding) if column.key == "finding" else texts[column.key]
+        if column.key == DUE_COLUMN.key:
+            write_due_cell(cell, item.due)  # one short line, so it never sets the height
+            continue
+        if column.key == OTHER_ROLE:
+            value: str | CellRichText = others.get(column.other, "")
+        elif column.key == "finding":
+            value = finding_value(item.finding)
+        else:
+            value = texts[column.key]
         if isinstance(value, CellRichText):
             cell.value = value
         else:
@@ -243,9 +238,9 @@ def _write_item_row(
         centred = column.key in ("ref", "status", "lead", "timescale")
         cell.alignment = layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP
         cell.border = layout.THIN_BORDER
-    write_due_cell(ws.cell(row, len(PLAN_COLUMNS) + 1), item.due)
-    # the Due date is one short line, so it never sets the height
-    ws.row_dimensions[row].height = layout.row_height(texts)
+        text = others.get(column.other, "") if column.key == OTHER_ROLE else texts[column.key]
+        shown.append((text, column.width))
+    ws.row_dimensions[row].height = layout.row_height_for(shown)
 
 
 def item_texts(item: Item) -> dict[str, str]:

@@ -14,6 +14,10 @@ from workbook.plan.leads import Lead, LeadRegister, build_register, lead_codes
 from workbook.plan.status import DEFAULT_KEY, RagKey
 from workbook.plan.timescales import due_date
 
+#: The role of a document's column of its own in `Plan.column_order` (Success criteria, Origin, ...:
+#: the columns the cycle does not use, their titles in `Plan.extra_titles` in order).
+OTHER_ROLE = "other"
+
 
 @dataclass(frozen=True)
 class Run:
@@ -98,6 +102,9 @@ class Plan:
     column_titles: tuple[tuple[str, str], ...] = ()
     #: the titles of the document's own other columns (Success criteria, Origin, ...), in order
     extra_titles: tuple[str, ...] = ()
+    #: the document's columns in its order, each a role of `column_titles` or OTHER_ROLE for the
+    #: next of `extra_titles`; empty: the plan's columns in their usual order
+    column_order: tuple[str, ...] = ()
 
     def item(self, ref: str) -> Item:
         for it in self.items:
