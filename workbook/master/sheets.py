@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 from workbook.plan.model import OTHER_ROLE, Plan
-from workbook.xlsx.cells import column_letter
 
 SHEET_PLAN = "Action Plan"
 SHEET_LEADS = "Leads"
@@ -258,7 +257,3 @@ PLAN_SHEETS: tuple[str, ...] = (
 HEADER_ROW_NAME = "ActionPlanHeader"
 
 RAG_KEY_LABEL = "RAG status Key:"
-
-#: Every column of a plan sheet: the plan's own, then the derived Due date.
-SHEET_COLUMNS = (*PLAN_COLUMNS, DUE_COLUMN)
-LAST_COLUMN = column_letter(len(SHEET_COLUMNS))
