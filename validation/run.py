@@ -19,18 +19,16 @@ from validation.rules import (
 )
 from workbook import clock
 from workbook.master.rag_key import read_rag_key
-from workbook.master.read import plan_rows, read_sheets, updates_log
+from workbook.master.read import plan_rows, read_sheets, updates_log, year_of_plan
 from workbook.master.settings import (
-    SETTING_PLAN_DATE,
     document_columns,
     settings_as_of,
     settings_from_sheets,
 )
 from workbook.master.sheets import LEADS_COLUMNS, SHEET_LEADS, SHEET_PLAN, SHEET_UPDATES
 from workbook.plan.leads import Lead, build_register
-from workbook.plan.model import plan_year
 from workbook.plan.timescales import due_date
-from workbook.xlsx.cells import Grid, cell_text
+from workbook.xlsx.cells import Grid
 from workbook.xlsx.read import records, sheet
 
 #: How far back "this cycle" reaches when the Settings sheet gives no "Cycle start".
@@ -81,7 +79,7 @@ def validate_sheets(
         (r.texts["lead"] for r in rows if not r.is_section),
         _leads_sheet(sheet(sheets, SHEET_LEADS) or ()),
     )
-    year = plan_year(cell_text(settings.get(SETTING_PLAN_DATE)))
+    year = year_of_plan(sheets)
     frame = items_frame(
         rows,
         register,

@@ -56,7 +56,7 @@ from sync.returns import ReturnedCopy, ReturnedRow, display_name
 from workbook.errors import ActionPlanError
 from workbook.lead_copy.columns import COPY_COLUMNS, EDITABLE_KEYS, PROPOSED_TIMESCALE_TITLE
 from workbook.master.rag_key import key_from_sheets
-from workbook.master.read import PlanRow, plan_rows
+from workbook.master.read import PlanRow, plan_rows, year_of_plan
 from workbook.master.settings import (
     SETTING_PLAN_ID,
     SETTING_TITLE,
@@ -154,6 +154,8 @@ class MasterState:
     logged: Mapping[str, tuple[ReceiptLine, ...]] = field(default_factory=dict)
     #: the plan's title, from Settings
     title: str = ""
+    #: the plan's year, in which a proposed time-scale that names none is read (as import does)
+    year: int | None = None
 
 
 def master_state(sheets: Mapping[str, Grid]) -> MasterState:
@@ -214,6 +216,7 @@ def master_state(sheets: Mapping[str, Grid]) -> MasterState:
         applied_status=applied,
         rejected=frozenset(rejected),
         logged={sha: tuple(lines) for sha, lines in logged.items()},
+        year=year_of_plan(sheets),
     )
 
 
@@ -499,7 +502,7 @@ def merge(
                 ret.issued.lead,
                 current,
                 value,
-                due_date(value),
+                due_date(value, year=master.year),
                 ret.copy.name,
                 ret.issued.issue_id,
                 "",
@@ -1171,7 +1174,7 @@ def _read_proposal(
     proposals: list[tuple[_Return, ReturnedRow, str]],
 ) -> None:
     current = master.rows[row.ref].texts["timescale"]
-    if due_date(proposed) is None:
+    if due_date(proposed, year=master.year) is None:
         shown = _quote(proposed)
         note = f"{shown!r} names no month and year; write it like Jun-24 or June 2024"
         ret.lines.append(

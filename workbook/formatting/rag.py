@@ -37,7 +37,13 @@ from workbook.formatting import layout
 from workbook.master.edit import editing_master
 from workbook.master.editor import Editor
 from workbook.master.rag_key import key_from_sheets
-from workbook.master.read import find_header_row, no_header_row, plan_column_indexes, plan_rows
+from workbook.master.read import (
+    find_header_row,
+    no_header_row,
+    plan_column_indexes,
+    plan_rows,
+    year_of_plan,
+)
 from workbook.master.settings import SETTING_AS_OF, SETTINGS_COLUMNS, document_columns
 from workbook.master.sheets import (
     DUE_COLUMN,
@@ -513,12 +519,13 @@ def rag_changes(sheets: Mapping[str, Grid]) -> RagChanges:
             "run `actionplan rag` again"
         )
     rows = plan_rows(grid, document)
+    year = year_of_plan(sheets)
     items = [r for r in rows if not r.is_section]
     last_row = max((r.excel_row for r in rows), default=header_row)
     due_dates: list[tuple[int, dt.date | None]] = []
     with_due = refreshed = 0
     for item in items:
-        due = due_date(item.values["timescale"])
+        due = due_date(item.values["timescale"], year=year)
         old = _as_date(at(grid[item.excel_row - 1], cols.due - 1))
         with_due += due is not None
         refreshed += old != due

@@ -83,7 +83,7 @@ def plan_from_sheets(sheets: Mapping[str, Grid]) -> Plan:
     extra_titles, order, items = _with_extra_columns(grid, items, document)
     settings = settings_from_sheets(sheets)
     title_block = _title_block(grid, find_header_row(grid) or 0)
-    year = plan_year(cell_text(settings.get(SETTING_PLAN_DATE, title_block[1])))
+    year = year_of_plan(sheets)
     items = tuple(dataclasses.replace(it, year=year) for it in items)
     return Plan(
         extra_titles=extra_titles,
@@ -134,6 +134,18 @@ def _with_extra_columns(
             by_ref[ref] = tuple((k, t) for k, t in texts if t)
     kept = tuple(dataclasses.replace(it, extra=by_ref.get(it.ref.strip(), ())) for it in items)
     return tuple(t for _, t in columns), tuple(order), kept
+
+
+def year_of_plan(sheets: Mapping[str, Grid]) -> int | None:
+    """The plan's year, from its date (`Plan date` on Settings, else the title block's): how a
+    time-scale that names no year ("Summer term", "Jun") is read everywhere - master, merge,
+    validation, RAG formatting - as the import read it."""
+    settings = settings_from_sheets(sheets)
+    grid = sheet(sheets, SHEET_PLAN) or ()
+    label = settings.get(SETTING_PLAN_DATE)
+    if not cell_text(label).strip():
+        label = _title_block(grid, find_header_row(grid) or 0)[1]
+    return plan_year(cell_text(label))
 
 
 def require_plan_sheet(sheet_names: list[str]) -> None:
