@@ -364,19 +364,77 @@ def rag(master: Path) -> None:
     help="Sign with a new key (if the master may have been seen by others): copies issued "
     "before can no longer be merged, so issue to every lead.",
 )
-def issue_cmd(master: Path, out: Path, leads: tuple[str, ...], new_key: bool) -> None:
+@click.option(
+    "--due",
+    metavar="DATE",
+    help="The date the copies are to come back by (YYYY-MM-DD or day/month/year); kept on "
+    "Settings as 'Returns due'. Default: Settings' 'Returns due', if any.",
+)
+@click.option("--owner", metavar="NAME", help="Your name, as copies and emails show it.")
+@click.option(
+    "--owner-email", metavar="ADDR", help="Your email address: leads send their copies to it."
+)
+@click.option(
+    "--emails",
+    "emails_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write a draft email (.eml) per lead into this folder, their copy attached, "
+    "ready to open and send; a lead with no address on Leads gets one with no recipient.",
+)
+def issue_cmd(
+    master: Path,
+    out: Path,
+    leads: tuple[str, ...],
+    new_key: bool,
+    due: str | None,
+    owner: str | None,
+    owner_email: str | None,
+    emails_dir: Path | None,
+) -> None:
     """Write a plain .xlsx copy for each lead with only their items, and record it in MASTER.
 
     Leads fill in Status, New update and Proposed time-scale and send the copy back; merge it
-    with `actionplan merge`.
+    with `actionplan merge`. Each copy says to whom and by when it goes back (--owner,
+    --owner-email, --due, kept on the Settings sheet, where they can also be typed).
     """
     from sync.copies import issue_copies
+    from sync.owner import Owner, due_option
 
+    given = Owner(
+        name=" ".join((owner or "").split()),
+        email=(owner_email or "").strip(),
+        due=due_option(due) if due is not None else None,
+    )
     _refuse_read_only(master)  # before any copy is written
-    run = issue_copies(master, out, leads=leads or None, new_signing_key=new_key)
+    run = issue_copies(
+        master,
+        out,
+        leads=leads or None,
+        new_signing_key=new_key,
+        owner=given,
+        emails_dir=emails_dir,
+    )
     for f in run.copies:
         click.echo(f"  {f.lead:6} {len(f.refs):3} items  {f.path}")
     click.echo(f"Issued {len(run.copies)} copies; recorded in {master}")
+    if run.owner.due is not None:
+        click.echo(f"Returns due to {run.owner.who()} {run.owner.return_by()}")
+    else:
+        click.echo("No return-by date: give --due DATE, or type 'Returns due' on Settings")
+    if emails_dir is not None:
+        for e in run.emails:
+            click.echo(f"  {e.lead:6} {e.to or '(no recipient)'}  -> {e.path.name}")
+            for problem in e.problems:
+                click.echo(f"    {problem}")
+        missing = [e.lead for e in run.emails if e.problems]
+        ready = len(run.emails) - len(missing)
+        line = f"{ready} of {len(run.emails)} emails ready to send in {emails_dir}"
+        if missing:
+            line += (
+                f"; {', '.join(missing)} without a recipient: add their address on the Leads "
+                "sheet, or type it in the draft"
+            )
+        click.echo(line)
     if run.backup:
         click.echo(f"Backup of the master as it was: {run.backup}")
 
@@ -541,7 +599,7 @@ def status_cmd(master: Path, as_of: dt.date | None, as_json: bool) -> None:
 
     Outstanding leads (their latest copy not yet merged back) come first. Nothing is written.
     """
-    from sync.status import read_cycle_status, status_table, summary_line
+    from sync.status import read_cycle_status, returns_line, status_table, summary_line
 
     cycle = read_cycle_status(master, as_of=as_of)
     if as_json:
@@ -549,6 +607,8 @@ def status_cmd(master: Path, as_of: dt.date | None, as_json: bool) -> None:
         return
     for line in status_table(cycle.leads):
         click.echo(line)
+    if returns := returns_line(cycle.owner, cycle.returns_overdue, cycle.as_of):
+        click.echo(returns)
     click.echo(summary_line(cycle.leads, len(cycle.overdue_refs), cycle.as_of))
 
 

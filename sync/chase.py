@@ -1,9 +1,9 @@
 """Reminders for leads whose copy has not come back: one draft email (.eml) per outstanding lead,
 their copy attached, for the owner to check and send from their own mail program.
 
-The .eml files carry `X-Unsent: 1` and no From, so Outlook opens each as a draft ready to send
-from the owner's own account rather than as a received message; other mail programs open it as a
-message that can be forwarded or edited. Nothing is sent from here and the master is not written.
+The drafts are built by `sync.drafts` (as `issue --emails` builds its own): `X-Unsent: 1`, from
+the owner when Settings has their email, naming the return-by date. Nothing is sent from here and
+the master is not written.
 
 `reminder` is the pure core (plan, a lead's status, their copy's bytes -> message and problems);
 `chase` finds the copies, writes the files and says what needs the owner's attention.
@@ -12,17 +12,13 @@ message that can be forwarded or edited. Nothing is sent from here and the maste
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email import policy
-from email.errors import HeaderParseError
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import parseaddr
 from pathlib import Path
 
+from sync.drafts import Draft, draft, draft_file_name, what_to_do, write_draft
 from sync.ledger import IssuedCopy
+from sync.owner import Owner
 from sync.returns import ReturnError, read_return
 from sync.status import CycleStatus, LeadStatus, read_cycle_status
 from workbook import clock
@@ -31,23 +27,14 @@ from workbook.errors import ActionPlanError, OutputExistsError
 from workbook.plan.model import Plan
 from workbook.plan.overdue import is_open, is_overdue
 from workbook.wording import long_date
-from workbook.xlsx.files import write_atomically
 
-XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 #: Where `actionplan issue` puts copies when the owner follows the demo's layout.
 DEFAULT_COPIES_FOLDER = "copies"
 HEADLINE_LIMIT = 120
 
 
-@dataclass(frozen=True)
-class Reminder:
-    """One reminder as composed, before it is written."""
-
-    lead: str
-    message: EmailMessage
-    to: str  # the To header as written, "" when there is no address
-    attached: str  # the attachment's file name, "" when there is none
-    problems: tuple[str, ...]  # what the owner must see to before it goes out
+#: One reminder as composed, before it is written.
+Reminder = Draft
 
 
 @dataclass(frozen=True)
@@ -79,36 +66,23 @@ class ChaseRun:
 # --- Pure core ---------------------------------------------------------------------------------
 
 
-def recipients(name: str, email: str) -> tuple[tuple[Address, ...], str]:
-    """The addresses in a Leads sheet Email cell and the problem with it, if any. The cell may
-    hold one address or several split by ; or , (as Outlook separates them), each bare or as
-    "Name <address>". The lead's name goes on a bare address only when it is the only one: the
-    same name on several would say they are all that person."""
-    parts = [p.strip() for p in re.split(r"[;,]", email) if p.strip()]
-    out = []
-    for part in parts:
-        shown, addr = parseaddr(part)
-        user, at, domain = addr.partition("@")
-        if not (user and at and domain) or "@" in domain or any(c.isspace() for c in addr):
-            return (), f"{part!r} is not an email address"
-        try:
-            out.append(Address(display_name=shown, addr_spec=addr))
-        except (HeaderParseError, ValueError, IndexError):
-            return (), f"{part!r} is not an email address"
-    if len(out) == 1 and not out[0].display_name and name.strip():
-        out = [Address(display_name=" ".join(name.split()), addr_spec=out[0].addr_spec)]
-    return tuple(out), ""
-
-
 def reminder_subject(plan: Plan, lead: str) -> str:
     title = " ".join(plan.title.split())
     return f"Action plan update due: your items ({lead})" + (f" - {title}" if title else "")
 
 
 def reminder_text(
-    plan: Plan, status: LeadStatus, copy: IssuedCopy | None, as_of: dt.date, *, attached: bool
+    plan: Plan,
+    status: LeadStatus,
+    copy: IssuedCopy | None,
+    as_of: dt.date,
+    *,
+    attached: bool,
+    owner: Owner | None = None,
 ) -> str:
-    """The plain-text body: who it is for, which copy, their open items, what to do."""
+    """The plain-text body: who it is for, which copy, when it was due back and to whom, their
+    open items, what to do."""
+    owner = owner or Owner()
     who = status.name.strip() or status.lead
     title = " ".join(plan.title.split()) or "the action plan"
     when = f" on {long_date(status.issued)}" if status.issued else ""
@@ -119,6 +93,9 @@ def reminder_text(
         f"to you{when} has not come back yet."
         + (f' It is attached: "{file}".' if attached and file else "")
     )
+    if owner.due is not None:
+        was = "was" if owner.due < as_of else "is"
+        lines.append(f"It {was} due back to {owner.who()} on {long_date(owner.due)}.")
     lines.append("")
     key = plan.rag_key
     items = [it for it in plan.items if status.lead in plan.codes_of(it) and is_open(it, key)]
@@ -141,21 +118,7 @@ def reminder_text(
     else:
         lines.append("All your items are marked complete; please still send the copy back.")
         lines.append("")
-    meanings = key.described(lower=True)
-    lines += [
-        "What to do:",
-        f"  1. Open the attached copy{f' ({file})' if file else ''}.",
-        f"  2. For each item choose a Status: {meanings}.",
-        "  3. Type what has happened since the last update in New update.",
-        "  4. If the time-scale must change, type the new one in Proposed time-scale.",
-        "  5. Save it as .xlsx (keeping its name is fine) and send it back by replying to "
-        "this email.",
-        "",
-        "You will get a receipt listing what was taken in.",
-        "",
-        "Thank you.",
-        "",
-    ]
+    lines += what_to_do(plan, file, owner, late=owner.due is not None and owner.due < as_of)
     return "\n".join(lines)
 
 
@@ -167,46 +130,27 @@ def reminder(
     *,
     attachment: bytes | None,
     copy_problem: str = "",
+    owner: Owner | None = None,
 ) -> Reminder:
     """The draft email to `status.lead` with their copy attached (when `attachment` is given),
     and the problems the owner must see to: no address, a copy that could not be attached."""
-    problems = []
-    msg = EmailMessage(policy=policy.default)
-    addresses, bad = recipients(status.name, status.email)
-    if not status.email.strip():
-        problems.append(
-            f"no email address for {status.lead}: add it on the Leads sheet; "
-            "written without a recipient"
-        )
-    elif bad:
-        problems.append(
-            f"the email address for {status.lead} on the Leads sheet is wrong ({bad}); "
-            "written without a recipient"
-        )
-    if addresses:
-        msg["To"] = addresses
-    msg["Subject"] = reminder_subject(plan, status.lead)
-    msg["X-Unsent"] = "1"  # Outlook opens the file as a draft to send, not as a received mail
-    msg.set_content(reminder_text(plan, status, copy, as_of, attached=attachment is not None))
-    if attachment is not None and copy is not None:
-        msg.add_attachment(
-            attachment, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=copy.file
-        )
-    elif copy_problem:
-        problems.append(copy_problem)
-    return Reminder(
-        status.lead,
-        msg,
-        str(msg["To"] or ""),
-        copy.file if attachment is not None and copy is not None else "",
-        tuple(problems),
+    owner = owner or Owner()
+    attached = attachment is not None and copy is not None
+    return draft(
+        lead=status.lead,
+        name=status.name,
+        email=status.email,
+        owner=owner,
+        subject=reminder_subject(plan, status.lead),
+        body=reminder_text(plan, status, copy, as_of, attached=attached, owner=owner),
+        attachment=attachment if attached else None,
+        file_name=copy.file if copy is not None else "",
+        copy_problem=copy_problem,
     )
 
 
 def chase_file_name(lead: str, today: dt.date) -> str:
-    # a lead code is typed by the owner; keep it from making a path or a name Windows refuses
-    safe = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", lead).strip(" .") or "lead"
-    return f"Chase - {safe} - {today:%Y-%m-%d}.eml"
+    return draft_file_name("Chase", lead, today)
 
 
 # --- Files -------------------------------------------------------------------------------------
@@ -292,19 +236,23 @@ def chase(
     for s in outstanding:
         copy = cycle.ledger.copies[s.issue_id]
         found, data, problem = find_copy(copy, master, copies_dir)
-        note = reminder(cycle.plan, s, copy, cycle.as_of, attachment=data, copy_problem=problem)
+        note = reminder(
+            cycle.plan,
+            s,
+            copy,
+            cycle.as_of,
+            attachment=data,
+            copy_problem=problem,
+            owner=cycle.owner,
+        )
         composed.append((note, found))
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for note, found in composed:
         path = paths[note.lead]
-        _write(path, note.message.as_bytes(policy=policy.default))
+        write_draft(path, note)
         written.append(ChaseEmail(note.lead, path, note.to, found, note.problems))
     return ChaseRun(out_dir, cycle.as_of, tuple(written), not_issued)
-
-
-def _write(path: Path, data: bytes) -> None:
-    write_atomically(path, lambda fh: fh.write(data))
 
 
 def describe(emails: Sequence[ChaseEmail]) -> str:

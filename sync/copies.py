@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from sync.drafts import Draft, check_email, draft, draft_file_name, what_to_do, write_draft
 from sync.identity import (
     SHEET_IDENTITY,
     CopyIdentity,
@@ -33,7 +34,9 @@ from sync.ledger import (
     ledger_from_sheets,
     locked_digest,
 )
+from sync.owner import Owner, OwnerEdits, owner_edits, owner_for_issue, record_owner
 from workbook import clock
+from workbook.board.summary import headline
 from workbook.errors import ActionPlanError, MasterError
 from workbook.lead_copy.layout import CopyText, write_lead_copy
 from workbook.master.edit import MasterEdit
@@ -42,8 +45,12 @@ from workbook.master.read import plan_from_sheets, read_snapshot
 from workbook.master.sheets import LeadRow
 from workbook.master.write import item_texts
 from workbook.plan.model import Item, Plan
+from workbook.wording import count, long_date
 from workbook.xlsx.cells import Grid
 from workbook.xlsx.files import check_not_open, check_writable, free_path, writer_lock
+
+#: How long a finding's first line may be in an email's list of items.
+HEADLINE_LIMIT = 120
 
 
 @dataclass(frozen=True)
@@ -57,12 +64,25 @@ class IssuedFile:
 
 
 @dataclass(frozen=True)
+class IssueEmail:
+    """A draft email written for one copy."""
+
+    lead: str
+    path: Path
+    to: str  # "" when the Leads sheet has no (right) address for the lead
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class IssueRun:
     """What `issue_copies` did."""
 
     master: Path
     copies: tuple[IssuedFile, ...]
     backup: Path | None
+    owner: Owner = field(default_factory=Owner)
+    emails: tuple[IssueEmail, ...] = ()
+    plan: Plan | None = None  # the plan as issued
 
 
 # --- Pure core ---------------------------------------------------------------------------------
@@ -113,20 +133,70 @@ def issue_records(items: Sequence[Item], issue_id: str) -> list[IssuedItem]:
     ]
 
 
-def copy_text(plan: Plan, lead: str, issued: dt.datetime) -> CopyText:
+def copy_text(plan: Plan, lead: str, issued: dt.datetime, owner: Owner | None = None) -> CopyText:
+    """The words at the top of `lead`'s copy: whose it is, what to do, and to whom and by when
+    it goes back."""
+    owner = owner or Owner()
     name = next((ld.name for ld in plan.leads if ld.code == lead and ld.name), "")
     who = f"{lead} ({name})" if name else lead
     codes = ", ".join(f"{r.code} {r.meaning.lower()}" for r in plan.rag_key)
+    back = " ".join(p for p in ("send it back to", owner.who(), owner.return_by()) if p)
     return CopyText(
-        heading=f"Copy for {who} - issued {issued.day} {issued:%B %Y}",
+        heading=f"Copy for {who} - issued {issued.day} {issued:%B %Y}"
+        + (f" - return {owner.return_by()}" if owner.due else ""),
         instructions=(
             f"For each of your items choose a Status ({codes}) and type what has happened since "
             "the last update in New update. If the time-scale must change, type the new one in "
             "Proposed time-scale.",
             "The other columns are locked. Save the file as .xlsx (keeping its name is fine) and "
-            "send it back to the plan owner; you will get a receipt listing what was taken in.",
+            f"{back}; you will get a receipt listing what was taken in.",
         ),
         footer=f"{plan.title} - copy for {lead}, issued {issued:%d %b %Y}",
+    )
+
+
+def issue_subject(plan: Plan, lead: str, owner: Owner) -> str:
+    title = " ".join(plan.title.split()) or "Action plan"
+    due = f", return {owner.return_by()}" if owner.due else ""
+    return f"{title}: your items for update ({lead}){due}"
+
+
+def issue_email_text(plan: Plan, lead: str, file: str, owner: Owner) -> str:
+    """The body of the email a copy goes out with: the lead's items (ref and the finding's first
+    line), the return-by date and the owner, and what to do."""
+    name = plan.register.lead(lead)
+    who = (name.name.strip() if name else "") or lead
+    title = " ".join(plan.title.split()) or "the action plan"
+    items = [it for it in plan.items if lead in plan.codes_of(it)]
+    lines = [f"Dear {who},", ""]
+    lines.append(
+        f"Attached is your copy of {title}, with the {count(len(items), 'item')} you lead: "
+        f'"{file}".'
+    )
+    if owner.due is not None:
+        lines.append(f"Please send it back to {owner.who()} by {long_date(owner.due)}.")
+    lines.append("")
+    lines.append("Your items:")
+    lines.append("")
+    width = max((len(it.ref) for it in items), default=0)
+    for it in items:
+        lines.append(f"  {it.ref.ljust(width)}  {headline(it, limit=HEADLINE_LIMIT)}")
+    lines.append("")
+    return "\n".join([*lines, *what_to_do(plan, file, owner)])
+
+
+def issue_email(plan: Plan, lead: str, copy: bytes, file: str, owner: Owner) -> Draft:
+    """The draft email that sends `lead` their copy (its bytes, attached as `file`)."""
+    registered = plan.register.lead(lead)
+    return draft(
+        lead=lead,
+        name=registered.name if registered else "",
+        email=registered.email if registered else "",
+        owner=owner,
+        subject=issue_subject(plan, lead, owner),
+        body=issue_email_text(plan, lead, file, owner),
+        attachment=copy,
+        file_name=file,
     )
 
 
@@ -162,6 +232,11 @@ class IssuePlan:
     #: leads the items name that the Leads sheet does not list yet (a name typed into a Lead
     #: cell after import), with the code the register gave them, so that code stays theirs
     lead_rows: tuple[LeadRow, ...] = ()
+    #: the owner and return-by date the copies name, and what of them goes onto Settings
+    owner: Owner = field(default_factory=Owner)
+    owner_edits: OwnerEdits | None = None
+    #: the plan as issued, for the emails
+    plan: Plan | None = None
 
 
 def plan_issue(
@@ -172,9 +247,15 @@ def plan_issue(
     when: dt.datetime,
     source: str = "the master",
     new_signing_key: bool = False,
+    owner: Owner | None = None,
 ) -> IssuePlan:
     """What issuing copies from a master's sheets to `out_dir` would do (it only looks at which
-    file names are free there)."""
+    file names are free there). `owner` is what the command line gives of the owner and the
+    return-by date; Settings gives the rest, and keeps what is given."""
+    given = owner or Owner()
+    if given.email:
+        check_email(given.email, "--owner-email")
+    issued_owner = owner_for_issue(sheets, given, when.date(), source=source)
     plan = plan_from_sheets(sheets)
     if not plan.plan_id:
         raise MasterError(
@@ -203,7 +284,7 @@ def plan_issue(
                 lead,
                 path,
                 lead_plan,
-                copy_text(plan, lead, when),
+                copy_text(plan, lead, when, issued_owner),
                 tuple(identity_rows(identity, sign(identity, key))),
                 issue_id,
                 refs,
@@ -225,7 +306,16 @@ def plan_issue(
         for lead in plan.register.leads
         if lead.code.casefold() not in listed
     )
-    return IssuePlan(tuple(copies), key_rows, tuple(copy_rows), tuple(item_rows), lead_rows)
+    return IssuePlan(
+        tuple(copies),
+        key_rows,
+        tuple(copy_rows),
+        tuple(item_rows),
+        lead_rows,
+        issued_owner,
+        owner_edits(sheets, given),
+        plan,
+    )
 
 
 def record_issue(editor: Editor, issue: IssuePlan) -> None:
@@ -234,6 +324,8 @@ def record_issue(editor: Editor, issue: IssuePlan) -> None:
     append_rows(editor, issue.copy_rows)
     append_rows(editor, issue.item_rows)
     append_rows(editor, issue.lead_rows)
+    if issue.owner_edits is not None:
+        record_owner(editor, issue.owner_edits)
 
 
 def write_copies(issue: IssuePlan) -> tuple[IssuedFile, ...]:
@@ -269,18 +361,32 @@ def issue_copies(
     leads: Sequence[str] | None = None,
     when: dt.datetime | None = None,
     new_signing_key: bool = False,
+    owner: Owner | None = None,
+    emails_dir: Path | None = None,
 ) -> IssueRun:
     """Write a copy per lead into `out_dir` and record each in the master's ledger.
 
     `new_signing_key` replaces the key the copies are signed with (after a master may have been
-    seen by someone else): copies issued before stop verifying, so issue to every lead."""
+    seen by someone else): copies issued before stop verifying, so issue to every lead.
+    `owner` (name, email, return-by date) is named in each copy and kept on Settings; with
+    `emails_dir`, a draft email per copy is written there, the copy attached."""
     master, out_dir = Path(master), Path(out_dir)
     when = (when or clock.now()).replace(microsecond=0)
+    if emails_dir is not None and emails_dir.exists() and not emails_dir.is_dir():
+        raise ActionPlanError(f"--emails {emails_dir} is a file; give a folder for the emails")
     check_writable(master)  # before any copy is written: a read-only master records none
     with writer_lock(master):
-        return _issue_copies(
-            master, out_dir, leads=leads, when=when, new_signing_key=new_signing_key
+        run = _issue_copies(
+            master,
+            out_dir,
+            leads=leads,
+            when=when,
+            new_signing_key=new_signing_key,
+            owner=owner,
         )
+    if emails_dir is None:
+        return run
+    return dataclasses.replace(run, emails=write_issue_emails(run, emails_dir, when))
 
 
 def _issue_copies(
@@ -290,6 +396,7 @@ def _issue_copies(
     leads: Sequence[str] | None,
     when: dt.datetime,
     new_signing_key: bool,
+    owner: Owner | None,
 ) -> IssueRun:
     # rich: the copies show each finding's italic narrative as the master does
     snapshot = read_snapshot(master, also=LEDGER_SHEETS, rich=True)
@@ -302,6 +409,7 @@ def _issue_copies(
         when=when,
         source=str(master),
         new_signing_key=new_signing_key,
+        owner=owner,
     )
     check_not_open(master)
     edit = MasterEdit(snapshot)
@@ -312,4 +420,24 @@ def _issue_copies(
     except BaseException:
         remove_copies(written)
         raise
-    return IssueRun(master, written, backup)
+    return IssueRun(master, written, backup, issue.owner, plan=issue.plan)
+
+
+def write_issue_emails(
+    run: IssueRun, emails_dir: Path, when: dt.datetime
+) -> tuple[IssueEmail, ...]:
+    """A draft email per copy issued, its copy attached (read back from disk, so what goes out
+    is the very file recorded), named by lead and day in free names in `emails_dir`."""
+    plan = run.plan
+    if plan is None:
+        return ()
+    emails_dir.mkdir(parents=True, exist_ok=True)
+    out: list[IssueEmail] = []
+    taken: set[Path] = set()
+    for f in run.copies:
+        composed = issue_email(plan, f.lead, f.path.read_bytes(), f.path.name, run.owner)
+        path = free_path(emails_dir / draft_file_name("Copy", f.lead, when), taken)
+        taken.add(path)
+        write_draft(path, composed)
+        out.append(IssueEmail(f.lead, path, composed.to, composed.problems))
+    return tuple(out)

@@ -3,18 +3,20 @@ who is late.
 
 `lead_statuses` is the pure core: it takes the plan and the ledger as read from the master and says,
 per lead, which copy they hold, whether it has come back, and which of their items are open or
-overdue. `read_cycle_status` is the thin shell that reads the master once; `status_table` and
-`summary_line` lay the result out for a person. Nothing here writes to the master.
+overdue; with the Settings sheet's return-by date (`sync.owner`), whose return is overdue.
+`read_cycle_status` is the thin shell that reads the master once; `status_table`, `summary_line`
+and `returns_line` lay the result out for a person. Nothing here writes to the master.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sync.ledger import LEDGER_SHEETS, IssuedCopy, Ledger, ledger_from_sheets
+from sync.owner import Owner, owner_from_settings
 from workbook.master.read import plan_from_sheets, read_snapshot
 from workbook.master.settings import as_of_date
 from workbook.plan.model import Plan
@@ -52,6 +54,13 @@ class LeadStatus:
     open_items: int  # not complete by the plan's key
     overdue: tuple[OverdueItem, ...]
 
+    def return_overdue(self, due: dt.date | None, as_of: dt.date) -> bool:
+        """Their copy was due back by `due`, `as_of` is past it, and no return of it is merged.
+        A copy issued after the date was not sent to be back by it."""
+        if due is None or not self.outstanding or as_of <= due:
+            return False
+        return self.issued is None or self.issued.date() <= due
+
     @property
     def state(self) -> str:
         if not self.issue_id:
@@ -86,23 +95,35 @@ class CycleStatus:
     plan: Plan
     ledger: Ledger
     leads: tuple[LeadStatus, ...]
+    #: the owner and return-by date on the Settings sheet
+    owner: Owner = field(default_factory=Owner)
 
     @property
     def overdue_refs(self) -> tuple[str, ...]:
         return tuple(it.ref for it in overdue_items(self.plan, self.as_of))
 
+    @property
+    def returns_overdue(self) -> tuple[str, ...]:
+        """The leads whose copy was due back by the return-by date and has not come back."""
+        return tuple(s.lead for s in self.leads if s.return_overdue(self.owner.due, self.as_of))
+
     def to_dict(self) -> dict[str, object]:
         counts = state_counts(self.leads)
+        late = set(self.returns_overdue)
         return {
             "master": str(self.master),
             "title": self.plan.title,
             "as_of": self.as_of.isoformat(),
+            "owner": self.owner.name,
+            "owner_email": self.owner.email,
+            "returns_due": self.owner.due.isoformat() if self.owner.due else None,
             "summary": {
                 "leads": len(self.leads),
                 **{state.replace(" ", "_"): counts[state] for state in STATES},
                 "overdue_items": len(self.overdue_refs),
+                "returns_overdue": len(late),
             },
-            "leads": [s.to_dict() for s in self.leads],
+            "leads": [{**s.to_dict(), "return_overdue": s.lead in late} for s in self.leads],
         }
 
 
@@ -185,6 +206,21 @@ def summary_line(leads: Sequence[LeadStatus], overdue: int, as_of: dt.date) -> s
     )
 
 
+def returns_line(owner: Owner, late: Sequence[str], as_of: dt.date) -> str:
+    """e.g. "Returns due to Jo Bloggs (jo@example.org) by 31 May 2023: 2 overdue (GT, LH)"; ""
+    when Settings names no owner and no date."""
+    if owner.due is None:
+        if not (owner.name or owner.email):
+            return ""
+        return f"Returns go to {owner.who()}; no return-by date (issue --due, or Settings)"
+    line = f"Returns due to {owner.who()} by {long_date(owner.due)}"
+    if as_of <= owner.due:
+        return line
+    if not late:
+        return f"{line}: none overdue"
+    return f"{line}: {count(len(late), 'return')} overdue ({', '.join(late)})"
+
+
 def status_table(leads: Sequence[LeadStatus]) -> list[str]:
     """The cycle view as aligned text lines, a header first."""
     head = ("LEAD", "NAME", "ISSUED", "RETURNED", "STATE", "OPEN", "OVERDUE")
@@ -228,4 +264,11 @@ def read_cycle_status(
     plan = plan_from_sheets(snapshot.sheets)
     ledger = ledger_from_sheets(snapshot.sheets)
     when = as_of_date(snapshot.sheets, as_of)
-    return CycleStatus(master, when, plan, ledger, tuple(lead_statuses(plan, ledger, when)))
+    return CycleStatus(
+        master,
+        when,
+        plan,
+        ledger,
+        tuple(lead_statuses(plan, ledger, when)),
+        owner_from_settings(snapshot.sheets),
+    )

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from actionplan.cli import cli
-from sync.chase import XLSX_TYPE, recipients
 from sync.copies import issue_copies
+from sync.drafts import XLSX_TYPE, recipients
 from sync.ledger import IssuedCopy, Ledger, MergedReturn
 from sync.merge.apply import merge_returns
 from sync.simulate import Answer
@@ -140,7 +140,9 @@ def test_status_json_says_who_is_outstanding_returned_and_not_issued(scene, runn
         "returned": 2,
         "not_issued": 1,
         "overdue_items": len(OVERDUE),
+        "returns_overdue": 0,  # the master names no return-by date
     }
+    assert data["returns_due"] is None
     by_lead = {s["lead"]: s for s in data["leads"]}
     gt = by_lead["GT"]
     # GT answered the first copy, but that does not answer the one sent on 15 June

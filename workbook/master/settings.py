@@ -35,6 +35,11 @@ SETTING_CYCLE_START = "Cycle start"
 #: Folders the add-in writes to, relative to the workbook's own folder or absolute.
 SETTING_COPIES_FOLDER = "Copies folder"
 SETTING_BOARD_FOLDER = "Board folder"
+#: Who the copies come from and the date their returns are due: set by `issue --owner
+#: --owner-email --due` or typed by the owner; shown in each copy, in the emails and by `status`.
+SETTING_OWNER = "Owner"
+SETTING_OWNER_EMAIL = "Owner email"
+SETTING_RETURNS_DUE = "Returns due"
 SETTINGS_COLUMNS: tuple[str, str] = ("Setting", "Value")
 #: Settings that belong to the plan itself; callers cannot override them through `settings`.
 PLAN_SETTINGS = (
@@ -58,6 +63,9 @@ def settings_rows(plan: Plan, settings: Mapping[str, object]) -> list[tuple[str,
         SETTING_SOURCE: plan.source,
         SETTING_RETURNS_FOLDER: "",
         SETTING_AS_OF: None,
+        SETTING_OWNER: "",
+        SETTING_OWNER_EMAIL: "",
+        SETTING_RETURNS_DUE: None,
         SETTING_CREATED: clock.now(),
     }
     for key, value in settings.items():
