@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from actionplan.errors import CommandError, reported
+from actionplan.next_steps import Step, after_merge, next_line
 from actionplan.params import (
     as_of_option,
     force_option,
@@ -38,13 +39,35 @@ DEFAULT_DEMO_DIR = "actionplan-demo"
 PASSED_OVER = "note: passed over {name} (a temp or lock file, not a return)"
 
 
+#: The exit code when the reader of the output went away (`actionplan validate X | head -3`):
+#: a process killed by SIGPIPE ends with 128 + 13 in the shell, and this says the same, quietly.
+BROKEN_PIPE_EXIT = 141
+
+
 class _Cli(click.Group):
     """The command group: every command runs inside `reported`, so a library error, an OSError
-    or a bug reaches the user as one line with its exit code."""
+    or a bug reaches the user as one line with its exit code; output cut short by its reader
+    (a pipe into `head`) ends the command quietly."""
 
     def invoke(self, ctx: click.Context) -> Any:
         with reported(debug=ctx.params.get("debug", False)):
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except BrokenPipeError:
+                _end_quietly()
+
+
+def _end_quietly() -> None:
+    """Stop after the reader of stdout went away, as the Python docs advise (signal.SIGPIPE
+    note): point stdout at devnull, so the flush at exit raises no second error, and exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (a test runner)
+        pass
+    sys.exit(BROKEN_PIPE_EXIT)
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,6 +78,11 @@ def cli(debug: bool) -> None:
     The plan owner keeps a master workbook; leads get plain .xlsx copies of their rows and send
     them back; returns are merged into the master; the board gets a RAG-formatted pack.
     """
+
+
+def _next(step: Step, *, master: Path, receipts: object = "the receipts folder") -> None:
+    """The last line of a command: what to do next (actionplan.next_steps)."""
+    click.echo(next_line(step, master=master, receipts=receipts))
 
 
 def _refuse_overwrite(path: Path, force: bool) -> None:
@@ -68,9 +96,11 @@ def _check_xlsx_name(path: Path, what: str) -> None:
 
 
 def _report_import(plan: Plan, out: Path) -> None:
+    from workbook.wording import count
+
     click.echo(
-        f"Imported {len(plan.items)} items in {len(plan.sections)} sections, "
-        f"{len(plan.leads)} leads, from {plan.source}"
+        f"Imported {count(len(plan.items), 'item')} in {count(len(plan.sections), 'section')}, "
+        f"{count(len(plan.leads), 'lead')}, from {plan.source}"
     )
     for note in plan.notes:
         click.echo(f"  note: {note}")
@@ -131,6 +161,7 @@ def import_cmd(
     plan = _keep_owner_leads(plan, out)
     write_master(plan, out)
     _report_import(plan, out)
+    _next(Step.IMPORTED, master=out)
 
 
 def _keep_owner_leads(plan: Plan, out: Path) -> Plan:
@@ -160,9 +191,11 @@ PREVIEW_ITEMS = 3
 def _print_preview(plan: Plan) -> None:
     """The columns found and the first items as they would land; nothing is written."""
     from workbook.importers.roles import OPTIONAL_ROLES, ROLE_NAMES
-    from workbook.wording import one_line
+    from workbook.wording import count, one_line
 
-    click.echo(f"{plan.source}: {len(plan.items)} items in {len(plan.sections)} sections")
+    click.echo(
+        f"{plan.source}: {count(len(plan.items), 'item')} in {count(len(plan.sections), 'section')}"
+    )
     click.echo("Columns:")
     for role, title in plan.column_titles:
         click.echo(f"  {title!r} -> {ROLE_NAMES.get(role, role)}")
@@ -207,19 +240,21 @@ def demo(out: Path) -> None:
     the end of its first update cycle. One lead's return is left outstanding.
     """
     from sync.demo import run_demo
+    from workbook.wording import count
 
     run = run_demo(out)
     _report_import(run.plan, run.master)
-    click.echo(f"Issued {len(run.issued.copies)} lead copies: {out / 'copies'}")
     click.echo(
-        f"Simulated {len(run.returned)} returns (every update labelled [Simulated]); "
+        f"Issued {count(len(run.issued.copies), 'lead copy', 'lead copies')}: {out / 'copies'}"
+    )
+    click.echo(
+        f"Simulated {count(len(run.returned), 'return')} (every update labelled [Simulated]); "
         f"{run.not_replied} has not replied: {run.returns_dir}"
     )
     _print_merge(run.merged)
     report = run.report
     click.echo(
-        f"Validation: {len(report.errors)} errors, {len(report.warnings)} warnings "
-        f"(see: actionplan validate {run.master})"
+        f"Validation: {_errors_and_warnings(report)} (see: actionplan validate {run.master})"
     )
     for f in report.errors:
         click.echo(f"  {f.cell:5} {f.message}")
@@ -240,8 +275,16 @@ def demo(out: Path) -> None:
 )
 def validate(master: Path, as_of: dt.date | None, as_json: bool, write: bool) -> None:
     """Check the master against the plan rules: exit 0 no errors, 1 errors found, 2 cannot run."""
+    from sync.returns import display_name, lead_copy_identity
     from validation.run import validate_master
 
+    copy = lead_copy_identity(master)
+    if copy is not None:
+        whose = f" (issued to {display_name(copy.identity.lead)})" if copy.identity else ""
+        raise CommandError(
+            f"{master} is a lead's copy{whose}, not a master; validate the master, and merge "
+            f"this copy into it with: actionplan merge MASTER {master}"
+        )
     report = validate_master(master, as_of=as_of)
     backup = None
     if write:
@@ -257,11 +300,14 @@ def validate(master: Path, as_of: dt.date | None, as_json: bool, write: bool) ->
     sys.exit(0 if report.ok else 1)
 
 
+def _errors_and_warnings(report: Report) -> str:
+    from workbook.wording import count
+
+    return f"{count(len(report.errors), 'error')}, {count(len(report.warnings), 'warning')}"
+
+
 def _print_findings(report: Report, master: Path, *, written: bool) -> None:
-    click.echo(
-        f"{master}: {len(report.errors)} errors, {len(report.warnings)} warnings "
-        f"(as of {report.as_of:%d %b %Y})"
-    )
+    click.echo(f"{master}: {_errors_and_warnings(report)} (as of {report.as_of:%d %b %Y})")
     rows = report.flatten(["severity", "code", "ref", "cell", "message"])
     if rows:
         widths = [
@@ -314,13 +360,15 @@ def board(
 
 
 def _report_board(run: BoardRun, master: Path) -> None:
-    from workbook.wording import long_date, percent
+    from workbook.wording import count, long_date, percent
 
     s = run.summary
     counts = ", ".join(
         f"{s.overall.count(c.key)} {c.label}" for c in s.categories if s.overall.count(c.key)
     )
-    click.echo(f"Board pack as at {long_date(s.as_of)}: {s.overall.total} items ({counts})")
+    click.echo(
+        f"Board pack as at {long_date(s.as_of)}: {count(s.overall.total, 'item')} ({counts})"
+    )
     click.echo(f"  {percent(s.complete_fraction)} complete, {len(s.overdue)} overdue")
     if run.previous is None:
         click.echo("  moved: no earlier board pack recorded")
@@ -414,9 +462,11 @@ def issue_cmd(
         owner=given,
         emails_dir=emails_dir,
     )
+    from workbook.wording import count, noun_for
+
     for f in run.copies:
-        click.echo(f"  {f.lead:6} {len(f.refs):3} items  {f.path}")
-    click.echo(f"Issued {len(run.copies)} copies; recorded in {master}")
+        click.echo(f"  {f.lead:6} {len(f.refs):3} {noun_for(len(f.refs), 'item'):5}  {f.path}")
+    click.echo(f"Issued {count(len(run.copies), 'copy', 'copies')}; recorded in {master}")
     if run.owner.due is not None:
         click.echo(f"Returns due to {run.owner.who()} {run.owner.return_by()}")
     else:
@@ -437,11 +487,12 @@ def issue_cmd(
         click.echo(line)
     if run.backup:
         click.echo(f"Backup of the master as it was: {run.backup}")
+    _next(Step.ISSUED, master=master)
 
 
 @cli.command("merge")
 @master_argument()
-@click.argument("returns", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("returns", nargs=-1, type=click.Path(path_type=Path, exists=True))
 @click.option(
     "--returns",
     "returns_dir",
@@ -470,6 +521,10 @@ def merge_cmd(
     from sync.merge.apply import merge_returns
     from sync.returns import display_name
 
+    for path in returns:
+        if path.is_dir():
+            folder = display_name(str(path).rstrip("/\\") + "/")
+            raise CommandError(f"{folder} is a folder; use --returns {folder}")
     files = list(returns)
     if returns_dir is not None:
         inbox = scan_inbox(returns_dir, master=master)
@@ -486,6 +541,7 @@ def merge_cmd(
         click.echo(json.dumps(run.changes.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_merge(run)
+        _next_after_merge(run)
     sys.exit(run.changes.exit_code)
 
 
@@ -559,7 +615,7 @@ def _print_merge(run: MergeRun) -> None:
     every change too), then the totals."""
     from sync.merge.outcomes import Outcome, ReturnOutcome
     from sync.merge.summary import summarise
-    from workbook.wording import one_line
+    from workbook.wording import count, one_line
 
     told = summarise(run.changes)
     for r in told.returns:
@@ -578,8 +634,8 @@ def _print_merge(run: MergeRun) -> None:
                 click.echo(f"  {line.outcome:9} {line.ref:8} {line.field}: {one_line(change, 100)}")
     verb = "Would change" if run.dry_run else "Changed"
     click.echo(
-        f"{verb} {told.cells} cells; {told.updates} updates, {told.conflicts} conflicts, "
-        f"{told.proposals} proposals"
+        f"{verb} {count(told.cells, 'cell')}; {count(told.updates, 'update')}, "
+        f"{count(told.conflicts, 'conflict')}, {count(told.proposals, 'proposal')}"
     )
     if run.dry_run:
         click.echo("Dry run: nothing was written")
@@ -588,6 +644,22 @@ def _print_merge(run: MergeRun) -> None:
         click.echo(f"Master: {run.master} (backup of it before: {run.backup})")
     if run.receipts:
         click.echo(f"Receipts: {run.receipts[0].parent}")
+
+
+def _next_after_merge(run: MergeRun) -> None:
+    """The last line of `merge`: what the outcome asks of the owner next."""
+    from sync.merge.outcomes import ReturnOutcome
+    from sync.merge.summary import summarise
+
+    told = summarise(run.changes)
+    receipts = next(iter(run.receipt_of.values()), None)
+    step = after_merge(
+        dry_run=run.dry_run,
+        merged=told.count(ReturnOutcome.MERGED),
+        attention=run.changes.exit_code != 0,
+        proposals=told.proposals,
+    )
+    _next(step, master=run.master, receipts=receipts.parent if receipts else "the receipts folder")
 
 
 @cli.command("status")

@@ -71,8 +71,8 @@ def test_merge_returns_in_excel_gives_the_same_master_as_the_command_line(
     message, alerts = _press(
         handlers.merge_returns, cycle.master, cycle.folder / "live.xlsx", custom_dates=custom_dates
     )
-    assert message.startswith("Merged 4 returns: 1 status changes, 3 updates")
-    assert "2 conflicts (see Conflicts)" in message and "1 files rejected" in message
+    assert message.startswith("Merged 4 returns: 1 status change, 3 updates")
+    assert "2 conflicts (see Conflicts)" in message and "1 file rejected" in message
     assert [a.prompt for a in alerts] == [message]
 
     cli = cycle.folder / "cli.xlsx"
@@ -259,7 +259,7 @@ def test_the_buttons_read_statuses_by_the_plans_own_key(cycle: Cycle):
     shutil.copy(cycle.master, clean)
 
     message, _ = _press(handlers.merge_returns, cycle.master, cycle.folder / "live.xlsx")
-    assert message.startswith("Merged 2 returns: 1 status changes")
+    assert message.startswith("Merged 2 returns: 1 status change")
     live = sheets(cycle.folder / "live.xlsx")
     assert cell(live[SHEET_PLAN], "WNI-01", "Status") == "GREEN"
     assert cell(live[SHEET_PLAN], "EHP-04", "Status") in ("", None)

@@ -419,7 +419,7 @@ def test_cli_dry_run_prints_the_change_set_and_writes_nothing(cycle: Cycle, fixe
     before = cycle.master.read_bytes()
     result = CliRunner().invoke(cli, ["merge", str(cycle.master), str(ret), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "MERGED   GT return.xlsx (GT): 1 status changes, 1 updates" in result.output
+    assert "MERGED   GT return.xlsx (GT): 1 status change, 1 update" in result.output
     assert "  applied   WNI-01   Status: blank -> GREEN\n" in result.output
     label = new_entry_label(MERGED.date(), "GT")  # the CLI merges as of the clock
     assert f"  added     WNI-01   Update: {label}: words\n" in result.output

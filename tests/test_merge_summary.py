@@ -64,7 +64,7 @@ def test_a_return_is_counted_and_told_in_one_line() -> None:
     told = summarise_return(GT)
     assert (told.taken_in, told.not_taken) == (3, 2)
     assert told.line == (
-        "GT.xlsx (GT): 1 status changes, 2 updates, 1 time-scales proposed, 1 conflicts, "
+        "GT.xlsx (GT): 1 status change, 2 updates, 1 time-scale proposed, 1 conflict, "
         "1 rejected, 1 ignored"
     )
     assert told.brief == (
@@ -100,7 +100,7 @@ def test_the_batch_totals_count_only_the_returns_merged_now() -> None:
 
 def test_tell_keeps_the_order_of_its_words_and_leaves_out_zeros_unless_asked() -> None:
     counts = {Outcome.IGNORED: 2, Outcome.APPLIED: 1}
-    assert tell(counts) == ["1 status changes", "2 ignored"]
+    assert tell(counts) == ["1 status change", "2 ignored"]
     assert tell(counts, BRIEF_WORDS) == ["2 ignored"]
     assert tell({}, {Outcome.ADDED: WORDS[Outcome.ADDED]}, zeros=True) == ["0 updates"]
 
@@ -108,8 +108,8 @@ def test_tell_keeps_the_order_of_its_words_and_leaves_out_zeros_unless_asked() -
 def test_the_three_shells_lay_out_the_same_summary(capsys: pytest.CaptureFixture[str]) -> None:
     _print_merge(MergeRun(Path("master.xlsx"), CHANGES, None, (), dry_run=False))
     assert capsys.readouterr().out.splitlines() == [
-        "MERGED   GT.xlsx (GT): 1 status changes, 2 updates, 1 time-scales proposed, "
-        "1 conflicts, 1 rejected, 1 ignored",
+        "MERGED   GT.xlsx (GT): 1 status change, 2 updates, 1 time-scale proposed, "
+        "1 conflict, 1 rejected, 1 ignored",
         "  conflict  WNI-05   Status: note 5",
         "  rejected  WNI-06   Status: note 6",
         "  ignored   WNI-07   Status: note 7",
@@ -128,8 +128,8 @@ def test_the_three_shells_lay_out_the_same_summary(capsys: pytest.CaptureFixture
         "GT copy.xlsx: the same file twice; moved to merged/",
     ]
     assert merge_summary(CHANGES) == (
-        "Merged 2 returns: 1 status changes, 2 updates, 1 time-scales proposed. Also: "
-        "1 conflicts (see Conflicts); 2 values not taken (see Changes); 1 files rejected "
+        "Merged 2 returns: 1 status change, 2 updates, 1 time-scale proposed. Also: "
+        "1 conflict (see Conflicts); 2 values not taken (see Changes); 1 file rejected "
         "(see the receipts); 1 already merged before."
     )
     assert merge_summary(ChangeSet(WHEN)) == (
@@ -166,7 +166,7 @@ def test_merge_returns_says_which_files_it_passed_over(tmp_path: Path, seed: Pla
     result = CliRunner().invoke(cli, ["merge", str(master), "--returns", str(inbox), "--dry-run"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[:4] == [*PASSED_OVER, "MERGED   GT return.xlsx (GT): 1 status changes"]
+    assert lines[:4] == [*PASSED_OVER, "MERGED   GT return.xlsx (GT): 1 status change"]
 
 
 def test_with_json_the_files_passed_over_are_said_on_stderr(tmp_path: Path, seed: Plan) -> None:

@@ -19,7 +19,13 @@ def short_date(d: dt.date | None) -> str:
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """ "1 item", "3 items", "0 items" ("1 copy", "2 copies" with `plural`)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+    return f"{n} {noun_for(n, noun, plural)}"
+
+
+def noun_for(n: int, noun: str, plural: str | None = None) -> str:
+    """The noun as it follows the number `n`: "item" for 1, "items" (or `plural`) otherwise - the
+    one rule of `count`, for a line that sets out the number itself (aligned in a column)."""
+    return noun if n == 1 else plural or noun + "s"
 
 
 def percent(fraction: float | None) -> str:

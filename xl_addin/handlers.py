@@ -39,6 +39,7 @@ from workbook.master.settings import (
     settings_from_sheets,
 )
 from workbook.master.sheets import PLAN_SHEETS, SHEET_CHANGES
+from workbook.wording import count
 from workbook.xlsx.files import free_path
 from xl_addin.live import LiveEdit, read_sheets
 
@@ -157,8 +158,8 @@ def issue_copies(book: Any) -> str:
         remove_copies(written)
         raise
     return (
-        f"Issued {len(written)} copies to {folder}; recorded in this workbook - save it before "
-        "sending them."
+        f"Issued {count(len(written), 'copy', 'copies')} to {folder}; recorded in this "
+        "workbook - save it before sending them."
     )
 
 
@@ -192,16 +193,20 @@ def merge_summary(changes: ChangeSet) -> str:
     totals = told.totals
     done = {o: WORDS[o] for o in (Outcome.APPLIED, Outcome.ADDED, Outcome.PROPOSED)}
     parts = [
-        f"Merged {told.count(ReturnOutcome.MERGED)} returns: "
+        f"Merged {count(told.count(ReturnOutcome.MERGED), 'return')}: "
         f"{', '.join(tell(totals, done, zeros=True))}."
     ]
     attention = []
     if totals.get(Outcome.CONFLICT):
-        attention.append(f"{totals[Outcome.CONFLICT]} {WORDS[Outcome.CONFLICT]} (see Conflicts)")
+        attention.append(
+            f"{count(totals[Outcome.CONFLICT], *WORDS[Outcome.CONFLICT])} (see Conflicts)"
+        )
     if told.not_taken:
-        attention.append(f"{told.not_taken} values not taken (see Changes)")
+        attention.append(f"{count(told.not_taken, 'value')} not taken (see Changes)")
     if told.count(ReturnOutcome.REJECTED):
-        attention.append(f"{told.count(ReturnOutcome.REJECTED)} files rejected (see the receipts)")
+        attention.append(
+            f"{count(told.count(ReturnOutcome.REJECTED), 'file')} rejected (see the receipts)"
+        )
     if told.count(ReturnOutcome.ALREADY_MERGED):
         attention.append(f"{told.count(ReturnOutcome.ALREADY_MERGED)} already merged before")
     if attention:

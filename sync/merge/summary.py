@@ -13,22 +13,25 @@ from dataclasses import dataclass
 from sync.merge.core import ChangeSet, ReturnResult
 from sync.merge.outcomes import Outcome, ReturnOutcome
 from sync.returns import display_name
+from workbook.wording import count
 
-#: How a merged return's field outcomes are counted, in the order they are told.
-WORDS: Mapping[Outcome, str] = {
-    Outcome.APPLIED: "status changes",
-    Outcome.ADDED: "updates",
-    Outcome.PROPOSED: "time-scales proposed",
-    Outcome.CONFLICT: "conflicts",
-    Outcome.REJECTED: "rejected",
-    Outcome.IGNORED: "ignored",
+#: How a merged return's field outcomes are counted, in the order they are told: the words
+#: after 1, and after any other number.
+Words = tuple[str, str]
+WORDS: Mapping[Outcome, Words] = {
+    Outcome.APPLIED: ("status change", "status changes"),
+    Outcome.ADDED: ("update", "updates"),
+    Outcome.PROPOSED: ("time-scale proposed", "time-scales proposed"),
+    Outcome.CONFLICT: ("conflict", "conflicts"),
+    Outcome.REJECTED: ("rejected", "rejected"),
+    Outcome.IGNORED: ("ignored", "ignored"),
 }
 #: The same in brief, after the number of changes taken in (see ReturnSummary.brief).
-BRIEF_WORDS: Mapping[Outcome, str] = {
-    Outcome.PROPOSED: "proposed",
-    Outcome.CONFLICT: "in conflict",
-    Outcome.REJECTED: "rejected",
-    Outcome.IGNORED: "ignored",
+BRIEF_WORDS: Mapping[Outcome, Words] = {
+    Outcome.PROPOSED: ("proposed", "proposed"),
+    Outcome.CONFLICT: ("in conflict", "in conflict"),
+    Outcome.REJECTED: ("rejected", "rejected"),
+    Outcome.IGNORED: ("ignored", "ignored"),
 }
 #: A lead's value taken into the plan: a status applied, an update added.
 TAKEN_IN = (Outcome.APPLIED, Outcome.ADDED)
@@ -37,11 +40,11 @@ NOT_TAKEN = (Outcome.REJECTED, Outcome.IGNORED)
 
 
 def tell(
-    counts: Mapping[Outcome, int], words: Mapping[Outcome, str] = WORDS, *, zeros: bool = False
+    counts: Mapping[Outcome, int], words: Mapping[Outcome, Words] = WORDS, *, zeros: bool = False
 ) -> list[str]:
-    """`["3 status changes", "1 conflicts"]`: each outcome of `words` with its count, in that
+    """`["3 status changes", "1 conflict"]`: each outcome of `words` with its count, in that
     order; those counted none are left out unless `zeros`."""
-    return [f"{counts.get(o, 0)} {word}" for o, word in words.items() if zeros or counts.get(o)]
+    return [count(counts.get(o, 0), *word) for o, word in words.items() if zeros or counts.get(o)]
 
 
 def _sum(counts: Mapping[Outcome, int], outcomes: tuple[Outcome, ...]) -> int:
@@ -69,7 +72,7 @@ class ReturnSummary:
 
     @property
     def line(self) -> str:
-        """`GT.xlsx (GT): 1 status changes, 1 updates` for a merged return (`nothing new` when
+        """`GT.xlsx (GT): 1 status change, 2 updates` for a merged return (`nothing new` when
         it changed nothing), `name: reason` for any other."""
         if self.outcome is ReturnOutcome.MERGED:
             return f"{self.name} ({self.lead}): {', '.join(tell(self.counts)) or 'nothing new'}"
@@ -82,7 +85,7 @@ class ReturnSummary:
             return self.line
         extra = tell(self.counts, BRIEF_WORDS)
         more = f" ({', '.join(extra)})" if extra else ""
-        return f"{self.taken_in} changes from {self.lead} ({self.name}){more}"
+        return f"{count(self.taken_in, 'change')} from {self.lead} ({self.name}){more}"
 
 
 def summarise_return(result: ReturnResult) -> ReturnSummary:
