@@ -141,7 +141,7 @@ def test_a_time_scale_typed_in_calc_after_removing_protection_is_quoted_as_it_sh
     where = f"{column_letter(column[_titles(seed)['timescale']])}{row}"
     out = c.folder / "returns" / "calc.xlsx"
     out.parent.mkdir()
-    edits = [
+    edits: list[dict[str, object]] = [
         {"op": "locale", "tag": "en-GB"},
         {"op": "type", "sheet": SHEET_PLAN, "cell": where, "value": "Apr-25", "unprotect": True},
     ]
