@@ -127,18 +127,6 @@ def read_return(path: Path) -> ReturnedCopy:
     )
 
 
-def lead_copy_identity(path: Path) -> ClaimedIdentity | None:
-    """The identity a lead's copy claims, when the workbook at `path` is one (it has the copy's
-    identity sheet); None for anything else, a master included - or a file that cannot be read,
-    which the caller's own reading then reports."""
-    try:
-        _, grids = read_grids(Path(path).read_bytes(), wanted=(SHEET_IDENTITY,))
-    except (OSError, UnreadableWorkbook):
-        return None
-    grid = sheet(grids, SHEET_IDENTITY)
-    return identity_from_rows(grid) if grid is not None else None
-
-
 #: Every column of the copy's sheet, by key, and the titles the reader knows.
 _SHEET_TITLES = {c.key: c.title for c in SHEET_COLUMNS}
 #: What a typed "=..." is said to be on a receipt.
@@ -484,8 +472,7 @@ def _check_members(shown: str, z: zipfile.ZipFile) -> PackageFacts:
             f"{shown}: unpacks to {unpacked // (1024 * 1024)} MB, far more than any copy, so it "
             "is not one; ask the lead to fill in the copy they were sent"
         )
-    _check_extent(shown, z, names)
-    return inspect_sheets(z)
+    return inspect_sheets(z, unpacked=_unpack_worksheets(shown, z, names))
 
 
 #: The reader holds a sheet as a dense grid up to its furthest cell, so one cell at XFD1048576 in
@@ -494,22 +481,31 @@ def _check_members(shown: str, z: zipfile.ZipFile) -> PackageFacts:
 MAX_RETURN_ROWS = 200_000
 MAX_RETURN_COLUMNS = 200
 # Any spelling calamine accepts: either quote, spaces around "=", leading zeros, any number of
-# letters and digits (a narrower pattern lets a far cell through to the reader)
+# letters and digits (a narrower pattern lets a far cell through to the reader). Only references
+# that could pass the limits are picked out, so a sheet of ordinary cells yields none: a row of
+# six or more digits, a column of two or more letters.
+_FAR_ROW = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(?:c|row)\b[^>]*?\br\s*=\s*[\"']\s*[A-Za-z]*\$?0*([1-9][0-9]{5,})"
+)
 _CELL_REF = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?(?:c|row)\b[^>]*?\br\s*=\s*[\"']\s*([A-Za-z]*)\$?([0-9]+)\s*[\"']"
 )
+_FAR_COLUMN = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br\s*=\s*[\"']\s*([A-Za-z]{2,})\$?[0-9]"
+)
 
 
-def _check_extent(shown: str, z: zipfile.ZipFile, names: set[str]) -> None:
-    """Refuse a workbook whose sheets reach further than any copy could, before the reader
-    allocates a grid that size: the furthest cell of each worksheet, from its XML, read in
-    chunks and never past what a real copy could unpack to (a zip can lie about its sizes)."""
+def _unpack_worksheets(shown: str, z: zipfile.ZipFile, names: set[str]) -> dict[str, bytes]:
+    """Each worksheet's XML, unpacked once for the checks and the package facts: refused when
+    the workbook unpacks to far more than any copy (read in chunks and never past what a real
+    copy could unpack to: a zip can lie about its sizes), or when a sheet reaches further than
+    any copy could, before the reader allocates a grid that size."""
     budget = MAX_UNPACKED_BYTES
+    out: dict[str, bytes] = {}
     for member in sorted(names):
         if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
             continue
-        rows = cols = 0
-        tail = b""
+        chunks = []
         try:
             with z.open(member) as fh:
                 while chunk := fh.read(_CHUNK):
@@ -519,27 +515,27 @@ def _check_extent(shown: str, z: zipfile.ZipFile, names: set[str]) -> None:
                             f"{shown}: unpacks to far more than any copy, so it is not one; "
                             "ask the lead to fill in the copy they were sent"
                         )
-                    # a cell reference cut by the chunk boundary is found in the overlap;
-                    # distinct values first: a sheet repeats its few columns on every row
-                    refs = _CELL_REF.findall(tail + chunk)
-                    letters = {col.upper() for col, _ in refs if col}
-                    rows = max(rows, *(int(r) for r in {r for _, r in refs}), 0)
-                    cols = max(cols, *(column_number(col) for col in letters), 0)
-                    tail = chunk[-_OVERLAP:]
+                    chunks.append(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError):
             raise ReturnError(
                 f"{shown}: damaged or not a workbook (a part of it cannot be unpacked); ask "
                 "the lead to open it in Excel, save it again as .xlsx and resend it"
             ) from None
+        xml = out[member] = b"".join(chunks)
+        rows = max((int(r) for r in _FAR_ROW.findall(xml)), default=0)
+        cols = max((column_number(c.decode()) for c in set(_FAR_COLUMN.findall(xml))), default=0)
         if rows > MAX_RETURN_ROWS or cols > MAX_RETURN_COLUMNS:
+            refs = _CELL_REF.findall(xml)  # the whole extent, for the message
+            rows = max((int(r) for _, r in refs), default=rows)
+            cols = max((column_number(c) for c in {c.decode() for c, _ in refs if c}), default=cols)
             raise ReturnError(
                 f"{shown}: a sheet reaches row {rows:,}, column {cols:,}, far beyond "
                 "any copy; ask the lead to fill in the copy they were sent"
             )
+    return out
 
 
 _CHUNK = 1 << 20
-_OVERLAP = 256
 
 
 def typed_text(value: object) -> str:

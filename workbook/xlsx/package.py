@@ -59,7 +59,14 @@ _REF = re.compile(rb"\br\s*=\s*[\"']\s*\$?([A-Za-z]+)\$?([0-9]+)")
 _TYPE = re.compile(rb"\bt\s*=\s*[\"']([^\"']*)[\"']")
 _STYLE = re.compile(rb"\bs\s*=\s*[\"']\s*([0-9]+)")
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL)
-_VALUE = re.compile(rb"<(?:\w+:)?v>")
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s/>]")
+#: A cell with a value and no type but number (`t="n"` or none): its start tag's attributes, up
+#: to its `<v>`, never past its own end.
+_NUMBER_CELL = re.compile(
+    rb"<(?:\w+:)?c\b(?![^>]*\bt\s*=\s*[\"'](?!n[\"']))([^>]*?)(?<!/)>"
+    rb"(?:(?!</(?:\w+:)?c>).)*?<(?:\w+:)?v>",
+    re.DOTALL,
+)
 _MODIFIED = re.compile(r"<(?:\w+:)?modified\b[^>]*>([^<]+)<")
 _NUMFMT = re.compile(r"<(?:\w+:)?numFmt\b([^>]*)/?>")
 _XFS = re.compile(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.DOTALL)
@@ -78,10 +85,16 @@ def _cell(ref: str) -> Cell | None:
     return (int(m[2]), column_number(m[1])) if m else None
 
 
-def inspect_sheets(z: zipfile.ZipFile, titles: Collection[str] | None = None) -> PackageFacts:
+def inspect_sheets(
+    z: zipfile.ZipFile,
+    titles: Collection[str] | None = None,
+    *,
+    unpacked: Mapping[str, bytes] | None = None,
+) -> PackageFacts:
     """The facts of the sheets called `titles` (any case; all sheets when None) in an open
-    .xlsx zip. Parts that are missing or cannot be read are taken as empty: a values reader
-    decides whether the workbook can be read at all."""
+    .xlsx zip; `unpacked` holds members the caller has already unpacked, by name. Parts that
+    are missing or cannot be read are taken as empty: a values reader decides whether the
+    workbook can be read at all."""
     names = set(z.namelist())
     wanted = None if titles is None else {t.strip().casefold() for t in titles}
     formats = _number_formats(_read(z, "xl/styles.xml", names))
@@ -89,7 +102,7 @@ def inspect_sheets(z: zipfile.ZipFile, titles: Collection[str] | None = None) ->
     for title, part in sheet_parts(z, names).items():
         if wanted is not None and title.strip().casefold() not in wanted:
             continue
-        xml = _read_bytes(z, part, names)
+        xml = unpacked[part] if unpacked and part in unpacked else _read_bytes(z, part, names)
         formulas, number_formats = _cells(xml, formats)
         sheets[title] = SheetParts(formulas, number_formats, _comments(z, part, names))
     return PackageFacts(_saved_at(_read(z, "docProps/core.xml", names)), sheets)
@@ -167,24 +180,26 @@ def _number_formats(styles: str) -> list[str]:
 
 
 def _cells(xml: bytes, formats: list[str]) -> tuple[dict[Cell, str], dict[Cell, str]]:
+    """Each formula as typed, and the number format of each cell holding a number that is shown
+    other than as General or Text. Only cells that can have either are looked at one by one:
+    a copy's cells are text, so this stays a scan of the XML in the regex engine."""
     formulas: dict[Cell, str] = {}
+    if _FORMULA_TAG.search(xml):  # not a rule's <formula>: only a cell's <f>
+        for m in _CELL.finditer(xml):
+            ref = _REF.search(m[1])
+            if ref is not None and (f := _FORMULA.search(m[2] or b"")):
+                where = (int(ref[2]), column_number(ref[1]))
+                formulas[where] = html.unescape((f[1] or b"").decode("utf-8", "replace"))
     number_formats: dict[Cell, str] = {}
-    has_formula = b"<f" in xml or b":f" in xml
-    for m in _CELL.finditer(xml):
+    for m in _NUMBER_CELL.finditer(xml):
         ref = _REF.search(m[1])
         if ref is None:
             continue
-        where = (int(ref[2]), column_number(ref[1]))
-        inner = m[2] or b""
-        if has_formula and (f := _FORMULA.search(inner)):
-            formulas[where] = html.unescape((f[1] or b"").decode("utf-8", "replace"))
-        kind = _TYPE.search(m[1])
-        if (kind is None or kind[1] == b"n") and _VALUE.search(inner):
-            style = _STYLE.search(m[1])
-            index = int(style[1]) if style else 0
-            code = formats[index] if index < len(formats) else "General"
-            if code not in ("General", "@"):
-                number_formats[where] = code
+        style = _STYLE.search(m[1])
+        index = int(style[1]) if style else 0
+        code = formats[index] if index < len(formats) else "General"
+        if code not in ("General", "@"):
+            number_formats[(int(ref[2]), column_number(ref[1]))] = code
     return formulas, number_formats
 
 
