@@ -112,11 +112,12 @@ def test_the_watcher_logs_the_line_writes_nothing_and_does_not_retry(
     assert ours.master.read_bytes() == master_bytes
     assert sorted(p.name for p in inbox.iterdir()) == ["GT.xlsx"]  # left where it was
     assert not (ours.folder / "backups").exists()
-    # once the owner drops one of ours beside it, that merges; the other plan's copy with it
+    # one of ours dropped beside it merges; the refused copy waits, untried, until it changes
     shutil.copy(_answered(ours, seed, "mine.xlsx"), inbox / "mine.xlsx")
     for _ in range(2):
         watcher.step()
     assert (inbox / "merged" / "mine.xlsx").exists()
+    assert (inbox / "GT.xlsx").exists() and len([ln for ln in lines if "not merged" in ln]) == 1
 
 
 @pytest.mark.usefixtures("xlremote")
