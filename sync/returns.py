@@ -127,6 +127,18 @@ def read_return(path: Path) -> ReturnedCopy:
     )
 
 
+def lead_copy_identity(path: Path) -> ClaimedIdentity | None:
+    """The identity a lead's copy claims, when the workbook at `path` is one (it has the copy's
+    identity sheet); None for anything else, a master included - or a file that cannot be read,
+    which the caller's own reading then reports."""
+    try:
+        _, grids = read_grids(Path(path).read_bytes(), wanted=(SHEET_IDENTITY,))
+    except (OSError, UnreadableWorkbook):
+        return None
+    grid = sheet(grids, SHEET_IDENTITY)
+    return identity_from_rows(grid) if grid is not None else None
+
+
 #: Every column of the copy's sheet, by key, and the titles the reader knows.
 _SHEET_TITLES = {c.key: c.title for c in SHEET_COLUMNS}
 #: What a typed "=..." is said to be on a receipt.
