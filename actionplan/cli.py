@@ -103,7 +103,7 @@ def _report_import(plan: Plan, out: Path) -> None:
         f"{count(len(plan.leads), 'lead')}, from {plan.source}"
     )
     for note in plan.notes:
-        click.echo(f"  note: {note}")
+        click.echo("  note: " + note.replace("\n", "\n        "))
     click.echo(f"Master workbook: {out}")
 
 

@@ -401,3 +401,30 @@ def test_any_plan_written_as_docx_imports_back(plan: Plan) -> None:
         path = Path(folder) / "plan.docx"
         write_plan_docx(plan, path)
         assert _same_plan(import_docx_file(path)) == _same_plan(plan)
+
+
+def test_an_import_note_keeps_the_line_breaks_of_the_text_it_quotes(tmp_path: Path) -> None:
+    """Text outside the table written over two lines is quoted on Settings with a real line
+    break (not a backslash-n), and the command line prints it over two indented lines."""
+    from click.testing import CliRunner
+    from python_calamine import CalamineWorkbook
+
+    from actionplan.cli import cli
+
+    document, table = _document()
+    write_paragraphs(_item_row(table, "Finding A.", lead="GT")[1], [[Run("Action A")]])
+    signed = document.add_paragraph("Signed off by the Director")
+    signed.add_run().add_break()
+    signed.add_run("on behalf of the Board")
+    path = _save(document, tmp_path)
+    (note,) = [n for n in import_docx_file(path).notes if "for you to place" in n]
+    assert note.endswith("'Signed off by the Director\non behalf of the Board'")
+    out = tmp_path / "master.xlsx"
+    result = CliRunner().invoke(cli, ["import", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "  note: line" in result.output
+    assert "\n        on behalf of the Board'" in result.output
+    book = CalamineWorkbook.from_path(str(out))
+    rows = book.get_sheet_by_name("Settings").to_python()
+    notes = [row[1] for row in rows if row[0] == "Import note"]
+    assert any("Director\non behalf" in str(n) for n in notes), notes

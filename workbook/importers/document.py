@@ -239,7 +239,7 @@ def _year_note(items: tuple[Item, ...], year: int | None) -> str:
     if not assumed:
         return ""
     shown = "; ".join(
-        f"{ref} {text!r} -> {due:%d %b %Y}" for ref, text, due in assumed[:NOTE_REFS_SHOWN]
+        f"{ref} '{text}' -> {due:%d %b %Y}" for ref, text, due in assumed[:NOTE_REFS_SHOWN]
     )
     more = f"; and {len(assumed) - NOTE_REFS_SHOWN} more" if len(assumed) > NOTE_REFS_SHOWN else ""
     return (
@@ -392,11 +392,11 @@ def _stray_note(stray: RawText, items: tuple[Item, ...]) -> str:
         if text and text in _squash(it.finding_text):
             return (
                 f"line {stray.line}: left out text outside the table that repeats the finding "
-                f"of {it.ref} (a page heading): {short!r}"
+                f"of {it.ref} (a page heading): '{short}'"
             )
     return (
         f"line {stray.line}: text outside the table, not part of any item, kept here "
-        f"for you to place: {stray.text!r}"
+        f"for you to place: '{stray.text}'"
     )
 
 
