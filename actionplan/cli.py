@@ -28,6 +28,7 @@ from actionplan.params import (
 )
 
 if TYPE_CHECKING:
+    from sync.decisions import DecisionSet
     from sync.merge.apply import MergeRun
     from validation.report import Report
     from workbook.board.packs import BoardRun
@@ -537,12 +538,41 @@ def merge_cmd(
             f"no returns to merge{where}; give the returned files, or --returns FOLDER"
         )
     run = merge_returns(master, files, dry_run=dry_run, receipts_dir=receipts_dir)
+    if run.decisions is not None:  # on stderr with --json, so the JSON stays whole
+        _print_decisions(run.decisions, err=as_json)
     if as_json:
         click.echo(json.dumps(run.changes.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_merge(run)
         _next_after_merge(run)
     sys.exit(run.changes.exit_code)
+
+
+@cli.command("decide")
+@master_argument()
+def decide_cmd(master: Path) -> None:
+    """Carry out your decisions on the Proposals sheet of MASTER: each proposed time-scale you
+    chose Accept for becomes the item's Time-scale (and Due), logged on Changes; Decline keeps
+    the time-scale. Each is marked done, so running again changes nothing (merge does this too,
+    before its returns). Exit 1 when a decision could not be carried out or read."""
+    from sync.decisions import decide_master
+
+    run = decide_master(master)
+    _print_decisions(run.decisions, always=True)
+    if run.backup:
+        click.echo(f"Master: {master} (backup of it before: {run.backup})")
+    sys.exit(run.decisions.exit_code)
+
+
+def _print_decisions(decisions: DecisionSet, *, err: bool = False, always: bool = False) -> None:
+    """A line per decision carried out (or not), then the summary - unless `always`, nothing
+    when none was made and none waits."""
+    from sync.decisions import summary_line
+
+    for line in decisions.lines:
+        click.echo(line.text, err=err)
+    if always or decisions.lines or decisions.undecided:
+        click.echo(summary_line(decisions), err=err)
 
 
 @cli.command("watch")

@@ -118,10 +118,14 @@ class ConflictRow(ListRow):
 
 @dataclass(frozen=True)
 class ProposalRow(ListRow):
-    """`Proposals`: a time-scale a lead proposed, for the owner to decide."""
+    """`Proposals`: a time-scale a lead proposed, for the owner to decide. The owner picks Accept
+    or Decline in `Decision` (see sync.decisions); when the decision is carried out, `Decided`
+    gets the time and `Outcome` what was done ("applied", "declined", "not applied: ..."), so a
+    row is acted on once. `Decided` and `Outcome` are the last columns: a Proposals sheet made
+    before them gets their titles with its first decision carried out."""
 
     SHEET: ClassVar[str] = SHEET_PROPOSALS
-    WIDTHS: ClassVar[tuple[float, ...] | None] = (17, 9, 8, 14, 16, 11, 36, 22, 12)
+    WIDTHS: ClassVar[tuple[float, ...] | None] = (17, 9, 8, 14, 16, 11, 36, 22, 12, 17, 40)
 
     received: dt.datetime = title("Received")
     ref: str = title("Ref")
@@ -132,6 +136,8 @@ class ProposalRow(ListRow):
     file: str = title("Return file")
     issue_id: str = title("Issue id")
     decision: str = title("Decision")
+    decided: dt.datetime | None = title("Decided")
+    outcome: str = title("Outcome")
 
 
 ISSUED_COPIES_COLUMNS = IssuedCopyRow.columns()

@@ -1,4 +1,4 @@
-"""The ribbon's five buttons, as functions of the live workbook (an `xlwings.Book`).
+"""The ribbon's buttons, as functions of the live workbook (an `xlwings.Book`).
 
 Each reads the open master's values, calls the same core as the command line, and writes the
 result back through the Book API (`xl_addin.live.LiveEdit`), so the master in Excel is updated in
@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sync.copies import plan_issue, record_issue, remove_copies, write_copies
+from sync.decisions import apply_decisions, decide, sheets_after
+from sync.decisions import summary_line as decisions_summary
 from sync.inbox import find_returns
-from sync.ledger import LEDGER_SHEETS
-from sync.merge.apply import RECEIPTS_FOLDER, apply_change_set, read_returns
+from sync.ledger import LEDGER_SHEETS, SHEET_PROPOSALS
+from sync.merge.apply import RECEIPTS_FOLDER, apply_merge, read_returns
 from sync.merge.apply import write_receipts as write_receipt_files
 from sync.merge.core import master_state, merge
 from sync.merge.outcomes import Outcome, ReturnOutcome
@@ -119,7 +121,7 @@ def _folder(book: Any, sheets: dict[str, Any], setting: str, default: str | None
     return base / default if default else base
 
 
-# --- The five buttons ---------------------------------------------------------------------------
+# --- The buttons ---------------------------------------------------------------------------------
 
 
 @_handler
@@ -178,12 +180,30 @@ def merge_returns(book: Any) -> str:
     if not paths:
         return f"No returns in {folder} yet."
     when = _now()
-    changes = merge(master_state(sheets), read_returns(paths), when=when)
-    if changes.changes_master:
-        apply_change_set(LiveEdit(book, sheets), changes)
+    # the owner's decisions on proposals first: the returns merge against the plan as decided
+    decisions = decide(sheets, when=when)
+    changes = merge(master_state(sheets_after(sheets, decisions)), read_returns(paths), when=when)
+    if changes.changes_master or decisions.changes_master:
+        apply_merge(LiveEdit(book, sheets), decisions, changes)
     title = str(settings_from_sheets(sheets).get(SETTING_TITLE) or book.name)
     write_receipt_files(changes, folder / RECEIPTS_FOLDER, plan_title=title)
-    return merge_summary(changes) + " Save the workbook to keep the changes."
+    decided = f"{decisions_summary(decisions)} " if decisions.lines else ""
+    return decided + merge_summary(changes) + " Save the workbook to keep the changes."
+
+
+@_handler
+def decide_proposals(book: Any) -> str:
+    """Carry out the Accept / Decline decisions on the Proposals sheet."""
+
+    sheets = _sheets(book, (SHEET_CHANGES, SHEET_PROPOSALS))
+    decisions = decide(sheets, when=_now())
+    if decisions.changes_master:
+        apply_decisions(LiveEdit(book, sheets), decisions)
+    told = [decisions_summary(decisions)]
+    told += [f"{line.ref}: {line.note}." for line in decisions.lines if line.result.needs_attention]
+    if decisions.changes_master:
+        told.append("Save the workbook to keep the changes.")
+    return " ".join(told)
 
 
 def merge_summary(changes: ChangeSet) -> str:
@@ -233,5 +253,6 @@ HANDLERS: dict[str, Callable[[Any], str]] = {
     "apply_rag": apply_rag,
     "issue_copies": issue_copies,
     "merge_returns": merge_returns,
+    "decide_proposals": decide_proposals,
     "board_pack": board_pack,
 }

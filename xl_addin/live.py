@@ -18,7 +18,7 @@ from workbook.formatting import layout
 from workbook.master.read import find_header_row, plan_column_indexes
 from workbook.master.settings import document_columns
 from workbook.master.sheets import SHEET_PLAN
-from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats
+from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats, Value
 from workbook.xlsx.read import column_positions, place_in_columns, sheet_name
 
 
@@ -154,6 +154,22 @@ class LiveEdit:
             area.number_format = layout.DATE_FORMAT
             for row, day in run:
                 _put(grid, row, column, _as_datetime(day))
+        self._touched = True
+
+    def set_cells(self, sheet: str, cells: Sequence[tuple[int, int, Value]]) -> None:
+        """Write each (Excel row, 0-based column, value) into the list sheet `sheet`: text kept
+        as text, a date or datetime in the master's date or timestamp format."""
+        if not cells:
+            return
+        target = self._sheet(sheet)
+        grid = self.sheets.setdefault(target.name, [])
+        for row, column, value in cells:
+            area = target.range((row, column + 1))
+            area.value = as_text(value)
+            fmt = layout.number_format_for([value]) if isinstance(value, dt.date) else None
+            if fmt:
+                area.number_format = fmt
+            _put(grid, row, column, value)
         self._touched = True
 
     def add_plan_column(

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from sync.ledger import LEDGER_SHEETS
+from sync.decisions import DecisionSet, apply_decisions, decide, sheets_after
+from sync.ledger import LEDGER_SHEETS, SHEET_PROPOSALS
 from sync.merge.core import ChangeSet, RejectedFile, WrongMasterError, master_state, merge
 from sync.receipts import ReceiptOwner, place_receipts, receipt_owner, receipt_text, same_name
 from sync.returns import ReturnedCopy, ReturnError, read_return
@@ -44,6 +45,8 @@ class MergeRun:
     dry_run: bool
     #: each return's receipt, by (file name, SHA-256): the one written, or the one that stood
     receipt_of: Mapping[tuple[str, str], Path] = field(default_factory=dict)
+    #: the owner's decisions on proposals, carried out before the returns were merged
+    decisions: DecisionSet | None = None
 
 
 def read_returns(paths: Sequence[Path]) -> list[ReturnedCopy | RejectedFile]:
@@ -71,24 +74,27 @@ def merge_returns(
     when = (when or clock.now()).replace(microsecond=0)
     if dry_run:
         snapshot = read_snapshot(master, also=MERGE_SHEETS)
-        changes = _merge(master, snapshot.sheets, returns, when)
-        return MergeRun(master, changes, None, (), True)
+        decisions = decide(snapshot.sheets, when=when)
+        changes = _merge(master, sheets_after(snapshot.sheets, decisions), returns, when)
+        return MergeRun(master, changes, None, (), True, decisions=decisions)
     with editing_master(master, also=MERGE_SHEETS) as edit:
         sheets = edit.snapshot.sheets
-        changes = _merge(master, sheets, returns, when)
+        # the owner's decisions first: the returns are merged against the plan as decided
+        decisions = decide(sheets, when=when)
+        changes = _merge(master, sheets_after(sheets, decisions), returns, when)
         folder = receipts_dir or master.parent / RECEIPTS_FOLDER
         # made before the master is written: a receipts folder that cannot be made stops the
         # merge with nothing written, rather than after the master has changed
         folder.mkdir(parents=True, exist_ok=True)
         backup = None
-        if changes.changes_master:
-            apply_change_set(edit, changes)
+        if changes.changes_master or decisions.changes_master:
+            apply_merge(edit, decisions, changes)
             backup = edit.commit(when=when)
         title = str(settings_from_sheets(sheets).get(SETTING_TITLE) or master.stem)
         filed = write_receipts(changes, folder, plan_title=title)
     written = tuple(f.path for f in filed if f.written)
     receipt_of = {(f.name, f.sha256): f.path for f in filed}
-    return MergeRun(master, changes, backup, written, False, receipt_of)
+    return MergeRun(master, changes, backup, written, False, receipt_of, decisions)
 
 
 def _merge(
@@ -117,6 +123,15 @@ def apply_change_set(editor: Editor, changes: ChangeSet) -> None:
         changes.merged_rows,
     ):
         append_rows(editor, rows)
+
+
+def apply_merge(editor: Editor, decisions: DecisionSet, changes: ChangeSet) -> None:
+    """Carry out the owner's decisions, then put the merge's change set into the master, through
+    `editor`; the Proposals sheet, when either wrote it, gets its Decision dropdown."""
+    apply_decisions(editor, decisions, dropdown=False)
+    apply_change_set(editor, changes)
+    if decisions.marks or changes.proposals_rows:
+        editor.apply_formats(SHEET_PROPOSALS, decisions.dropdown)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ Per item and field, against what was issued (the base):
   return different statuses in one batch -> a conflict for each, so the result never depends on
   which file was read first. A blank status is "no answer", never a change.
 - New update: appended as a dated entry attributed to the lead, newest first; never overwrites.
-- Proposed time-scale: recorded on `Proposals` for the owner to accept; never applied.
+- Proposed time-scale: recorded on `Proposals` for the owner to decide; never applied here (the
+  owner's Accept is carried out by `sync.decisions`).
 Anything else a lead edits is reported and ignored; bad values are rejected with the reason, and
 the rest of the return still merges. Each field typed for an item the owner has since deleted is
 reported, with what was typed. A return already merged (same SHA-256) changes nothing; an update
@@ -505,6 +506,8 @@ def merge(
                 due_date(value, year=master.year),
                 ret.copy.name,
                 ret.issued.issue_id,
+                "",
+                None,
                 "",
             )
         )

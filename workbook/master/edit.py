@@ -41,7 +41,7 @@ from workbook.xlsx.files import (
     write_atomically,
     writer_lock,
 )
-from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats
+from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats, Value
 from workbook.xlsx.patch import CellStyle, XlsxPatch, cell_value
 from workbook.xlsx.read import column_positions, place_in_columns, sheet_name
 from workbook.xlsx.read import sheet as sheet_grid
@@ -140,6 +140,19 @@ class MasterEdit:
         for row, day in dates:
             self._patch.set_cell(name, row, column + 1, day)
             self._patch.restyle(name, row, column + 1, number_format=layout.DATE_FORMAT)
+        self._touched = True
+
+    def set_cells(self, sheet: str, cells: Sequence[tuple[int, int, Value]]) -> None:
+        """Write each (Excel row, 0-based column, value) into the list sheet `sheet`, keeping each
+        cell's look but for a date's format (the master's date or timestamp format)."""
+        if not cells:
+            return
+        name = sheet_name(self._patch.sheet_names, sheet) or sheet
+        for row, column, value in cells:
+            self._patch.set_cell(name, row, column + 1, value)
+            fmt = number_format_for([value]) if isinstance(value, dt.date) else None
+            if fmt:
+                self._patch.restyle(name, row, column + 1, number_format=fmt)
         self._touched = True
 
     def add_plan_column(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from workbook.master.sheets import ListRow
-from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats
+from workbook.xlsx.formats import FormatsApplied, Note, ReportSheet, SheetFormats, Value
 
 
 class Editor(Protocol):
@@ -41,6 +41,10 @@ class Editor(Protocol):
     ) -> None:
         """Write each (Excel row, date) into 0-based `column` of `sheet` as a date (None leaves
         the cell blank), shown in the master's date format."""
+
+    def set_cells(self, sheet: str, cells: Sequence[tuple[int, int, Value]]) -> None:
+        """Write each (Excel row, 0-based column, value) into the list sheet `sheet`, which
+        exists: text as text, a date or datetime in the master's date or timestamp format."""
 
     def add_plan_column(
         self,
