@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sync.decisions import decisions_for_lead
 from sync.drafts import Draft, check_email, draft, draft_file_name, what_to_do, write_draft
 from sync.identity import (
     SHEET_IDENTITY,
@@ -133,9 +134,16 @@ def issue_records(items: Sequence[Item], issue_id: str) -> list[IssuedItem]:
     ]
 
 
-def copy_text(plan: Plan, lead: str, issued: dt.datetime, owner: Owner | None = None) -> CopyText:
+def copy_text(
+    plan: Plan,
+    lead: str,
+    issued: dt.datetime,
+    owner: Owner | None = None,
+    decided: Sequence[str] = (),
+) -> CopyText:
     """The words at the top of `lead`'s copy: whose it is, what to do, and to whom and by when
-    it goes back."""
+    it goes back; then `decided`, a line per proposal of theirs the owner decided since their
+    last copy (`sync.decisions.decisions_for_lead`)."""
     owner = owner or Owner()
     name = next((ld.name for ld in plan.leads if ld.code == lead and ld.name), "")
     who = f"{lead} ({name})" if name else lead
@@ -150,6 +158,7 @@ def copy_text(plan: Plan, lead: str, issued: dt.datetime, owner: Owner | None = 
             "Proposed time-scale.",
             "The other columns are locked. Save the file as .xlsx (keeping its name is fine) and "
             f"{back}; you will get a receipt listing what was taken in.",
+            *decided,
         ),
         footer=f"{plan.title} - copy for {lead}, issued {issued:%d %b %Y}",
     )
@@ -263,7 +272,8 @@ def plan_issue(
             "this plan; rebuild the master with `actionplan import`"
         )
     chosen = choose_leads(plan, leads)
-    key = ledger_from_sheets(sheets).key
+    ledger = ledger_from_sheets(sheets)
+    key = ledger.key
     key_rows: tuple[SigningKeyRow, ...] = ()
     if key is None or new_signing_key:
         key = new_key()
@@ -277,6 +287,13 @@ def plan_issue(
         issue_id = new_issue_id(lead, when)
         refs = tuple(it.ref for it in lead_plan.items)
         identity = CopyIdentity(plan.plan_id, issue_id, lead, when, refs)
+        before = [c.issued for c in ledger.copies.values() if c.lead == lead and c.issued]
+        decided = decisions_for_lead(
+            sheets,
+            lead,
+            {it.ref: it.timescale for it in lead_plan.items},
+            max(before, default=None),
+        )
         path = free_path(out_dir / copy_file_name(lead, when), taken)
         taken.add(path)
         copies.append(
@@ -284,7 +301,7 @@ def plan_issue(
                 lead,
                 path,
                 lead_plan,
-                copy_text(plan, lead, when, issued_owner),
+                copy_text(plan, lead, when, issued_owner, decided),
                 tuple(identity_rows(identity, sign(identity, key))),
                 issue_id,
                 refs,
