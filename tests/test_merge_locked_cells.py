@@ -131,7 +131,7 @@ def test_a_receipt_remade_from_the_log_words_the_locked_cell_the_same(
 
 
 @needs_calc_uno
-def test_a_time_scale_typed_in_calc_after_removing_protection_is_quoted_as_it_shows(
+def test_a_time_scale_typed_in_calc_after_removing_protection_is_quoted_as_typed(
     tmp_path: Path, seed: Plan
 ) -> None:
     c = start_cycle(tmp_path, seed)
@@ -148,9 +148,9 @@ def test_a_time_scale_typed_in_calc_after_removing_protection_is_quoted_as_it_sh
     edit_in_calc(copy, out, edits)
     result = CliRunner().invoke(cli, ["merge", str(c.master), str(out)])
     assert result.exit_code == 1, result.output
-    # Calc in en-GB makes 1 April 2025 of it, shown DD/MM/YY: the lead is quoted the cell as
-    # it shows on their screen
+    # the copy's cells are Text, so Calc in en-GB keeps "Apr-25" as typed (not 1 April 2025,
+    # shown 01/04/25), and the lead is quoted what they typed
     assert (
-        f"{ref}: you typed '01/04/25' in Time-scale; to propose a new time-scale use "
+        f"{ref}: you typed 'Apr-25' in Time-scale; to propose a new time-scale use "
         "Proposed time-scale"
     ) in _receipt(c, out)

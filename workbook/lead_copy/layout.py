@@ -176,10 +176,12 @@ def _write_item_row(
         centred = column.key in ("ref", "status", "lead", "timescale", "proposed_timescale")
         cell.alignment = layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP
         cell.border = layout.THIN_BORDER
+        # every cell Text: what a lead types stays as typed, in the cells they fill in and in a
+        # locked cell typed in with the protection removed (quoted back to them as typed)
+        cell.number_format = TEXT_FORMAT
         if column.key in EDITABLE_KEYS or column.key in CHECK_KEYS:
             cell.protection = _UNLOCKED
             cell.fill = INPUT_FILL
-            cell.number_format = TEXT_FORMAT
         elif column.key in texts:
             shown.append((texts[column.key], column.width))
     # room for a few lines of new update as well as what is there already
