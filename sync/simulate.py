@@ -43,10 +43,7 @@ def status_roles(key: RagKey) -> dict[str, str]:
     that is on track, then the first that says off track (else the next other)."""
     done = key.complete[0] if key.complete else key.codes[-1]
     others = [e for e in key if e.code not in key.complete] or [key.by_code[done]]
-    on_track = next(
-        (e.code for e in others if family(e.meaning) == "on track"),
-        "GREEN" if any(e.code == "GREEN" for e in others) else others[0].code,
-    )
+    on_track = key.on_track or others[0].code
     rest = [e for e in others if e.code != on_track] or others
     delayed = next(
         (e.code for e in rest if e.code == "AMBER"),

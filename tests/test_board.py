@@ -39,7 +39,7 @@ from workbook.master.read import read_master
 from workbook.master.sheets import PLAN_COLUMNS, SHEET_PLAN
 from workbook.master.write import LATEST_UPDATE_TITLE, write_master
 from workbook.plan.model import Item, Plan, Run, UpdateEntry
-from workbook.plan.status import RAG_BY_CODE
+from workbook.plan.status import DEFAULT_KEY, RAG_BY_CODE, parse_key
 
 AS_OF = dt.date(2023, 8, 1)
 
@@ -562,3 +562,56 @@ def test_pdf_shows_the_summary_and_every_item(seed: Plan, tmp_path: Path) -> Non
     assert first.count("RAG status by section") == 2
     assert "All items" in first
     assert not list(tmp_path.glob(".board-pdf-*"))  # LibreOffice's working folder is gone
+
+
+# --- Items not on track, and the folder of --out ----------------------------------------------
+
+
+def test_summary_lists_the_items_not_on_track_worst_first() -> None:
+    plan = small_plan()
+    plan = replace(
+        plan,
+        items=(
+            *plan.items,
+            item("B-3", "Two", "amber", "Dec-23", updates=(UpdateEntry("", "Late; re-planned"),)),
+        ),
+    )
+    s = board_summary(plan, as_of=AS_OF, previous=None)
+    assert [(a.ref, a.status, a.timescale) for a in s.attention] == [
+        ("C-1", "RED", "Ongoing"),
+        ("B-3", "AMBER", "Dec-23"),
+    ]
+    assert s.attention[1].update.endswith("Late; re-planned")
+    assert s.attention[0].headline == headline(plan.item("C-1"))
+
+
+def test_not_on_track_follows_the_plans_own_key() -> None:
+    """In a key where Green means achieved and Amber acceptable progress, only Red is off track."""
+    key = parse_key(["Green: recommendation achieved", "Amber: acceptable progress", "Red: none"])
+    assert key is not None
+    assert (key.complete, key.on_track, key.not_on_track) == (("GREEN",), "AMBER", ("RED",))
+    assert DEFAULT_KEY.not_on_track == ("RED", "AMBER")
+    plan = replace(
+        small_plan(),
+        rag_key=key,
+        items=(item("X-1", "One", "AMBER"), item("X-2", "One", "red"), item("X-3", "One", "G")),
+    )
+    s = board_summary(plan, as_of=AS_OF, previous=None)
+    assert [a.ref for a in s.attention] == ["X-2"]
+
+
+def test_board_out_in_a_missing_folder_makes_it(seed: Plan, tmp_path: Path) -> None:
+    plan = with_statuses(seed, STATUSES)
+    master = tmp_path / "master.xlsx"
+    write_master(plan, master)
+    out = tmp_path / "packs" / "june" / "board.xlsx"
+    args = ["board", str(master), "--out", str(out), "--as-of", "2023-05-31"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    summary = CalamineWorkbook.from_path(str(out)).get_sheet_by_name(SHEET_SUMMARY).to_python()
+    texts = [str(v) for row in summary for v in row if v]
+    assert any(t.startswith("RED and AMBER items at 31 May 2023") for t in texts)
+    listed = board_summary(plan, as_of=dt.date(2023, 5, 31), previous=None).attention
+    assert {a.status for a in listed} == {"RED", "AMBER"}
+    for a in listed:
+        assert a.ref in texts and a.headline in texts

@@ -178,6 +178,9 @@ def make_board_pack(
     pack = plan_board_pack(
         read_sheets(master, rich=True, also=(SHEET_BOARD_PACKS,)), as_of=as_of, made=made
     )
+    # `--out packs/June.xlsx` names the folder the pack goes in: made here, once the master
+    # has been read, so a master that cannot be read leaves no empty folder behind
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_board(pack.plan, pack.summary, out, as_of=pack.as_of)
     pdf_path = None
     if pdf:

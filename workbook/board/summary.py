@@ -29,6 +29,8 @@ NOT_RECOGNISED = "UNRECOGNISED"
 NEW_ITEM_MARK = "—"
 
 HEADLINE_LIMIT = 160
+#: The latest update of a listed item is cut here: the Action Plan sheet has it whole.
+UPDATE_LIMIT = 400
 
 
 # --- Pure core --------------------------------------------------------------------------------
@@ -132,6 +134,19 @@ class OverdueItem:
 
 
 @dataclass(frozen=True)
+class AttentionItem:
+    """An item whose status the plan's key says is not on track (RED or AMBER in the default
+    key: `RagKey.not_on_track`), as the Summary lists it."""
+
+    ref: str
+    headline: str
+    lead: str
+    timescale: str
+    update: str  # the latest update as the master shows it, cut at UPDATE_LIMIT; "" for none
+    status: str  # its code
+
+
+@dataclass(frozen=True)
 class MovedItem:
     """An item whose status is not what the previous board pack showed."""
 
@@ -147,6 +162,8 @@ class BoardSummary:
     sections: tuple[RagCounts, ...]
     overall: RagCounts
     overdue: tuple[OverdueItem, ...]  # oldest due date first
+    #: the items not on track by the plan's key, worst status first, plan order within it
+    attention: tuple[AttentionItem, ...]
     moved: tuple[MovedItem, ...]  # in plan order
     unrecognised: tuple[tuple[str, str], ...]  # (ref, status as typed) the RAG key does not know
     has_previous: bool
@@ -188,6 +205,7 @@ def board_summary(
         ),
         overall=_counts("All items", plan.items, key),
         overdue=tuple(overdue),
+        attention=_attention(plan),
         moved=_moved(plan, previous) if previous is not None else (),
         unrecognised=tuple(
             (it.ref, key.shown(it.status))
@@ -211,6 +229,32 @@ def _counts(section: str, items: Sequence[Item], key: RagKey) -> RagCounts:
     found = [status_category(it.status, key) for it in items]
     counted = tuple((c.key, found.count(c.key)) for c in categories(key))
     return RagCounts(section, counted, key.complete)
+
+
+def _attention(plan: Plan) -> tuple[AttentionItem, ...]:
+    key = plan.rag_key
+    rank = {code: i for i, code in enumerate(key.not_on_track)}
+    found = [(rank[code], it) for it in plan.items if (code := key.normalise(it.status)) in rank]
+    found.sort(key=lambda pair: pair[0])  # stable: plan order within a status
+    return tuple(
+        AttentionItem(
+            it.ref,
+            headline(it),
+            it.lead,
+            it.timescale,
+            _cut(it.updates[0].display, UPDATE_LIMIT) if it.updates else "",
+            key.shown(it.status),
+        )
+        for _, it in found
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` at most `limit` characters, cut at a word with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-– ") + "…"
 
 
 def _moved(plan: Plan, previous: Mapping[str, str]) -> tuple[MovedItem, ...]:
@@ -243,9 +287,7 @@ def headline(item: Item, *, limit: int = HEADLINE_LIMIT) -> str:
     text = _SENTENCE_END.split(text, maxsplit=1)[0]
     if text.endswith(".") and not text.endswith(".."):
         text = text[:-1]  # a label in a table, not a sentence
-    if len(text) > limit:
-        text = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-– ") + "…"
-    return text
+    return _cut(text, limit)
 
 
 def _leading_plain(runs: Sequence[Run]) -> list[Run]:

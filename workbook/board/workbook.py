@@ -116,6 +116,7 @@ def _widths(n: int) -> tuple[float, ...]:
 #: The list tables' columns as (first, last) spans of the grid.
 _OVERDUE_SPANS = ((1, 1), (2, 5), (6, 7), (8, 8), (9, 9))
 _MOVED_SPANS = ((1, 1), (2, 7), (8, 8), (9, 9))
+_ATTENTION_SPANS = ((1, 1), (2, 2), (3, 3), (4, 4), (5, 8), (9, 9))
 
 #: Margins of the Summary, in inches: the narrow ones, less at the top, which has no page header,
 #: so that the RAG table and its chart share the first page.
@@ -181,6 +182,7 @@ class _SummaryWriter:
         self._headline()
         self._rag_table()
         self._chart()
+        self._attention_table()
         self._overdue_table()
         self._moved_table()
         ws.print_title_rows = f"1:{len(_TITLE_HEIGHTS)}"
@@ -339,6 +341,23 @@ class _SummaryWriter:
         )
         self.ws.add_chart(chart)
 
+    def _attention_table(self) -> None:
+        codes = self.plan.rag_key.not_on_track
+        if not codes:
+            return  # a key whose every status is done or on track has nothing to list here
+        named = codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " and " + codes[-1]
+        rows: list[list[_Value]] = [
+            [a.ref, a.headline, a.lead, a.timescale, a.update, _Status(a.status)]
+            for a in self.s.attention
+        ]
+        self._list_table(
+            f"{named} items at {long_date(self.s.as_of)}: not on track",
+            ["Ref", "Finding", "Lead", "Time-scale", "Latest update", "Status"],
+            _ATTENTION_SPANS,
+            rows,
+            empty=f"No item is {named}.",
+        )
+
     def _overdue_table(self) -> None:
         rows: list[list[_Value]] = [
             [o.ref, o.headline, o.lead, o.due, _Status(o.status)] for o in self.s.overdue
@@ -388,10 +407,12 @@ class _SummaryWriter:
         )
         heights = [_row_height(values, widths) for values in rows]
         title_height, gap = 22.0, 16.0
-        # The whole table on one page when it fits on one; else at least its first rows.
         whole = gap + title_height + header_height + sum(heights)
         start = gap + title_height + header_height + sum(heights[:3])
-        if not self._new_page_unless_room(whole if whole <= self.page_height else start):
+        # The whole table on the next page when it fits on one and this page is over half full
+        # already (breaking leaves no more than half of it blank); else it starts here.
+        keep_whole = whole <= self.page_height and self.used > self.page_height / 2
+        if not self._new_page_unless_room(whole if keep_whole else start):
             self._gap(gap)
         self._subtitle(title, title_height)
         if not rows:
@@ -425,7 +446,8 @@ class _SummaryWriter:
             cell = self.ws.cell(r, a)
             cell.font = layout.BODY_FONT
             # text longer than its column reads best from the left; short codes sit centred
-            cell.alignment = layout.WRAP_TOP if b - a >= 2 else layout.WRAP_TOP_CENTRE
+            wide = _span_width(a, b) >= 20
+            cell.alignment = layout.WRAP_TOP if wide else layout.WRAP_TOP_CENTRE
             if isinstance(value, _Status):
                 _status_cell(cell, value.text, self.plan.rag_key)
             elif isinstance(value, dt.date):

@@ -181,6 +181,25 @@ class RagKey:
             return done
         return ("BLUE",) if "BLUE" in self.by_code else ()
 
+    @cached_property
+    def on_track(self) -> str | None:
+        """The code that means the work is going to plan: the first status, in the key's order,
+        that is not complete and whose meaning says on track (GREEN "On Target for delivery" in
+        the default key), else GREEN when the key has it and it is not complete, else None."""
+        others = [e for e in self.entries if e.code not in self.complete]
+        return next(
+            (e.code for e in others if family(e.meaning) == "on track"),
+            "GREEN" if any(e.code == "GREEN" for e in others) else None,
+        )
+
+    @cached_property
+    def not_on_track(self) -> tuple[str, ...]:
+        """The codes a board looks at: every status neither complete nor `on_track` (RED and
+        AMBER in the default key - AMBER's "delivery on course" is only the second-best news),
+        worst first: those whose meaning says off track, then the others in the key's order."""
+        rest = [e for e in self.entries if e.code not in self.complete and e.code != self.on_track]
+        return tuple(e.code for e in sorted(rest, key=lambda e: family(e.meaning) != "off track"))
+
     def is_complete(self, status: object) -> bool:
         """Whether a typed status means the work is done in this key."""
         return self.normalise(status) in self.complete
