@@ -111,16 +111,19 @@ def write_plan_sheet(ws: Worksheet, plan: Plan, *, latest_update_only: bool = Fa
     header_row = row + 2  # one blank row between key and header, as in the document
     _write_header(ws, header_row, columns, latest_update_only=latest_update_only)
     row = header_row + 1
+    bands = []
     for section, items in sections_with_items(plan):
         if section:
             write_section_row(
                 ws, row, section, columns=len(columns.columns), total_width=columns.width
             )
+            bands.append(row)
             row += 1
         for item in items:
             _write_item_row(ws, row, item, columns, latest_update_only=latest_update_only)
             row += 1
     _set_print_layout(ws, plan, header_row)
+    layout.break_pages(ws, header_row=header_row, bands=bands, width=columns.width)
     return header_row
 
 

@@ -1,0 +1,91 @@
+"""Pages that print well: page breaks keep a section's band with its first item and even the
+pages out, and the board pack printed by LibreOffice has no page more than half blank."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from click.testing import CliRunner
+from office import needs_office, pdf_pages, to_pdf
+
+from actionplan.cli import cli
+from workbook.formatting.layout import page_breaks
+from workbook.master.write import write_master
+from workbook.plan.model import Plan
+
+
+def test_a_band_never_ends_a_page() -> None:
+    heights = [20.0, 100.0, 100.0, 20.0, 100.0, 20.0, 100.0, 100.0]
+    bands = [True, False, False, True, False, True, False, False]
+    for page in (130.0, 230.0, 250.0, 330.0):
+        ends = page_breaks(heights, bands, first=page - 40, page=page)
+        assert ends and all(not bands[e] for e in ends), (page, ends)
+
+
+def test_pages_are_evened_out_not_left_nearly_empty() -> None:
+    ends = page_breaks([10.0] * 21, [False] * 21, first=100.0, page=100.0)
+    # 210 points need three pages of 100: seven rows each, not ten, ten and one
+    assert ends == [6, 13]
+    assert page_breaks([10.0] * 5, [False] * 5, first=100.0, page=100.0) == []
+
+
+def _blank_runs(pdf: Path, tmp: Path) -> list[float]:
+    """Per page, the tallest band of blank paper as a fraction of the page (rendered at 40 dpi,
+    greyscale: a pixel row counts as blank when it has no pixel darker than near-white)."""
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(tmp / "pg")], check=True)
+    out = []
+    for image in sorted(tmp.glob("pg*.pgm")):
+        magic, w, h, _, pixels = image.read_bytes().split(maxsplit=4)
+        assert magic == b"P5"
+        width, height = int(w), int(h)
+        best = run = 0
+        for y in range(height):
+            blank = min(pixels[y * width : (y + 1) * width]) > 240
+            run = run + 1 if blank else 0
+            best = max(best, run)
+        out.append(best / height)
+    return out
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return text.split("\f")[: pdf_pages(pdf)]
+
+
+@needs_office
+def test_board_pack_pages_are_full_and_no_band_is_stranded(seed: Plan, tmp_path: Path) -> None:
+    from test_board import STATUSES, with_statuses
+
+    plan = with_statuses(seed, STATUSES)
+    master = tmp_path / "master.xlsx"
+    write_master(plan, master)
+    out = tmp_path / "board.xlsx"
+    result = CliRunner().invoke(
+        cli, ["board", str(master), "--out", str(out), "--as-of", "2023-08-01", "--no-record"]
+    )
+    assert result.exit_code == 0, result.output
+    pdf = to_pdf(out, tmp_path)
+    blank = _blank_runs(pdf, tmp_path)
+    assert len(blank) >= 3
+    assert max(blank) <= 0.5, [round(b, 2) for b in blank]
+    sections = [s for s in plan.sections if s]
+    for number, page in enumerate(_page_texts(pdf), 1):
+        lines = [ln.strip() for ln in page.splitlines() if ln.strip() and "Page " not in ln]
+        assert lines and not any(lines[-1].startswith(s[:40]) for s in sections), number
+
+
+@needs_office
+def test_master_pages_end_with_an_item_not_a_band(seed: Plan, tmp_path: Path) -> None:
+    plan = seed
+    master = tmp_path / "master.xlsx"
+    write_master(plan, master)
+    pdf = to_pdf(master, tmp_path)
+    sections = [s for s in plan.sections if s]
+    pages = _page_texts(pdf)
+    for number, page in enumerate(pages, 1):
+        lines = [ln.strip() for ln in page.splitlines() if ln.strip() and "Page " not in ln]
+        if lines:
+            assert not any(lines[-1].startswith(s[:40]) for s in sections), number
