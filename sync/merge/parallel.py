@@ -10,9 +10,11 @@ here instead, so the results are always the same as reading in turn, in the same
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -29,9 +31,6 @@ def map_in_two(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     items = list(items)
     if not _worth_forking(len(items)):
         return [fn(x) for x in items]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     half = len(items) // 2
     mine, theirs = items[:half], items[half:]
     try:
