@@ -150,6 +150,30 @@ def test_the_command_line_starts_without_heavy_libraries():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_merge_does_not_load_a_spreadsheet_writer_or_dataframes(tmp_path: Path):
+    """A merge reads returns with python-calamine and patches the master's XML: a whole `merge`
+    command loads neither openpyxl (0.14 s with numpy) nor pandas."""
+    from tests.cycle import start_cycle
+    from workbook.importers.seed import seed_plan
+
+    cycle = start_cycle(tmp_path, seed_plan())
+    lead = sorted(cycle.copies)[0]
+    from sync.simulate import Answer
+
+    ret = cycle.fill(lead, {cycle.copies[lead].refs[0]: Answer("AMBER", "On track.")})
+    code = (
+        "import sys\n"
+        "from actionplan.cli import main\n"
+        f"try:\n    main(['merge', {str(cycle.master)!r}, {str(ret)!r}])\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = {'pandas', 'pandera', 'numpy', 'openpyxl'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "merged" in out.stdout.lower(), out.stdout + out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
 def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import(tmp_path: Path):
     """The check above would see a cycle hidden in a function, as the old master_read ->
     master_write -> rag_format -> master_edit -> master_read was."""

@@ -33,7 +33,7 @@ from workbook.board.summary import (
     headline,
 )
 from workbook.board.workbook import write_board
-from workbook.formatting import layout
+from workbook.formatting import sizes
 from workbook.formatting.rag import AS_OF_NAME
 from workbook.master.read import read_master
 from workbook.master.sheets import PLAN_COLUMNS, SHEET_PLAN
@@ -412,7 +412,7 @@ def test_statuses_in_the_summary_wear_the_key_colours(two_packs: dict) -> None:
     assert red.fill.fgColor.rgb.endswith(RAG_BY_CODE["RED"].fill)
     header = next(c for row in ws.iter_rows() for c in row if c.value == "Green")
     assert header.fill.fgColor.rgb.endswith(RAG_BY_CODE["GREEN"].fill)
-    assert not header.font.color.rgb.endswith(layout.HEADER_FILL_COLOUR)
+    assert not header.font.color.rgb.endswith(sizes.HEADER_FILL_COLOUR)
 
 
 def test_unrecognised_status_gets_its_own_column_and_a_note(tmp_path: Path) -> None:

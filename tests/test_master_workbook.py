@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
 from workbook.errors import MasterError
-from workbook.formatting import layout
+from workbook.formatting import layout, sizes
 from workbook.master.read import (
     actions_from_cell,
     find_header_row,
@@ -236,7 +236,7 @@ def test_findings_keep_italic_runs_in_the_cell(master: Path) -> None:
         ("Italic middle", True),
         (" and plain end.", False),
     ]
-    assert {b.font.rFont for b in finding} == {layout.FONT_NAME}
+    assert {b.font.rFont for b in finding} == {sizes.FONT_NAME}
 
 
 def test_list_sheets(master: Path) -> None:
@@ -284,12 +284,12 @@ def test_widths_frozen_header_and_print_settings(master: Path) -> None:
     assert ws.oddFooter.left.text == "OFSTED ACTION PLAN"
     assert wb.defined_names[HEADER_ROW_NAME].attr_text == f"'{SHEET_PLAN}'!$A${h}:$H${h}"
     header = ws.cell(h, 1)
-    assert header.fill.fgColor.rgb.endswith(layout.HEADER_FILL_COLOUR) and header.font.b
+    assert header.fill.fgColor.rgb.endswith(sizes.HEADER_FILL_COLOUR) and header.font.b
     assert ws.cell(h + 1, 1).fill.fgColor.rgb.endswith(layout.SECTION_FILL_COLOUR)
     assert f"A{h + 1}:H{h + 1}" in {str(r) for r in ws.merged_cells.ranges}
     item = ws.cell(h + 2, 3)
     assert item.alignment.wrap_text and item.alignment.vertical == "top"
-    assert ws.row_dimensions[h + 2].height == layout.row_height(
+    assert ws.row_dimensions[h + 2].height == sizes.row_height(
         {"actions": item.value, "finding": "x"}
     )
     green = next(c for c in ws["A"] if c.value == "GREEN")
@@ -297,26 +297,24 @@ def test_widths_frozen_header_and_print_settings(master: Path) -> None:
 
 
 def test_row_height_grows_with_wrapped_and_explicit_lines() -> None:
-    one = layout.row_height({"ref": "WNI-01"})
-    assert one == layout.height_for_lines(1)
-    assert layout.row_height({"status": "A\nB\nC"}) == layout.height_for_lines(3)
+    one = sizes.row_height({"ref": "WNI-01"})
+    assert one == sizes.height_for_lines(1)
+    assert sizes.row_height({"status": "A\nB\nC"}) == sizes.height_for_lines(3)
     long_finding = "word " * 200
-    assert layout.row_height({"finding": long_finding}) > layout.row_height({"updates": "x"})
+    assert sizes.row_height({"finding": long_finding}) > sizes.row_height({"updates": "x"})
     # the same text needs fewer lines in the wider column
-    assert layout.row_height({"actions": long_finding}) < layout.row_height(
-        {"finding": long_finding}
-    )
-    assert layout.row_height({"lead": "x" * 100_000}) == layout.MAX_ROW_HEIGHT
-    assert layout.row_height({}) == layout.height_for_lines(1)
+    assert sizes.row_height({"actions": long_finding}) < sizes.row_height({"finding": long_finding})
+    assert sizes.row_height({"lead": "x" * 100_000}) == sizes.MAX_ROW_HEIGHT
+    assert sizes.row_height({}) == sizes.height_for_lines(1)
 
 
 def test_wrapped_lines_breaks_long_words() -> None:
     width = 10  # 10 characters a line at 1.1 per unit, less a margin
-    per_line = layout.chars_per_line(width)
-    assert layout.wrapped_lines("x" * per_line, width) == 1
-    assert layout.wrapped_lines("x" * (per_line + 1), width) == 2
-    assert layout.wrapped_lines("ab " + "x" * per_line, width) == 2
-    assert layout.wrapped_lines("", width) == 0
+    per_line = sizes.chars_per_line(width)
+    assert sizes.wrapped_lines("x" * per_line, width) == 1
+    assert sizes.wrapped_lines("x" * (per_line + 1), width) == 2
+    assert sizes.wrapped_lines("ab " + "x" * per_line, width) == 2
+    assert sizes.wrapped_lines("", width) == 0
 
 
 # --- Reading what owners did to the workbook -------------------------------------------------

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from actionplan.cli import cli
 from workbook.errors import MasterError
-from workbook.formatting import layout
+from workbook.formatting import sizes
 from workbook.formatting.rag import (
     AS_OF_NAME,
     DROPDOWN_ERROR_TITLE,
@@ -84,14 +84,14 @@ def test_due_column_holds_real_dates_after_status(master: Path, seed: Plan) -> N
     h = header_row(ws)
     assert [c.value for c in ws[h]][-2:] == ["Status", DUE_COLUMN.title]
     assert ws.column_dimensions["H"].width == pytest.approx(DUE_COLUMN.width)
-    assert ws.cell(h, 8).fill.fgColor.rgb.endswith(layout.HEADER_FILL_COLOUR)
+    assert ws.cell(h, 8).fill.fgColor.rgb.endswith(sizes.HEADER_FILL_COLOUR)
     by_ref = {ws.cell(r, 1).value: ws.cell(r, 8) for r in range(h + 1, ws.max_row + 1)}
     for it in seed.items:
         cell = by_ref[it.ref]
         assert (cell.value.date() if cell.value else None) == it.due, it.ref
-        assert cell.number_format == layout.DATE_FORMAT
+        assert cell.number_format == sizes.DATE_FORMAT
         # a one-line date never makes a row taller than its text needs
-        assert ws.row_dimensions[cell.row].height == layout.row_height(item_texts(it))
+        assert ws.row_dimensions[cell.row].height == sizes.row_height(item_texts(it))
 
 
 def test_round_trip_unaffected_by_due_column_and_rules(master: Path, seed: Plan) -> None:
@@ -176,7 +176,7 @@ def test_as_of_name_points_at_the_settings_value_cell(master: Path) -> None:
     wb = load_workbook(master)
     row = next(r[0].row for r in wb[SHEET_SETTINGS].iter_rows() if r[0].value == SETTING_AS_OF)
     assert wb.defined_names[AS_OF_NAME].attr_text == f"'{SHEET_SETTINGS}'!$B${row}"
-    assert wb[SHEET_SETTINGS].cell(row, 2).number_format == layout.DATE_FORMAT
+    assert wb[SHEET_SETTINGS].cell(row, 2).number_format == sizes.DATE_FORMAT
 
 
 def test_ensure_as_of_name_repairs_and_adds() -> None:

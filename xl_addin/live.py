@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from workbook.formatting import layout
+from workbook.formatting import sizes
 from workbook.master.read import find_header_row, plan_column_indexes
 from workbook.master.settings import document_columns
 from workbook.master.sheets import SHEET_PLAN
@@ -87,7 +87,7 @@ class LiveEdit:
                 k: str(cells[i]) if i < len(cells) and cells[i] is not None else ""
                 for k, i in where.items()
             }
-            sheet.range((row, 1)).row_height = layout.row_height(texts)
+            sheet.range((row, 1)).row_height = sizes.row_height(texts)
         self._touched = True
 
     def append(
@@ -129,7 +129,7 @@ class LiveEdit:
         target.range((first, 1)).value = block
         last = first + len(block) - 1
         for i in range(len(columns)):
-            fmt = layout.number_format_for(r[i] for r in rows)
+            fmt = sizes.number_format_for(r[i] for r in rows)
             if fmt:
                 col = positions[i] + 1
                 target.range((first, col), (last, col)).number_format = fmt
@@ -151,7 +151,7 @@ class LiveEdit:
         for start, run in _runs(sorted(dates, key=lambda d: d[0])):
             area = target.range((start, column + 1), (start + len(run) - 1, column + 1))
             area.value = [[_as_datetime(day)] for _, day in run]
-            area.number_format = layout.DATE_FORMAT
+            area.number_format = sizes.DATE_FORMAT
             for row, day in run:
                 _put(grid, row, column, _as_datetime(day))
         self._touched = True
@@ -166,7 +166,7 @@ class LiveEdit:
         for row, column, value in cells:
             area = target.range((row, column + 1))
             area.value = as_text(value)
-            fmt = layout.number_format_for([value]) if isinstance(value, dt.date) else None
+            fmt = sizes.number_format_for([value]) if isinstance(value, dt.date) else None
             if fmt:
                 area.number_format = fmt
             _put(grid, row, column, value)
@@ -188,7 +188,7 @@ class LiveEdit:
         sheet = self._sheet(SHEET_PLAN)
         head = sheet.range((header_row, column + 1))
         head.value = as_text(title)
-        head.color = "#" + layout.HEADER_FILL_COLOUR
+        head.color = "#" + sizes.HEADER_FILL_COLOUR
         head.font.bold = True
         head.font.color = "#FFFFFF"
         head.wrap_text = True

@@ -30,7 +30,7 @@ from workbook.board.summary import (
     Category,
     RagCounts,
 )
-from workbook.formatting import layout
+from workbook.formatting import layout, sizes
 from workbook.formatting.layout import fit_to_page_width
 from workbook.formatting.rag import AS_OF_NAME, apply_rag_formatting
 from workbook.master.settings import document_order
@@ -135,8 +135,8 @@ _CHART_CM_PER_SECTION = 0.9
 _CHART_CM_MAX = 13.0
 _CHART_ROW_CM = 0.5  # the chart sits on rows this tall
 
-_SUBTITLE_FONT = Font(name=layout.FONT_NAME, size=12, bold=True)
-_NOTE_FONT = Font(name=layout.FONT_NAME, size=layout.FONT_SIZE, italic=True)
+_SUBTITLE_FONT = Font(name=sizes.FONT_NAME, size=12, bold=True)
+_NOTE_FONT = Font(name=sizes.FONT_NAME, size=sizes.FONT_SIZE, italic=True)
 _GREY = Side(style="thin", color="808080")
 _TOTAL_BORDER = Border(left=_GREY, right=_GREY, bottom=_GREY, top=Side(style="double"))
 _TOTAL_FILL = PatternFill(fill_type="solid", start_color="F2F2F2", end_color="F2F2F2")
@@ -261,9 +261,9 @@ class _SummaryWriter:
         titles = ["Section", *(c.label for c in self.categories), "Total", "% complete"]
         widths = [_WIDTHS[0] + _WIDTHS[1], *_widths(self.rag_columns)[2:]]
         lines = max(
-            layout.wrapped_lines(t, w, bold=True) for t, w in zip(titles, widths, strict=True)
+            sizes.wrapped_lines(t, w, bold=True) for t, w in zip(titles, widths, strict=True)
         )
-        r = self._take(layout.height_for_lines(lines) + 4)
+        r = self._take(sizes.height_for_lines(lines) + 4)
         self.rag_header_row = self.rag_last_row = r
         self._merge(r, 1, 2)
         for column in range(1, self.rag_columns + 1):
@@ -288,8 +288,8 @@ class _SummaryWriter:
 
     def _rag_row(self, counts: RagCounts, *, total: bool) -> None:
         ws = self.ws
-        lines = layout.wrapped_lines(counts.section, _WIDTHS[0] + _WIDTHS[1], bold=total)
-        r = self._take(max(_MIN_ROW, layout.height_for_lines(lines)))
+        lines = sizes.wrapped_lines(counts.section, _WIDTHS[0] + _WIDTHS[1], bold=total)
+        r = self._take(max(_MIN_ROW, sizes.height_for_lines(lines)))
         self._merge(r, 1, 2)
         values: list[object] = [
             *(counts.count(c.key) for c in self.categories),
@@ -402,7 +402,7 @@ class _SummaryWriter:
     ) -> None:
         widths = [_span_width(a, b) for a, b in spans]
         header_height = max(
-            layout.height_for_lines(layout.wrapped_lines(t, w, bold=True))
+            sizes.height_for_lines(sizes.wrapped_lines(t, w, bold=True))
             for t, w in zip(header, widths, strict=True)
         )
         heights = [_row_height(values, widths) for values in rows]
@@ -463,8 +463,8 @@ class _SummaryWriter:
         self.ws.cell(r, 1).alignment = Alignment(vertical="center")
 
     def _note(self, text: str) -> None:
-        lines = layout.wrapped_lines(text, _span_width(1, self.last_column))
-        r = self._take(layout.height_for_lines(lines))
+        lines = sizes.wrapped_lines(text, _span_width(1, self.last_column))
+        r = self._take(sizes.height_for_lines(lines))
         self._merge(r, 1, self.last_column)
         cell = self.ws.cell(r, 1)
         set_text(cell, text)
@@ -479,13 +479,13 @@ def _span_width(first: int, last: int) -> float:
 def _row_height(values: list[_Value], widths: list[float]) -> float:
     lines = max(
         (
-            layout.wrapped_lines(v, w)
+            sizes.wrapped_lines(v, w)
             for v, w in zip(values, widths, strict=True)
             if isinstance(v, str)
         ),
         default=1,
     )
-    return max(_MIN_ROW, layout.height_for_lines(lines))
+    return max(_MIN_ROW, sizes.height_for_lines(lines))
 
 
 def _rag_status(category: Category) -> RagStatus:

@@ -33,7 +33,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from workbook.errors import MasterError
-from workbook.formatting import layout
+from workbook.formatting import layout, sizes
 from workbook.master.edit import editing_master
 from workbook.master.editor import Editor
 from workbook.master.rag_key import key_from_sheets
@@ -407,7 +407,7 @@ def ensure_as_of_name(wb: Workbook, *, as_of: dt.date | None = None) -> None:
     value = settings.cell(row, 2)
     if as_of is not None:
         value.value = as_of
-    value.number_format = layout.DATE_FORMAT
+    value.number_format = sizes.DATE_FORMAT
     target = _as_of_target(settings.title, row)
     # a sheet-level AsOfDate would hide the workbook's on that sheet
     for ws in wb.worksheets:

@@ -19,7 +19,7 @@ from openpyxl.styles import PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workbook.formatting import layout
+from workbook.formatting import layout, sizes
 from workbook.formatting.layout import fit_to_page_width
 from workbook.formatting.rag import apply_status_formatting
 from workbook.lead_copy.columns import (
@@ -135,9 +135,9 @@ def _write_heading(ws: Worksheet, plan: Plan, text: CopyText, total_width: float
         cell.font = font
         cell.alignment = layout.WRAP_TOP_LEFT
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
-        wrapped = layout.wrapped_lines(line, total_width * 10 / max(font.size or 10, 10))
-        scale = (font.size or 10) / layout.FONT_SIZE
-        ws.row_dimensions[row].height = layout.height_for_lines(wrapped) * scale
+        wrapped = sizes.wrapped_lines(line, total_width * 10 / max(font.size or 10, 10))
+        scale = (font.size or 10) / sizes.FONT_SIZE
+        ws.row_dimensions[row].height = sizes.height_for_lines(wrapped) * scale
     return len(lines)
 
 
@@ -149,7 +149,7 @@ def _write_header(ws: Worksheet, row: int, columns: Sequence[SheetColumn]) -> No
         cell.alignment = layout.HEADER_ALIGNMENT
         cell.border = layout.THIN_BORDER
     titles = [(c.title, c.width) for c in columns if c.key not in CHECK_KEYS]
-    ws.row_dimensions[row].height = layout.row_height_for(titles, bold=True)
+    ws.row_dimensions[row].height = sizes.row_height_for(titles, bold=True)
 
 
 def _write_item_row(
@@ -185,7 +185,7 @@ def _write_item_row(
         elif column.key in texts:
             shown.append((texts[column.key], column.width))
     # room for a few lines of new update as well as what is there already
-    height = max(layout.row_height_for(shown), layout.height_for_lines(4))
+    height = max(sizes.row_height_for(shown), sizes.height_for_lines(4))
     ws.row_dimensions[row].height = height
 
 

@@ -23,15 +23,13 @@ import hashlib
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
-
 from workbook import clock
 from workbook.errors import MasterError
-from workbook.formatting import layout
-from workbook.formatting.layout import number_format_for
+from workbook.formatting import sizes
+from workbook.formatting.sizes import number_format_for
 from workbook.master.read import MasterSnapshot, check_master_file, read_snapshot
 from workbook.master.sheets import SHEET_PLAN
+from workbook.xlsx.cells import cell_range_bounds, column_letter
 from workbook.xlsx.files import (
     check_not_open,
     check_writable,
@@ -50,8 +48,8 @@ BACKUP_FOLDER = "backups"
 
 _TEXT = CellStyle(vertical="top", horizontal="left")
 _WRAPPED = CellStyle(wrap=True, vertical="top", horizontal="left")
-_DATE = CellStyle(number_format=layout.DATE_FORMAT, vertical="top", horizontal="left")
-_TIMESTAMP = CellStyle(number_format=layout.TIMESTAMP_FORMAT, vertical="top", horizontal="left")
+_DATE = CellStyle(number_format=sizes.DATE_FORMAT, vertical="top", horizontal="left")
+_TIMESTAMP = CellStyle(number_format=sizes.TIMESTAMP_FORMAT, vertical="top", horizontal="left")
 #: Width of a list-sheet column added by an edit, by how long its title is.
 _MIN_WIDTH, _MAX_WIDTH = 10.0, 60.0
 
@@ -76,7 +74,7 @@ class MasterEdit:
         (and only the changed cell's text has to be measured)."""
         self._patch.set_cell(self._plan_sheet, row, column + 1, text)
         if key is not None:
-            needed = layout.row_height({key: text})
+            needed = sizes.row_height({key: text})
             current = self._patch.row_height(self._plan_sheet, row)
             if current is None or needed > current:
                 self._patch.set_row_height(self._plan_sheet, row, needed)
@@ -139,7 +137,7 @@ class MasterEdit:
         name = sheet_name(self._patch.sheet_names, sheet) or sheet
         for row, day in dates:
             self._patch.set_cell(name, row, column + 1, day)
-            self._patch.restyle(name, row, column + 1, number_format=layout.DATE_FORMAT)
+            self._patch.restyle(name, row, column + 1, number_format=sizes.DATE_FORMAT)
         self._touched = True
 
     def set_cells(self, sheet: str, cells: Sequence[tuple[int, int, Value]]) -> None:
@@ -181,7 +179,7 @@ class MasterEdit:
                 continue
             first_col, row, last_col, last_row = bounds
             if row == last_row and row in sections and last_col == column:
-                wider = f"{get_column_letter(first_col)}{row}:{get_column_letter(col)}{row}"
+                wider = f"{column_letter(first_col)}{row}:{column_letter(col)}{row}"
                 self._patch.replace_merge(sheet, area, wider)
                 self._patch.restyle(sheet, row, col, like=(row, column))
         self._touched = True
@@ -264,12 +262,9 @@ class MasterEdit:
 def _bounds(area: str) -> tuple[int, int, int, int] | None:
     """(first column, first row, last column, last row) of a range like "A11:H11"."""
     try:
-        bounds = range_boundaries(area.replace("$", ""))
-    except (ValueError, TypeError):
+        return cell_range_bounds(area)
+    except ValueError:
         return None
-    if None in bounds:
-        return None
-    return bounds
 
 
 def _reason(e: OSError) -> str:
@@ -322,15 +317,15 @@ def backup_path(master: Path, when: dt.datetime) -> Path:
 
 def _style_for(values: Sequence[object]) -> CellStyle:
     fmt = number_format_for(values)
-    return {layout.TIMESTAMP_FORMAT: _TIMESTAMP, layout.DATE_FORMAT: _DATE}.get(fmt or "", _TEXT)
+    return {sizes.TIMESTAMP_FORMAT: _TIMESTAMP, sizes.DATE_FORMAT: _DATE}.get(fmt or "", _TEXT)
 
 
 def _height(value: object, width: float) -> float | None:
     """A list-sheet row's height for its wrapped text; None (the default) for one line."""
     if not isinstance(value, str) or not value:
         return None
-    lines = layout.wrapped_lines(value, width)
-    return layout.height_for_lines(lines) if lines > 1 else None
+    lines = sizes.wrapped_lines(value, width)
+    return sizes.height_for_lines(lines) if lines > 1 else None
 
 
 def _width(title: str) -> float:

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from workbook.formatting import layout
+from workbook.formatting import layout, sizes
 from workbook.formatting.layout import fit_to_page_width, write_due_cell, write_due_header
 from workbook.formatting.rag import apply_rag_formatting, ensure_as_of_name
 from workbook.master.rag_key import RAG_KEY_COLUMNS, rag_key_rows
@@ -176,7 +176,7 @@ def _write_header(
         cell.alignment = layout.HEADER_ALIGNMENT
         cell.border = layout.THIN_BORDER
     widths = [c.width for c in columns.columns]
-    height = layout.row_height_for(zip(titles, widths, strict=True), bold=True)
+    height = sizes.row_height_for(zip(titles, widths, strict=True), bold=True)
     ws.row_dimensions[row].height = height
 
 
@@ -210,8 +210,8 @@ def write_section_row(
     cell.font = layout.SECTION_FONT
     cell.alignment = layout.SECTION_ALIGNMENT
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
-    lines = layout.wrapped_lines(section, total_width, bold=True)
-    ws.row_dimensions[row].height = max(18.0, layout.height_for_lines(lines))
+    lines = sizes.wrapped_lines(section, total_width, bold=True)
+    ws.row_dimensions[row].height = max(18.0, sizes.height_for_lines(lines))
 
 
 def _write_item_row(
@@ -243,7 +243,7 @@ def _write_item_row(
         cell.border = layout.THIN_BORDER
         text = others.get(column.other, "") if column.key == OTHER_ROLE else texts[column.key]
         shown.append((text, column.width))
-    ws.row_dimensions[row].height = layout.row_height_for(shown)
+    ws.row_dimensions[row].height = sizes.row_height_for(shown)
 
 
 def item_texts(item: Item) -> dict[str, str]:
@@ -270,7 +270,7 @@ def finding_value(runs: tuple[Run, ...]) -> str | CellRichText:
     return CellRichText(
         [
             TextBlock(
-                InlineFont(rFont=layout.FONT_NAME, sz=layout.FONT_SIZE, i=r.italic),
+                InlineFont(rFont=sizes.FONT_NAME, sz=sizes.FONT_SIZE, i=r.italic),
                 excel_escape(r.text),
             )
             for r in runs
@@ -329,10 +329,10 @@ def _write_list_sheet(
             cell.alignment = layout.WRAP_TOP_LEFT if i == wrap_column else layout.TOP_LEFT
         if wrap_column is not None:
             text = values[wrap_column - 1]
-            lines = layout.wrapped_lines(
+            lines = sizes.wrapped_lines(
                 text if isinstance(text, str) else "", widths[wrap_column - 1]
             )
-            ws.row_dimensions[n].height = layout.height_for_lines(lines)
+            ws.row_dimensions[n].height = sizes.height_for_lines(lines)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
     ws.print_title_rows = "1:1"
@@ -364,10 +364,10 @@ def _set_value(cell: Cell, value: object) -> None:
         set_text(cell, str(value))
     elif isinstance(value, dt.datetime):
         cell.value = value
-        cell.number_format = layout.TIMESTAMP_FORMAT
+        cell.number_format = sizes.TIMESTAMP_FORMAT
     elif isinstance(value, dt.date):
         cell.value = value
-        cell.number_format = layout.DATE_FORMAT
+        cell.number_format = sizes.DATE_FORMAT
     elif isinstance(value, (bool, int, float)):
         cell.value = value
     else:

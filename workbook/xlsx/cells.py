@@ -45,6 +45,26 @@ def column_number(letters: str | bytes) -> int:
     return n
 
 
+_CELL_ADDRESS = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
+
+
+def cell_range_bounds(area: str) -> tuple[int, int, int, int]:
+    """(first column, first row, last column, last row), 1-based, of a cell range like "A11:H11"
+    or one cell "B3" ($ signs allowed); ValueError for anything else."""
+    corners = []
+    for part in area.strip().split(":"):
+        match = _CELL_ADDRESS.fullmatch(part.strip())
+        if match is None:
+            raise ValueError(f"{area!r} is not a cell range")
+        corners.append((column_number(match[1]), int(match[2])))
+    if len(corners) == 1:
+        corners *= 2
+    if len(corners) != 2:
+        raise ValueError(f"{area!r} is not a cell range")
+    (c0, r0), (c1, r1) = corners
+    return min(c0, c1), min(r0, r1), max(c0, c1), max(r0, r1)
+
+
 def at(row: Sequence[object], i: int) -> object:
     """The value in column `i` (0-based) of a row, None past its end."""
     return row[i] if i < len(row) else None

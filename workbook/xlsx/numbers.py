@@ -47,6 +47,48 @@ BUILTIN_FORMATS: dict[int, str] = {
     49: "@",
 }
 
+#: The id a writer gives a format code that is one of Excel's built-in formats, as ECMA-376 lists
+#: them (18.8.30, the en-US codes, which is how a file names them; BUILTIN_FORMATS above is how
+#: they show in the UK). A code not here is written as a format of the workbook's own.
+BUILTIN_FORMAT_IDS: dict[str, int] = {
+    "General": 0,
+    "0": 1,
+    "0.00": 2,
+    "#,##0": 3,
+    "#,##0.00": 4,
+    '"$"#,##0_);("$"#,##0)': 5,
+    '"$"#,##0_);[Red]("$"#,##0)': 6,
+    '"$"#,##0.00_);("$"#,##0.00)': 7,
+    '"$"#,##0.00_);[Red]("$"#,##0.00)': 8,
+    "0%": 9,
+    "0.00%": 10,
+    "0.00E+00": 11,
+    "# ?/?": 12,
+    "# ??/??": 13,
+    "mm-dd-yy": 14,
+    "d-mmm-yy": 15,
+    "d-mmm": 16,
+    "mmm-yy": 17,
+    "h:mm AM/PM": 18,
+    "h:mm:ss AM/PM": 19,
+    "h:mm": 20,
+    "h:mm:ss": 21,
+    "m/d/yy h:mm": 22,
+    "#,##0_);(#,##0)": 37,
+    "#,##0_);[Red](#,##0)": 38,
+    "#,##0.00_);(#,##0.00)": 39,
+    "#,##0.00_);[Red](#,##0.00)": 40,
+    '_(* #,##0_);_(* \\(#,##0\\);_(* "-"_);_(@_)': 41,
+    '_("$"* #,##0_);_("$"* \\(#,##0\\);_("$"* "-"_);_(@_)': 42,
+    '_(* #,##0.00_);_(* \\(#,##0.00\\);_(* "-"??_);_(@_)': 43,
+    '_("$"* #,##0.00_)_("$"* \\(#,##0.00\\)_("$"* "-"??_)_(@_)': 44,
+    "mm:ss": 45,
+    "[h]:mm:ss": 46,
+    "mmss.0": 47,
+    "##0.0E+0": 48,
+    "@": 49,
+}
+
 # A format code's parts that show nothing of the value: [Red], [$-809], "literal", \x, _x, *x.
 _QUOTED = re.compile(r'"[^"]*"')
 _NOISE = re.compile(r"\[[^\]]*\]|\\.|_.|\*.")

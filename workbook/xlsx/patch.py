@@ -25,17 +25,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 
 from lxml import etree
-from openpyxl.formula.translate import Translator
-from openpyxl.styles.numbers import BUILTIN_FORMATS_REVERSE
-from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.cell import range_boundaries
 
 from workbook import clock
 from workbook.errors import MasterError
-from workbook.formatting.layout import DATE_FORMAT, HEADER_FILL_COLOUR, TIMESTAMP_FORMAT
+from workbook.formatting.sizes import DATE_FORMAT, HEADER_FILL_COLOUR, TIMESTAMP_FORMAT
 from workbook.plan.text import cell_safe, excel_length
-from workbook.xlsx.cells import excel_escape
+from workbook.xlsx.cells import cell_range_bounds, column_letter, column_number, excel_escape
 from workbook.xlsx.formats import FormatRule, FormatsApplied, Note, ReportSheet, SheetFormats
+from workbook.xlsx.numbers import BUILTIN_FORMAT_IDS
 
 Value = str | int | float | bool | dt.date | dt.datetime | None
 
@@ -247,11 +244,11 @@ class _Worksheet:
             if ref:
                 match = _CELL_REF.fullmatch(ref)
                 letters = match.group(1).upper() if match else None
-                this_col = column_index_from_string(letters) if letters else prev_col + 1
+                this_col = column_number(letters) if letters else prev_col + 1
             else:
                 # like rows, a cell without "r" follows the one before; name it so ours can't clash
                 this_col = prev_col + 1
-                c.set("r", f"{get_column_letter(this_col)}{row}")
+                c.set("r", f"{column_letter(this_col)}{row}")
             if this_col == col:
                 return c, False
             if this_col > col:
@@ -260,7 +257,7 @@ class _Worksheet:
             prev_col = this_col
         if not create:
             return None, False
-        c = row_el.makeelement(_C, {"r": f"{get_column_letter(col)}{row}"})
+        c = row_el.makeelement(_C, {"r": f"{column_letter(col)}{row}"})
         if before is not None:
             before.addprevious(c)
         elif len(row_el) and row_el[-1].tag != _C:  # keep a row-level extLst last
@@ -297,13 +294,13 @@ class _Worksheet:
             return
         c0, r0, c1, r1 = self.bounds
         try:
-            old = range_boundaries(dim.get("ref", "").split()[0].replace("$", ""))
+            old = cell_range_bounds(dim.get("ref", "").split()[0].replace("$", ""))
         except (ValueError, TypeError, IndexError):
             old = None
         if old and None not in old:
             c0, r0 = min(c0, old[0]), min(r0, old[1])
             c1, r1 = max(c1, old[2]), max(r1, old[3])
-        first, last = f"{get_column_letter(c0)}{r0}", f"{get_column_letter(c1)}{r1}"
+        first, last = f"{column_letter(c0)}{r0}", f"{column_letter(c1)}{r1}"
         dim.set("ref", first if first == last else f"{first}:{last}")
 
 
@@ -529,6 +526,8 @@ class XlsxPatch:
                 if other is f or other.get("t") != "shared" or other.get("si") != si:
                     continue
                 target = other.getparent().get("r", origin)
+                from openpyxl.formula.translate import Translator  # rare: defer openpyxl
+
                 moved = Translator("=" + f.text, origin=origin).translate_formula(target)
                 other.text = moved[1:]
                 for attr in ("t", "si", "ref"):
@@ -640,7 +639,7 @@ class XlsxPatch:
         heights = heights or ()
         prefix = f"{ws.data.prefix}:" if ws.data.prefix else ""
         width = max(len(r) for r in rows)
-        letters = [get_column_letter(j + 1) for j in range(width)]
+        letters = [column_letter(j + 1) for j in range(width)]
         plain = [self._xf(st) if st is not None else None for st in styles]
         # each column's cell opening and style, and a text cell's inner tags, made once
         heads = [f'<{prefix}c r="{letter}' for letter in letters]
@@ -700,12 +699,12 @@ class XlsxPatch:
         if af is None:
             return
         try:
-            c0, r0, c1, r1 = range_boundaries(af.get("ref", "").replace("$", ""))
+            c0, r0, c1, r1 = cell_range_bounds(af.get("ref", "").replace("$", ""))
         except (ValueError, TypeError):
             return
         if r1 != old_last or new_last <= old_last:
             return
-        af.set("ref", f"{get_column_letter(c0)}{r0}:{get_column_letter(c1)}{new_last}")
+        af.set("ref", f"{column_letter(c0)}{r0}:{column_letter(c1)}{new_last}")
         ws.dirty = True
         # Excel keeps the filter's range a second time, as a hidden name local to the sheet
         index = self.sheet_names.index(self._entry(sheet).name)
@@ -877,7 +876,7 @@ class XlsxPatch:
     def _number_format_id(self, root: etree._Element, part: str, code: str | None) -> int:
         if code is None or code == "General":
             return 0
-        builtin = BUILTIN_FORMATS_REVERSE.get(code)
+        builtin = BUILTIN_FORMAT_IDS.get(code)
         if builtin is not None:
             return builtin
         fmts = root.find(_q("numFmts"))
@@ -1179,7 +1178,7 @@ class XlsxPatch:
                     links,
                     _q("hyperlink"),
                     {
-                        "ref": f"{get_column_letter(ln.column + 1)}{3 + ln.row}",
+                        "ref": f"{column_letter(ln.column + 1)}{3 + ln.row}",
                         "location": ln.location,
                         "display": str(report.rows[ln.row][ln.column] or ""),
                     },
@@ -1796,7 +1795,7 @@ def _cell_position(ref: str) -> tuple[int, int]:
     match = _CELL_REF.fullmatch(ref.replace("$", ""))
     if match is None:
         raise PatchError(f"{ref!r} is not a cell address")
-    return int(match.group(2)) - 1, column_index_from_string(match.group(1).upper()) - 1
+    return int(match.group(2)) - 1, column_number(match.group(1).upper()) - 1
 
 
 def _add_relationship(rels: etree._Element, kind: str, target: str) -> str:
@@ -1949,7 +1948,7 @@ def _new_worksheet(*, frozen_rows: int, widths: Sequence[float], rows: int) -> e
             )
     etree.SubElement(root, _q("sheetData"))
     if frozen and widths:
-        last = get_column_letter(len(widths))
+        last = column_letter(len(widths))
         ref = f"A{frozen_rows}:{last}{max(rows, frozen_rows)}"
         etree.SubElement(root, _q("autoFilter"), {"ref": ref})
     etree.SubElement(
