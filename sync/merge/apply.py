@@ -18,7 +18,7 @@ from typing import BinaryIO
 from sync.decisions import DecisionSet, apply_decisions, decide, sheets_after
 from sync.ledger import LEDGER_SHEETS, SHEET_PROPOSALS
 from sync.merge.core import ChangeSet, RejectedFile, WrongMasterError, master_state, merge
-from sync.merge.parallel import map_in_two
+from sync.merge.parallel import InTwo, map_in_two
 from sync.receipts import ReceiptOwner, place_receipts, receipt_owner, receipt_text, same_name
 from sync.returns import ReturnedCopy, ReturnError, read_return
 from workbook import clock
@@ -76,15 +76,21 @@ def merge_returns(
     master = Path(master)
     when = (when or clock.now()).replace(microsecond=0)
     if dry_run:
-        snapshot = read_snapshot(master, also=MERGE_SHEETS)
-        decisions = decide(snapshot.sheets, when=when)
-        changes = _merge(master, sheets_after(snapshot.sheets, decisions), returns, when)
+        with InTwo(_read_or_reject, returns) as reading:
+            snapshot = read_snapshot(master, also=MERGE_SHEETS)
+            decisions = decide(snapshot.sheets, when=when)
+            read = reading.results()
+        changes = _merge(master, sheets_after(snapshot.sheets, decisions), read, when)
         return MergeRun(master, changes, None, (), True, decisions=decisions)
-    with editing_master(master, also=MERGE_SHEETS) as edit:
+    # the returns are read while the master is (on two cores, for a big batch)
+    with (
+        InTwo(_read_or_reject, returns) as reading,
+        editing_master(master, also=MERGE_SHEETS) as edit,
+    ):
         sheets = edit.snapshot.sheets
         # the owner's decisions first: the returns are merged against the plan as decided
         decisions = decide(sheets, when=when)
-        changes = _merge(master, sheets_after(sheets, decisions), returns, when)
+        changes = _merge(master, sheets_after(sheets, decisions), reading.results(), when)
         folder = receipts_dir or master.parent / RECEIPTS_FOLDER
         # made before the master is written: a receipts folder that cannot be made stops the
         # merge with nothing written, rather than after the master has changed
@@ -101,13 +107,16 @@ def merge_returns(
 
 
 def _merge(
-    master: Path, sheets: Mapping[str, Grid], returns: Sequence[Path], when: dt.datetime
+    master: Path,
+    sheets: Mapping[str, Grid],
+    returns: Sequence[ReturnedCopy | RejectedFile],
+    when: dt.datetime,
 ) -> ChangeSet:
     """The change set for `returns`; a batch that is all another plan's copies is refused
     naming the master file given (the owner's mistake: nothing is written, not even a
     receipt)."""
     try:
-        return merge(master_state(sheets), read_returns(returns), when=when)
+        return merge(master_state(sheets), list(returns), when=when)
     except WrongMasterError as e:
         raise e.naming(str(master)) from None
 
