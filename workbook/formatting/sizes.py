@@ -28,10 +28,10 @@ TIMESTAMP_FORMAT = "yyyy-mm-dd hh:mm"
 def number_format_for(values: Iterable[object]) -> str | None:
     """The format of a list-sheet column holding `values`: timestamps or dates as such, else
     General (None)."""
-    values = list(values)
-    if any(isinstance(v, dt.datetime) for v in values):
+    kinds = {type(v) for v in values}  # a column holds a few kinds: look at each once
+    if any(issubclass(k, dt.datetime) for k in kinds):
         return TIMESTAMP_FORMAT
-    if any(isinstance(v, dt.date) for v in values):
+    if any(issubclass(k, dt.date) for k in kinds):
         return DATE_FORMAT
     return None
 

@@ -123,7 +123,10 @@ class MasterEdit:
         for title, pos in zip(columns, positions, strict=True):
             if pos >= len(header):
                 self._patch.set_cell(existing, 1, pos + 1, title, style=CellStyle(bold=True))
-        placed = [place_in_columns([cell_value(v) for v in row], positions) for row in rows]
+        if positions == list(range(len(columns))):  # the usual case: the sheet as we wrote it
+            placed = [[v if type(v) is str else cell_value(v) for v in row] for row in rows]
+        else:
+            placed = [place_in_columns([cell_value(v) for v in row], positions) for row in rows]
         placed_styles = place_in_columns(styles, positions)
         self._patch.append_rows(existing, placed, styles=placed_styles, heights=heights)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from workbook.plan.model import OTHER_ROLE, Plan
@@ -180,13 +181,23 @@ class ListRow:
         return tuple(f.metadata["title"] for f in fields(cls))
 
     def values(self) -> tuple[object, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))
+        getter = _GETTERS.get(type(self))
+        if getter is None:  # one getter of all the fields per kind of row, made once
+            names = [f.name for f in fields(self)]
+            get = attrgetter(*names)
+            getter = _GETTERS[type(self)] = get if len(names) > 1 else lambda row: (get(row),)
+        return tuple(getter(self))
+
+
+_GETTERS: dict[type, Any] = {}
 
 
 #: Column widths of the list sheets, in their columns' order.
 LEADS_WIDTHS = (10, 36, 40)
 UPDATES_WIDTHS = (10, 11, 10, 10, 90, 30)
-CHANGES_WIDTHS = (18, 30, 20, 8, 10, 14, 40, 40, 14, 50)
+#: Changes prints one page wide at a readable scale: every column wraps, and its SHA-256 (a
+#: fingerprint for the merge, 64 characters no one reads on paper) is hidden, see HIDDEN_COLUMNS.
+CHANGES_WIDTHS = (16, 22, 20, 7, 9, 12, 30, 40, 9, 36)
 SETTINGS_WIDTHS = (20, 70)
 RAG_KEY_WIDTHS = (12, 48, 10, 10, 60)
 
@@ -241,6 +252,10 @@ class ChangeRow(ListRow):
 
 UPDATES_COLUMNS: tuple[str, ...] = UpdateRow.columns()
 CHANGES_COLUMNS: tuple[str, ...] = ChangeRow.columns()
+
+#: Columns of a list sheet kept for the program and hidden from view and print (the owner can
+#: unhide them); they set no row's height.
+HIDDEN_COLUMNS: dict[str, tuple[str, ...]] = {SHEET_CHANGES: ("SHA-256",)}
 
 
 #: The sheets a Plan is read from; others (Changes, bookkeeping) are not needed for it.

@@ -242,9 +242,7 @@ class _Worksheet:
         for c in row_el.iterchildren(_C):
             ref = c.get("r")
             if ref:
-                match = _CELL_REF.fullmatch(ref)
-                letters = match.group(1).upper() if match else None
-                this_col = column_number(letters) if letters else prev_col + 1
+                this_col = _column_of(ref) or prev_col + 1
             else:
                 # like rows, a cell without "r" follows the one before; name it so ours can't clash
                 this_col = prev_col + 1
@@ -1533,6 +1531,22 @@ def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipI
 def _check_height(height: float) -> None:
     if not 0 <= height <= MAX_ROW_HEIGHT:
         raise ValueError(f"row height {height} is outside 0 to {MAX_ROW_HEIGHT} points")
+
+
+_COLUMNS: dict[str, int] = {}
+
+
+def _column_of(ref: str) -> int:
+    """The 1-based column of a cell reference like "F123" (0 when it names none), its letters
+    looked up once: a row's few columns repeat on every row."""
+    letters = ref.rstrip("0123456789")
+    column = _COLUMNS.get(letters)
+    if column is None:
+        match = _CELL_REF.fullmatch(ref)
+        column = column_number(match.group(1).upper()) if match else 0
+        if match and match.group(1) == letters:
+            _COLUMNS[letters] = column
+    return column
 
 
 def _check_address(row: int, col: int) -> None:
