@@ -89,3 +89,41 @@ def test_master_pages_end_with_an_item_not_a_band(seed: Plan, tmp_path: Path) ->
         lines = [ln.strip() for ln in page.splitlines() if ln.strip() and "Page " not in ln]
         if lines:
             assert not any(lines[-1].startswith(s[:40]) for s in sections), number
+
+
+#: The master's sheets for people other than the plan, each printed on its own.
+LIST_SHEETS = ("Leads", "Updates", "Changes", "RAG key", "Settings", "Conflicts", "Proposals")
+
+
+@needs_office
+def test_master_sheets_print_legibly_on_their_own(tmp_path: Path) -> None:
+    """After a merge (Conflicts and Proposals added by the patcher), printing the master prints
+    the plan first, and every other sheet one page wide, its header on every page, its name and
+    page number at the foot, no text cut off."""
+    from cycle import sheets
+
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    master = tmp_path / "demo" / "master.xlsx"
+    grids = sheets(master)
+    pdf = to_pdf(master, tmp_path)
+    pages = _page_texts(pdf)
+    assert grids["Action Plan"][0][0] in pages[0]  # the plan's title starts the print
+    by_sheet: dict[str, list[str]] = {}
+    for page in pages:
+        foot = [ln for ln in page.splitlines() if "Page " in ln][-1]
+        name = next((s for s in LIST_SHEETS if f" {s} " in f" {' '.join(foot.split())} "), "plan")
+        by_sheet.setdefault(name, []).append(page)
+    assert set(by_sheet) == {"plan", *LIST_SHEETS}, sorted(by_sheet)
+    for name in LIST_SHEETS:
+        titles = [t for t in grids[name][0] if t and t != "SHA-256"]
+        for page in by_sheet[name]:
+            head = " ".join(" ".join(page.split("\n", 3)[:3]).split())
+            assert titles[0] in head and titles[-1].split()[-1] in head, (name, head[:200])
+        words = " ".join(" ".join(by_sheet[name]).split())
+        for row in grids[name][1:]:
+            for value in row:
+                if isinstance(value, str) and value and len(value) < 64:
+                    # every word is printed: no column cut off or written over by the next
+                    for word in value.split():
+                        assert word in words, (name, word, value)

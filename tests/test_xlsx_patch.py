@@ -343,9 +343,10 @@ def test_append_rows_to_empty_and_filled_list_sheets(tmp_path: Path) -> None:
 
 def test_styles_are_found_before_they_are_added() -> None:
     patch = XlsxPatch(master_bytes())
-    # the master already has bold Arial 10 (its header font) and a dd-mmm-yy left/top date style
+    # the master already has bold Arial 10 wrapped top left (its list sheets' headers) and a
+    # dd-mmm-yy left/top date style
     patch.append_rows(SHEET_CHANGES, [["x", dt.date(2024, 1, 1)]], styles=[
-        CellStyle(bold=True, vertical=None),
+        CellStyle(bold=True, wrap=True, vertical="top", horizontal="left"),
         CellStyle(number_format="dd-mmm-yy", horizontal="left"),
     ])  # fmt: skip
     assert members(patch.to_bytes())["xl/styles.xml"] == members(master_bytes())["xl/styles.xml"]

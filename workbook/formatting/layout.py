@@ -109,6 +109,20 @@ def fit_to_page_width(ws: Worksheet) -> None:
     )
 
 
+#: The footer's codes (Excel's and LibreOffice's): the page number and count, the sheet's name.
+PAGE_OF_PAGES = "Page &P of &N"
+SHEET_NAME_CODE = "&A"
+
+
+def set_footer(ws: Worksheet, title: str, *, sheet_name: bool = False) -> None:
+    """The printed footer: `title` on the left, the sheet's name in the middle (`sheet_name`),
+    "Page 2 of 5" on the right."""
+    ws.oddFooter.left.text = title.replace("&", "&&")  # '&' starts a code: a literal is doubled
+    if sheet_name:
+        ws.oddFooter.center.text = SHEET_NAME_CODE
+    ws.oddFooter.right.text = PAGE_OF_PAGES
+
+
 # --- Pages ------------------------------------------------------------------------------------
 
 #: Landscape A4 as fit_to_page_width sets it up, in points: the width between the side margins

@@ -28,7 +28,8 @@ from workbook.errors import MasterError
 from workbook.formatting import sizes
 from workbook.formatting.sizes import number_format_for
 from workbook.master.read import MasterSnapshot, check_master_file, read_snapshot
-from workbook.master.sheets import SHEET_PLAN
+from workbook.master.settings import SETTING_TITLE, settings_from_sheets
+from workbook.master.sheets import HIDDEN_COLUMNS, SHEET_PLAN
 from workbook.xlsx.cells import cell_range_bounds, column_letter
 from workbook.xlsx.files import (
     check_not_open,
@@ -93,27 +94,36 @@ class MasterEdit:
         """Add `rows` (values in `columns` order) under the list sheet `sheet`, matching its
         columns by title so an owner's reordering does not matter; the sheet is created (with
         `state`, e.g. "veryHidden", and `widths`) when missing, and a missing column gets its
-        title added. The `wrap` column's text wraps, and each row is made tall enough for it."""
+        title added. The `wrap` column's text wraps, and each row is made tall enough for it; on a
+        visible sheet every text column wraps and sets the row's height, so the sheet prints with
+        no text running into the next column or cut off (`HIDDEN_COLUMNS` excepted)."""
         if not rows:
             return
         self._touched = True
         existing = sheet_name(self._patch.sheet_names, sheet)
-        wrap_at = columns.index(wrap) if wrap is not None else None
-        styles = [
-            _WRAPPED if i == wrap_at else _style_for([r[i] for r in rows])
-            for i in range(len(columns))
-        ]
-        heights = None
-        if wrap_at is not None:
-            width = widths[wrap_at] if widths else _width(columns[wrap_at])
-            heights = [_height(r[wrap_at], width) for r in rows]
+        widths = list(widths or [_width(c) for c in columns])
+        hidden = HIDDEN_COLUMNS.get(sheet, ())
+        if state == "visible":
+            wrapped = [i for i, c in enumerate(columns) if c not in hidden]
+        else:
+            wrapped = [columns.index(wrap)] if wrap is not None else []
+        styles = [_style_for([r[i] for r in rows]) for i in range(len(columns))]
+        for i in wrapped:
+            if styles[i] is _TEXT:
+                styles[i] = _WRAPPED
+        heights = [_height([(r[i], widths[i]) for i in wrapped]) for r in rows] if wrapped else None
         if existing is None:
             self._patch.add_sheet(
                 sheet,
                 [list(columns)],
                 state=state,
-                widths=widths or [_width(c) for c in columns],
+                widths=widths,
+                footer=self._title(),
+                hidden_columns=[i + 1 for i, c in enumerate(columns) if c in hidden],
             )
+            if state == "visible":
+                height = sizes.row_height_for(zip(columns, widths, strict=True), bold=True)
+                self._patch.set_row_height(sheet, 1, height)
             existing = sheet
             header = list(columns)
         else:
@@ -129,6 +139,11 @@ class MasterEdit:
             placed = [place_in_columns([cell_value(v) for v in row], positions) for row in rows]
         placed_styles = place_in_columns(styles, positions)
         self._patch.append_rows(existing, placed, styles=placed_styles, heights=heights)
+
+    def _title(self) -> str:
+        """The plan's title, from Settings, for the foot of a sheet's printed pages."""
+        title = settings_from_sheets(self.snapshot.sheets).get(SETTING_TITLE)
+        return title if isinstance(title, str) else ""
 
     def set_dates(
         self, sheet: str, column: int, dates: Sequence[tuple[int, dt.date | None]]
@@ -323,11 +338,12 @@ def _style_for(values: Sequence[object]) -> CellStyle:
     return {sizes.TIMESTAMP_FORMAT: _TIMESTAMP, sizes.DATE_FORMAT: _DATE}.get(fmt or "", _TEXT)
 
 
-def _height(value: object, width: float) -> float | None:
-    """A list-sheet row's height for its wrapped text; None (the default) for one line."""
-    if not isinstance(value, str) or not value:
-        return None
-    lines = sizes.wrapped_lines(value, width)
+def _height(cells: Sequence[tuple[object, float]]) -> float | None:
+    """A list-sheet row's height for its wrapped cells, (value, column width); None (the
+    default) for one line."""
+    lines = max(
+        (sizes.wrapped_lines(v, w) for v, w in cells if isinstance(v, str) and v), default=0
+    )
     return sizes.height_for_lines(lines) if lines > 1 else None
 
 

@@ -197,7 +197,7 @@ LEADS_WIDTHS = (10, 36, 40)
 UPDATES_WIDTHS = (10, 11, 10, 10, 90, 30)
 #: Changes prints one page wide at a readable scale: every column wraps, and its SHA-256 (a
 #: fingerprint for the merge, 64 characters no one reads on paper) is hidden, see HIDDEN_COLUMNS.
-CHANGES_WIDTHS = (16, 22, 20, 7, 9, 12, 30, 40, 9, 36)
+CHANGES_WIDTHS = (16, 28, 20, 7, 9, 12, 24, 40, 9, 36)
 SETTINGS_WIDTHS = (20, 70)
 RAG_KEY_WIDTHS = (12, 48, 10, 10, 60)
 

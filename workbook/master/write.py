@@ -25,6 +25,7 @@ from workbook.master.sheets import (
     CHANGES_WIDTHS,
     DUE_COLUMN,
     HEADER_ROW_NAME,
+    HIDDEN_COLUMNS,
     LEADS_COLUMNS,
     LEADS_WIDTHS,
     RAG_KEY_LABEL,
@@ -74,9 +75,12 @@ def build_master(plan: Plan, *, settings: Mapping[str, object] | None = None) ->
     )
     _write_leads_sheet(wb.create_sheet(SHEET_LEADS), plan)
     _write_updates_sheet(wb.create_sheet(SHEET_UPDATES), plan)
-    _write_list_sheet(wb.create_sheet(SHEET_CHANGES), CHANGES_COLUMNS, [], widths=CHANGES_WIDTHS)
-    write_rag_key_sheet(wb.create_sheet(SHEET_RAG_KEY), plan.rag_key)
+    _write_list_sheet(
+        wb.create_sheet(SHEET_CHANGES), CHANGES_COLUMNS, [], widths=CHANGES_WIDTHS, plan=plan
+    )
+    write_rag_key_sheet(wb.create_sheet(SHEET_RAG_KEY), plan.rag_key, plan=plan)
     _write_settings_sheet(wb.create_sheet(SHEET_SETTINGS), plan, settings or {})
+    wb.active = 0  # printing the master prints the plan
     ensure_as_of_name(wb)
     apply_rag_formatting(
         plan_ws,
@@ -279,14 +283,18 @@ def finding_value(runs: tuple[Run, ...]) -> str | CellRichText:
     )
 
 
+#: Excel's last row: a print area down to it takes in rows the owner adds below the plan.
+_LAST_ROW = 1_048_576
+
+
 def _set_print_layout(ws: Worksheet, plan: Plan, header_row: int) -> None:
     # Rows only: a merged section row cut by a frozen column shows clipped in Excel.
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.print_title_rows = f"{header_row}:{header_row}"
+    # whole columns: rows the owner adds later print too, the helper columns to the right do not
+    ws.print_area = f"A1:{get_column_letter(len(layout_of(plan).columns))}{_LAST_ROW}"
     fit_to_page_width(ws)
-    # '&' starts a header/footer code, so a literal one is doubled
-    ws.oddFooter.left.text = plan.title.replace("&", "&&")
-    ws.oddFooter.right.text = "Page &P of &N"
+    layout.set_footer(ws, plan.title)
 
 
 # --- List sheets ------------------------------------------------------------------------------
@@ -294,7 +302,7 @@ def _set_print_layout(ws: Worksheet, plan: Plan, header_row: int) -> None:
 
 def _write_leads_sheet(ws: Worksheet, plan: Plan) -> None:
     rows = [(lead.code, lead.name, lead.email) for lead in plan.leads]
-    _write_list_sheet(ws, LEADS_COLUMNS, rows, widths=LEADS_WIDTHS)
+    _write_list_sheet(ws, LEADS_COLUMNS, rows, widths=LEADS_WIDTHS, plan=plan)
 
 
 def _write_updates_sheet(ws: Worksheet, plan: Plan) -> None:
@@ -303,7 +311,7 @@ def _write_updates_sheet(ws: Worksheet, plan: Plan) -> None:
         for item in plan.items
         for entry in item.updates
     ]
-    _write_list_sheet(ws, UPDATES_COLUMNS, rows, widths=UPDATES_WIDTHS, wrap_column=5)
+    _write_list_sheet(ws, UPDATES_COLUMNS, rows, widths=UPDATES_WIDTHS, plan=plan)
 
 
 def _write_list_sheet(
@@ -312,13 +320,22 @@ def _write_list_sheet(
     rows: Iterable[tuple[object, ...]],
     *,
     widths: tuple[float, ...],
-    wrap_column: int | None = None,
+    plan: Plan,
 ) -> None:
-    """A plain table: bold frozen header, autofilter, and one row per tuple."""
+    """A plain table: bold frozen header, autofilter, and one row per tuple. Every cell wraps
+    and each row is as tall as its longest text, so no text runs into the next column or is cut
+    off; it prints one page wide with its header on every page (`HIDDEN_COLUMNS` neither show
+    nor print)."""
+    hidden = HIDDEN_COLUMNS.get(ws.title, ())
+    shown = [title not in hidden for title in columns]
     for i, (title, width) in enumerate(zip(columns, widths, strict=True), 1):
         cell = ws.cell(1, i, title)
         cell.font = layout.BOLD_FONT
-        ws.column_dimensions[get_column_letter(i)].width = width
+        cell.alignment = layout.WRAP_TOP_LEFT
+        dimension = ws.column_dimensions[get_column_letter(i)]
+        dimension.width = width
+        dimension.hidden = title in hidden
+    ws.row_dimensions[1].height = _list_row_height(columns, widths, shown, bold=True)
     n = 1
     for n, values in enumerate(rows, 2):
         for i, value in enumerate(values, 1):
@@ -326,23 +343,28 @@ def _write_list_sheet(
             _set_value(cell, value)
             cell.font = layout.BODY_FONT
             # left-aligned throughout: a right-aligned date or timestamp drifts far from its label
-            cell.alignment = layout.WRAP_TOP_LEFT if i == wrap_column else layout.TOP_LEFT
-        if wrap_column is not None:
-            text = values[wrap_column - 1]
-            lines = sizes.wrapped_lines(
-                text if isinstance(text, str) else "", widths[wrap_column - 1]
-            )
-            ws.row_dimensions[n].height = sizes.height_for_lines(lines)
+            cell.alignment = layout.WRAP_TOP_LEFT if isinstance(value, str) else layout.TOP_LEFT
+        ws.row_dimensions[n].height = _list_row_height(values, widths, shown)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{n}"
     ws.print_title_rows = "1:1"
     fit_to_page_width(ws)
+    layout.set_footer(ws, plan.title, sheet_name=True)
 
 
-def write_rag_key_sheet(ws: Worksheet, key: RagKey) -> None:
+def _list_row_height(
+    values: Iterable[object], widths: Iterable[float], shown: Iterable[bool], *, bold: bool = False
+) -> float:
+    cells = [
+        (v, w) for v, w, s in zip(values, widths, shown, strict=True) if s and isinstance(v, str)
+    ]
+    return sizes.row_height_for(cells, bold=bold)
+
+
+def write_rag_key_sheet(ws: Worksheet, key: RagKey, *, plan: Plan) -> None:
     """The `RAG key` sheet: one status a row (Code | Meaning | Fill | Font | Words), each code
     shown in its colours, for the owner to edit (workbook.master.rag_key reads it back)."""
-    _write_list_sheet(ws, RAG_KEY_COLUMNS, rag_key_rows(key), widths=RAG_KEY_WIDTHS, wrap_column=5)
+    _write_list_sheet(ws, RAG_KEY_COLUMNS, rag_key_rows(key), widths=RAG_KEY_WIDTHS, plan=plan)
     for row, status in enumerate(key, 2):
         code = ws.cell(row, 1)
         code.font = layout.rag_font(status)
@@ -351,7 +373,7 @@ def write_rag_key_sheet(ws: Worksheet, key: RagKey) -> None:
 
 def _write_settings_sheet(ws: Worksheet, plan: Plan, settings: Mapping[str, object]) -> None:
     rows = settings_rows(plan, settings)
-    _write_list_sheet(ws, SETTINGS_COLUMNS, rows, widths=SETTINGS_WIDTHS, wrap_column=2)
+    _write_list_sheet(ws, SETTINGS_COLUMNS, rows, widths=SETTINGS_WIDTHS, plan=plan)
 
 
 def _set_value(cell: Cell, value: object) -> None:

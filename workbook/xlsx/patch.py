@@ -115,6 +115,7 @@ _EPOCH_1904 = dt.datetime(1904, 1, 1)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
 _FILTER_DB = "_xlnm._FilterDatabase"
+_PRINT_TITLES = "_xlnm.Print_Titles"
 _RANGE_END_ROW = re.compile(r"^(.*:\$?[A-Za-z]{1,3}\$?)(\d+)$")
 _NOT_XLSX_FIX = "open it in Excel and save it as Excel Workbook (*.xlsx)"
 
@@ -726,10 +727,15 @@ class XlsxPatch:
         widths: Sequence[float] | None = None,
         header_bold: bool = True,
         styles: Sequence[CellStyle | None] | None = None,
+        footer: str = "",
+        hidden_columns: Sequence[int] = (),
     ) -> None:
         """Add a worksheet after the others; rows[0] is its header (frozen on visible sheets).
 
-        `styles[i]` styles column i+1 of the rows below the header.
+        `styles[i]` styles column i+1 of the rows below the header. A visible sheet prints like
+        the master's other lists: landscape, one page wide, its header on every page, `footer`
+        (e.g. the plan's title) on the left of each page's foot. `hidden_columns` (1-based) are
+        hidden from view and print.
         """
         _check_sheet_name(name)
         if state not in SHEET_STATES:
@@ -737,13 +743,39 @@ class XlsxPatch:
         if any(s.name.casefold() == name.casefold() for s in self._sheets):
             raise PatchError(f"a sheet called {name!r} is already in the workbook")
         frozen = 1 if state == "visible" and len(rows) > 0 else 0
-        root = _new_worksheet(frozen_rows=frozen, widths=widths or (), rows=len(rows))
+        root = _new_worksheet(
+            frozen_rows=frozen,
+            widths=widths or (),
+            rows=len(rows),
+            footer=footer,
+            hidden_columns=hidden_columns,
+        )
         ws = self._register_sheet(name, state, root)
+        if frozen:
+            self._set_print_titles(name, f"$1:${frozen}")
         if rows:
-            header_style = CellStyle(bold=True) if header_bold else None
+            header_style = CellStyle(bold=True, wrap=True) if header_bold else None
             self._write_rows(ws, 1, rows[:1], [header_style] * len(rows[0]), None)
             if rows[1:]:
                 self._append_text(ws, 2, rows[1:], styles, None)
+
+    def _set_print_titles(self, sheet: str, rows: str) -> None:
+        """Repeat `rows` ("$1:$1") of `sheet` at the top of each printed page: Excel's sheet-level
+        name _xlnm.Print_Titles."""
+        index = self.sheet_names.index(self._entry(sheet).name)
+        names = self._wb.find(_q("definedNames"))
+        if names is None:
+            names = self._wb.makeelement(_q("definedNames"), {})
+            _place(self._wb, names, _WORKBOOK_ORDER)
+        for dn in list(names.iterchildren(_q("definedName"))):
+            if dn.get("name") == _PRINT_TITLES and dn.get("localSheetId") == str(index):
+                names.remove(dn)
+        quoted = sheet.replace("'", "''")
+        dn = etree.SubElement(
+            names, _q("definedName"), {"name": _PRINT_TITLES, "localSheetId": str(index)}
+        )
+        dn.text = f"'{quoted}'!{rows}"
+        self._dirty.add(self._wb_part)
 
     def _free_sheet_part(self) -> str:
         folder = posixpath.dirname(self._wb_part)
@@ -1925,9 +1957,18 @@ def _check_sheet_name(name: str) -> None:
         )
 
 
-def _new_worksheet(*, frozen_rows: int, widths: Sequence[float], rows: int) -> etree._Element:
+def _new_worksheet(
+    *,
+    frozen_rows: int,
+    widths: Sequence[float],
+    rows: int,
+    footer: str = "",
+    hidden_columns: Sequence[int] = (),
+) -> etree._Element:
     """An empty worksheet part like the ones Excel writes; with `frozen_rows`, the rows above
-    the data stay in view and the last of them gets a filter over `rows` rows in all."""
+    the data stay in view and the last of them gets a filter over `rows` rows in all, and the
+    sheet prints one page wide with `footer`, its name and the page number at each page's foot.
+    """
     frozen = frozen_rows > 0
     root = etree.Element(_q("worksheet"), nsmap={None: MAIN_NS, "r": _DOC_REL_NS})
     if frozen:  # a sheet for people: print it one page wide
@@ -1955,11 +1996,13 @@ def _new_worksheet(*, frozen_rows: int, widths: Sequence[float], rows: int) -> e
     if widths:
         cols = etree.SubElement(root, _q("cols"))
         for i, width in enumerate(widths, 1):
-            etree.SubElement(
+            col = etree.SubElement(
                 cols,
                 _q("col"),
                 {"min": str(i), "max": str(i), "width": _number(width), "customWidth": "1"},
             )
+            if i in hidden_columns:
+                col.set("hidden", "1")
     etree.SubElement(root, _q("sheetData"))
     if frozen and widths:
         last = column_letter(len(widths))
@@ -1977,4 +2020,8 @@ def _new_worksheet(*, frozen_rows: int, widths: Sequence[float], rows: int) -> e
             _q("pageSetup"),
             {"paperSize": "9", "orientation": "landscape", "fitToWidth": "1", "fitToHeight": "0"},
         )
+        # '&' starts a code: a literal one is doubled; &A is the sheet's name, &P and &N pages
+        left = f"&L{footer.replace('&', '&&')}" if footer else ""
+        foot = etree.SubElement(etree.SubElement(root, _q("headerFooter")), _q("oddFooter"))
+        foot.text = f"{left}&C&A&RPage &P of &N"
     return root
