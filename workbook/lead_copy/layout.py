@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from workbook.formatting import layout, sizes
 from workbook.formatting.layout import fit_to_page_width
 from workbook.formatting.rag import apply_status_formatting
+from workbook.formatting.styles import stamp
 from workbook.lead_copy.columns import (
     CHECK_KEYS,
     COLUMN_TITLE_FIELD,
@@ -100,10 +101,12 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
     header_row = row + 2
     _write_header(ws, header_row, columns)
     row = header_row
+    bands = []
     for section, items in sections_with_items(plan):
         if section:
             row += 1
             write_section_row(ws, row, section, columns=len(columns), total_width=total_width)
+            bands.append(row)
         for item in items:
             row += 1
             texts = item_texts(item)
@@ -118,6 +121,8 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.print_title_rows = f"{header_row}:{header_row}"
     fit_to_page_width(ws)
+    # as the master's plan sheet: a band starts a page with its first item, pages evenly full
+    layout.break_pages(ws, header_row=header_row, bands=bands, width=total_width)
     ws.oddFooter.left.text = text.footer.replace("&", "&&")
     ws.oddFooter.right.text = "Page &P of &N"
 
@@ -172,17 +177,20 @@ def _write_item_row(
             cell.value = value
         else:
             set_text(cell, str(value or ""))
-        cell.font = layout.BODY_FONT
         centred = column.key in ("ref", "status", "lead", "timescale", "proposed_timescale")
-        cell.alignment = layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP
-        cell.border = layout.THIN_BORDER
+        answer = column.key in EDITABLE_KEYS or column.key in CHECK_KEYS
         # every cell Text: what a lead types stays as typed, in the cells they fill in and in a
         # locked cell typed in with the protection removed (quoted back to them as typed)
-        cell.number_format = TEXT_FORMAT
-        if column.key in EDITABLE_KEYS or column.key in CHECK_KEYS:
-            cell.protection = _UNLOCKED
-            cell.fill = INPUT_FILL
-        elif column.key in texts:
+        stamp(
+            cell,
+            font=layout.BODY_FONT,
+            alignment=layout.WRAP_TOP_CENTRE if centred else layout.WRAP_TOP,
+            border=layout.THIN_BORDER,
+            fill=INPUT_FILL if answer else None,
+            protection=_UNLOCKED if answer else None,
+            number_format=TEXT_FORMAT,
+        )
+        if not answer and column.key in texts:
             shown.append((texts[column.key], column.width))
     # room for a few lines of new update as well as what is there already
     height = max(sizes.row_height_for(shown), sizes.height_for_lines(4))
@@ -191,11 +199,14 @@ def _write_item_row(
 
 def _context_cell(cell: Cell, text: str, header: bool) -> None:
     set_text(cell, text)
-    cell.font = layout.HEADER_FONT if header else layout.BODY_FONT
-    if header:
-        cell.fill = layout.HEADER_FILL
-    cell.alignment = layout.HEADER_ALIGNMENT if header else layout.WRAP_TOP
-    cell.border = layout.THIN_BORDER
+    stamp(
+        cell,
+        font=layout.HEADER_FONT if header else layout.BODY_FONT,
+        fill=layout.HEADER_FILL if header else None,
+        alignment=layout.HEADER_ALIGNMENT if header else layout.WRAP_TOP,
+        border=layout.THIN_BORDER,
+        number_format=None if header else TEXT_FORMAT,
+    )
 
 
 def _protect(ws: Worksheet) -> None:
