@@ -101,12 +101,10 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
     header_row = row + 2
     _write_header(ws, header_row, columns)
     row = header_row
-    bands = []
     for section, items in sections_with_items(plan):
         if section:
             row += 1
             write_section_row(ws, row, section, columns=len(columns), total_width=total_width)
-            bands.append(row)
         for item in items:
             row += 1
             texts = item_texts(item)
@@ -121,8 +119,6 @@ def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.print_title_rows = f"{header_row}:{header_row}"
     fit_to_page_width(ws)
-    # as the master's plan sheet: a band starts a page with its first item, pages evenly full
-    layout.break_pages(ws, header_row=header_row, bands=bands, width=total_width)
     ws.oddFooter.left.text = text.footer.replace("&", "&&")
     ws.oddFooter.right.text = "Page &P of &N"
 
