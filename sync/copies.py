@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from sync.decisions import decisions_for_lead
 from sync.drafts import Draft, check_email, draft, draft_file_name, what_to_do, write_draft
@@ -39,7 +40,7 @@ from sync.owner import Owner, OwnerEdits, owner_edits, owner_for_issue, record_o
 from workbook import clock
 from workbook.board.summary import headline
 from workbook.errors import ActionPlanError, MasterError
-from workbook.lead_copy.layout import CopyText, write_lead_copy
+from workbook.lead_copy.layout import CopyText, build_lead_copy
 from workbook.master.edit import MasterEdit
 from workbook.master.editor import Editor, append_rows
 from workbook.master.read import plan_from_sheets, read_snapshot
@@ -48,7 +49,13 @@ from workbook.master.write import item_texts
 from workbook.plan.model import Item, Plan
 from workbook.wording import count, long_date
 from workbook.xlsx.cells import Grid
-from workbook.xlsx.files import check_not_open, check_writable, free_path, writer_lock
+from workbook.xlsx.files import (
+    check_not_open,
+    check_writable,
+    free_path,
+    write_new_files,
+    writer_lock,
+)
 
 #: How long a finding's first line may be in an email's list of items.
 HEADLINE_LIMIT = 120
@@ -347,22 +354,21 @@ def record_issue(editor: Editor, issue: IssuePlan) -> None:
 
 def write_copies(issue: IssuePlan) -> tuple[IssuedFile, ...]:
     """Write the planned copies; if one fails, those already written are removed again."""
-    written: list[IssuedFile] = []
-    try:
-        for c in issue.copies:
-            c.path.parent.mkdir(parents=True, exist_ok=True)
-            write_lead_copy(
-                c.path,
-                c.plan,
-                c.text,
-                identity_sheet=SHEET_IDENTITY,
-                identity_rows=c.identity_rows,
+
+    def writer(c: PlannedCopy) -> Callable[[BinaryIO], object]:
+        def write(fh: BinaryIO) -> None:  # each copy is built as it is written, not all at once
+            wb = build_lead_copy(
+                c.plan, c.text, identity_sheet=SHEET_IDENTITY, identity_rows=c.identity_rows
             )
-            written.append(IssuedFile(c.lead, c.path, c.issue_id, c.refs))
-    except BaseException:
-        remove_copies(written)
-        raise
-    return tuple(written)
+            wb.save(fh)
+
+        return write
+
+    for c in issue.copies:
+        c.path.parent.mkdir(parents=True, exist_ok=True)
+    # all or none: no copy is put in place unless every one was written
+    write_new_files([(c.path, writer(c)) for c in issue.copies])
+    return tuple(IssuedFile(c.lead, c.path, c.issue_id, c.refs) for c in issue.copies)
 
 
 def remove_copies(copies: Sequence[IssuedFile]) -> None:

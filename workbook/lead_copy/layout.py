@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -41,7 +40,6 @@ from workbook.master.write import (
 )
 from workbook.plan.model import OTHER_ROLE, Plan
 from workbook.xlsx.cells import set_text
-from workbook.xlsx.files import save_atomically
 
 #: A pale yellow: where to type, as forms mark fields to fill in. The Status colours draw over it.
 INPUT_FILL = PatternFill(fill_type="solid", start_color="FFF2CC", end_color="FFF2CC")
@@ -60,16 +58,16 @@ class CopyText:
     footer: str  # e.g. "GT - issued 26 Nov 2026"
 
 
-def write_lead_copy(
-    path: Path,
+def build_lead_copy(
     plan: Plan,
     text: CopyText,
     *,
     identity_sheet: str,
     identity_rows: Sequence[tuple[str, str]],
-) -> None:
-    """Write `plan` (already only the lead's items) as a lead's copy at `path`, atomically, with
-    `identity_rows` in a veryHidden sheet named `identity_sheet`."""
+) -> Workbook:
+    """A lead's copy of `plan` (already only the lead's items), in memory, with `identity_rows`
+    in a veryHidden sheet named `identity_sheet`; `sync.copies` writes the copies of an issue
+    together (workbook.xlsx.files.write_new_files)."""
     wb = Workbook()
     layout.use_body_font_as_default(wb)
     ws = wb.active
@@ -86,7 +84,7 @@ def write_lead_copy(
         set_text(hidden.cell(r, 2), value)
     hidden.protection.sheet = True
     hidden.sheet_state = "veryHidden"
-    save_atomically(wb, Path(path))
+    return wb
 
 
 def _write_copy_sheet(ws: Worksheet, plan: Plan, text: CopyText) -> None:

@@ -11,7 +11,8 @@ import secrets
 import stat
 import sys
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -95,6 +96,44 @@ def write_atomically(
         tmp.unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def write_new_files(jobs: Sequence[tuple[Path, Callable[[BinaryIO], object]]]) -> None:
+    """Write several files, each as `write_atomically` would - a temporary file flushed to disk,
+    then renamed into place, its folder flushed - with the waits for the disk taken together:
+    every temporary file is written first, their flushes run at once, then each is renamed and
+    each folder flushed once. A batch of copies waits for the disk once rather than twice a file.
+    If anything fails, no temporary file is left and no file of the batch has been put in place."""
+    temps: list[tuple[Path, Path, int | None]] = []
+    try:
+        for path, write in jobs:
+            path = through_links(path)
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            temps.append((path, tmp, _target_mode(path)))
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+        with ThreadPoolExecutor(max_workers=min(8, len(temps) or 1)) as pool:
+            list(pool.map(_fsync_file, [tmp for _, tmp, _ in temps]))
+        for _, tmp, mode in temps:
+            if mode is not None:
+                os.chmod(tmp, mode)
+    except BaseException:
+        for _, tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    for path, tmp, _ in temps:
+        os.replace(tmp, path)
+    for folder in dict.fromkeys(path.parent for path, _, _ in temps):
+        _fsync_dir(folder)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def through_links(path: Path) -> Path:
