@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import ClassVar
 
 from workbook.master.sheets import ListRow, title
@@ -205,8 +206,10 @@ def _digest_v1(text: str) -> str:
     return _hash(" ".join(text.split()))
 
 
+@lru_cache(maxsize=1 << 16)
 def _digest_v2(text: str) -> str:
-    """The current rule: no whitespace at all."""
+    """The current rule: no whitespace at all. (Remembered: the copies of an item led by
+    several leads return the same texts, checked once each.)"""
     return _hash("".join(text.split()))
 
 

@@ -20,7 +20,9 @@ import math
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 
@@ -1480,23 +1482,25 @@ class XlsxPatch:
             if ws.dirty:
                 ws.finish()
                 changed.add(ws.part)
+        kept = [info for info in self._infos if info.filename not in self._removed]
+        names = [info.filename for info in kept if info.filename in changed] + list(self._new)
+        data = {name: self._serialise(name) for name in names}
+        # the big parts (plan sheet, logs) compress at once on two cores: zlib lets go of the GIL
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            packed = dict(zip(names, pool.map(_deflate, (data[n] for n in names)), strict=True))
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
-            for info in self._infos:
+            for info in kept:
                 name = info.filename
-                if name in self._removed:
-                    continue
-                item = zipfile.ZipInfo(name, date_time=info.date_time)
-                item.external_attr = info.external_attr
-                if name in changed:
-                    item.compress_type = zipfile.ZIP_DEFLATED
-                    dest.writestr(item, self._serialise(name), compresslevel=_LEVEL)
+                if name in data:
+                    item = zipfile.ZipInfo(name, date_time=info.date_time)
+                    item.external_attr = info.external_attr
+                    _write_deflated(dest, item, data[name], packed[name])
                 else:
                     _copy_member(dest, self._zip, info)
             for name in self._new:
                 item = zipfile.ZipInfo(name, date_time=clock.now().timetuple()[:6])
-                item.compress_type = zipfile.ZIP_DEFLATED
-                dest.writestr(item, self._serialise(name), compresslevel=_LEVEL)
+                _write_deflated(dest, item, data[name], packed[name])
         return out.getvalue()
 
     def _serialise(self, part: str) -> bytes:
@@ -1524,6 +1528,33 @@ _LOCAL_HEADER_SIZE = 30
 _LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
 
 
+def _deflate(data: bytes) -> bytes:
+    """`data` as a zip member's raw deflate stream, at the level rewritten parts get."""
+    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+def _write_deflated(
+    dest: zipfile.ZipFile, item: zipfile.ZipInfo, data: bytes, packed: bytes
+) -> None:
+    """Add a member whose deflated bytes are made already (`_deflate`), as writestr would."""
+    item.compress_type = zipfile.ZIP_DEFLATED
+    item.CRC, item.file_size, item.compress_size = zlib.crc32(data), len(data), len(packed)
+    _write_raw(dest, item, packed)
+
+
+def _write_raw(dest: zipfile.ZipFile, item: zipfile.ZipInfo, raw: bytes) -> None:
+    """Write a member's local header and its compressed bytes, sizes and CRC known up front."""
+    item.flag_bits &= ~0x08  # sizes go in the local header, not after the data
+    item.header_offset = dest.fp.tell()  # type: ignore[union-attr]
+    dest.fp.write(item.FileHeader(zip64=item.file_size > zipfile.ZIP64_LIMIT))  # type: ignore[union-attr]
+    dest.fp.write(raw)  # type: ignore[union-attr]
+    dest.start_dir = dest.fp.tell()  # type: ignore[union-attr]
+    dest.filelist.append(item)
+    dest.NameToInfo[item.filename] = item
+    dest._didModify = True  # type: ignore[attr-defined]  # so close() writes the directory
+
+
 def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Copy a member's compressed bytes as they are: decompressing and compressing again every
     part that did not change (the shared strings, the other sheets) is most of a save's time.
@@ -1546,15 +1577,9 @@ def _copy_member(dest: zipfile.ZipFile, src: zipfile.ZipFile, info: zipfile.ZipI
     item.compress_type = info.compress_type
     item.external_attr = info.external_attr
     item.create_system = info.create_system
-    item.flag_bits = info.flag_bits & ~0x08  # sizes go in the local header, not after the data
+    item.flag_bits = info.flag_bits
     item.CRC, item.compress_size, item.file_size = info.CRC, info.compress_size, info.file_size
-    item.header_offset = dest.fp.tell()  # type: ignore[union-attr]
-    dest.fp.write(item.FileHeader(zip64=item.file_size > zipfile.ZIP64_LIMIT))  # type: ignore[union-attr]
-    dest.fp.write(raw)  # type: ignore[union-attr]
-    dest.start_dir = dest.fp.tell()  # type: ignore[union-attr]
-    dest.filelist.append(item)
-    dest.NameToInfo[item.filename] = item
-    dest._didModify = True  # type: ignore[attr-defined]  # so close() writes the directory
+    _write_raw(dest, item, raw)
 
 
 # --- values -------------------------------------------------------------------------------------
