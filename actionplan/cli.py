@@ -274,7 +274,15 @@ def demo(out: Path) -> None:
     help="Also put the findings in the master: a Validation sheet with links, and a comment "
     "on each offending cell (replaced at the next run).",
 )
-def validate(master: Path, as_of: dt.date | None, as_json: bool, write: bool) -> None:
+@click.option(
+    "--pandera",
+    is_flag=True,
+    help="Run the rules through the items frame's pandera schema (the same findings; slower to "
+    "start, as it loads pandas).",
+)
+def validate(
+    master: Path, as_of: dt.date | None, as_json: bool, write: bool, pandera: bool
+) -> None:
     """Check the master against the plan rules: exit 0 no errors, 1 errors found, 2 cannot run."""
     from sync.returns import display_name, lead_copy_identity
     from validation.run import validate_master
@@ -286,7 +294,7 @@ def validate(master: Path, as_of: dt.date | None, as_json: bool, write: bool) ->
             f"{master} is a lead's copy{whose}, not a master; validate the master, and merge "
             f"this copy into it with: actionplan merge MASTER {master}"
         )
-    report = validate_master(master, as_of=as_of)
+    report = validate_master(master, as_of=as_of, engine="pandera" if pandera else "plain")
     backup = None
     if write:
         from validation.sheet import write_validation

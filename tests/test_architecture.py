@@ -174,6 +174,37 @@ def test_a_merge_does_not_load_a_spreadsheet_writer_or_dataframes(tmp_path: Path
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
+def test_a_validate_command_does_not_load_dataframes_or_a_spreadsheet_writer(tmp_path: Path):
+    """A one-shot `validate` runs the rules' predicates on plain records: the whole command
+    loads neither pandas nor pandera (0.35 s of imports), numpy nor openpyxl; `--pandera` runs
+    the same rules through the schema, and does load them."""
+    from workbook.importers.seed import seed_plan
+    from workbook.master.write import write_master
+
+    master = tmp_path / "master.xlsx"
+    write_master(seed_plan(), master)
+
+    def loaded(*options: str) -> tuple[str, list[str]]:
+        code = (
+            "import sys\n"
+            "from actionplan.cli import main\n"
+            f"try:\n    main(['validate', {str(master)!r}, *{options!r}])\n"
+            "except SystemExit:\n    pass\n"
+            "heavy = {'pandas', 'pandera', 'numpy', 'openpyxl'}\n"
+            "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+        )
+        run = [sys.executable, "-c", code]
+        out = subprocess.run(run, capture_output=True, text=True, check=True).stdout
+        return out, ast.literal_eval(out.strip().splitlines()[-1])
+
+    out, heavy = loaded("--as-of", "2023-08-01")
+    assert "warnings" in out, out
+    assert heavy == [], out
+    out_pandera, heavy = loaded("--as-of", "2023-08-01", "--pandera")
+    assert {"pandas", "pandera"} <= set(heavy), out_pandera
+    assert out_pandera.splitlines()[:-1] == out.splitlines()[:-1]
+
+
 def test_the_cycle_finder_finds_a_cycle_through_a_function_level_import(tmp_path: Path):
     """The check above would see a cycle hidden in a function, as the old master_read ->
     master_write -> rag_format -> master_edit -> master_read was."""

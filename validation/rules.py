@@ -2,26 +2,32 @@
 at, its message template and its check, declared together (as frictionless keeps an error's code,
 title and message template in one class, and pandera names each check).
 
-A check is vectorised over the items frame of validation/frame.py (one row per item, indexed by
-Excel row) and is True where the item passes; validation/schema.py builds the pandera schema from
-`ITEM_RULES`, so each check is written once. A message is a format string over `ItemFacts`: the
-failing item's ref, row, typed values, due date, as-of date and cycle start.
+A rule is written once, as a predicate over one item's record (validation/records.py), True
+where the item passes. Two evaluators run the same predicates and give the same report: the plain
+one calls them on the records (validation/run.py: no pandas, for one-shot commands, whose time is
+mostly imports), and the pandera schema (validation/schema.py) checks the items frame with each
+rule's `check`, the predicate on each row of the frame (for the long-lived add-in, and
+`actionplan validate --pandera`). A message is a format string over `ItemFacts`: the failing
+item's ref, row, typed values, due date, as-of date and cycle start.
 
-This module imports no pandas: the checks only call methods of the frame they are given.
+This module imports no pandas.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from validation.records import ItemRecord
 from validation.report import ERROR, WARNING
 from workbook.master.read import PlanRow
 from workbook.master.sheets import SHEET_LEADS, SHEET_PLAN, SHEET_RAG_KEY
 from workbook.plan.status import RagKey
 
+#: A rule's predicate: True where the item passes.
+Passes = Callable[[ItemRecord], bool]
 #: A check: the items frame (a pandas DataFrame) -> a boolean Series, True where the item passes.
 Check = Callable[[Any], Any]
 
@@ -37,7 +43,14 @@ class Rule:
     severity: str  # ERROR or WARNING
     column: str  # the PLAN_COLUMNS key of the cell the finding points at
     message: str  # format string over ItemFacts, e.g. "{ref} has no lead; ..."
-    check: Check
+    passes: Passes
+
+    @property
+    def check(self) -> Check:
+        """The rule for the pandera schema: `passes` on each row of the items frame."""
+        from validation.frame import rowwise
+
+        return rowwise(self.passes)
 
     def render(self, facts: ItemFacts) -> str:
         """The finding's message for one failing item."""
@@ -64,7 +77,7 @@ class ItemFacts:
     own `key`."""
 
     row: PlanRow
-    values: Mapping[str, object]  # the item's row of the items frame
+    record: ItemRecord
     rows: Sequence[PlanRow]  # every row of the sheet, for refs used twice
     as_of_date: dt.date
     cycle_start_date: dt.date
@@ -112,7 +125,7 @@ class ItemFacts:
 
     @property
     def unknown_leads(self) -> object:
-        return self.values["unknown_leads"]
+        return self.record.unknown_leads
 
     @property
     def ref_rows(self) -> str:
@@ -123,7 +136,7 @@ class ItemFacts:
 
     @property
     def due(self) -> str:
-        return day(self.values["due"])
+        return day(self.record.due)
 
     @property
     def as_of(self) -> str:
@@ -141,8 +154,8 @@ def day(value: object) -> str:
     return str(value)
 
 
-def _present(s: Any) -> Any:
-    return s.str.strip() != ""
+def _present(text: str) -> bool:
+    return text.strip() != ""
 
 
 # In finding order: within one item row, findings follow this list.
@@ -152,74 +165,75 @@ ITEM_RULES: tuple[Rule, ...] = (
         "missing-ref", ERROR, "ref",
         "row {excel_row} has no ref; give it a new unique ref (refs are never reused) so "
         "returns can be matched to it",
-        lambda df: _present(df.ref),
+        lambda r: _present(r.ref),
     ),
     Rule(
         "duplicate-ref", ERROR, "ref",
         "ref {ref} is on rows {ref_rows}; give all but one of them a new ref",
-        lambda df: ~_present(df.ref) | ~df.ref.str.strip().duplicated(keep=False),
+        lambda r: not r.ref_shared,  # worked out over the whole sheet in the record
     ),
     Rule(
         "empty-finding", ERROR, "finding",
         "{ref} has no finding; type the finding it answers in the findings column",
-        lambda df: _present(df.finding),
+        lambda r: _present(r.finding),
     ),
     Rule(
         "no-actions", ERROR, "actions",
         "{ref} has no actions; list at least one numbered action (1. ...)",
-        lambda df: df.n_actions >= 1,
+        lambda r: r.n_actions >= 1,
     ),
     Rule(
         "missing-lead", ERROR, "lead",
         "{ref} has no lead; put the lead's initials (e.g. GT) in the Lead column",
-        lambda df: _present(df.lead),
+        lambda r: _present(r.lead),
     ),
     Rule(
         "unknown-lead", ERROR, "lead",
         f"{{ref}}'s lead {{unknown_leads}} is not on the {SHEET_LEADS} sheet; add a row there "
         "(code, name, email) or correct the initials",
-        lambda df: df.unknown_leads == "",
+        lambda r: r.unknown_leads == "",
     ),
     Rule(
         "missing-timescale", ERROR, "timescale",
         "{ref} has no time-scale; agree one and write it as month and year, e.g. Mar-24",
-        lambda df: _present(df.timescale),
+        lambda r: _present(r.timescale),
     ),
     Rule(
         "unreadable-timescale", ERROR, "timescale",
         "{ref}'s time-scale {timescale!r} names no month and year; write it like Mar-24 or "
         "'First audit April 2023'",
-        lambda df: ~_present(df.timescale) | df.due.notna(),
+        lambda r: not _present(r.timescale) or r.due is not None,
     ),
     Rule(
         "unknown-status", ERROR, "status",
         "{ref}'s status {typed_status!r} is not in the plan's RAG key; use {codes} (or add it "
         "to a status's words on the RAG key sheet)",
-        lambda df: df.status_code.notna(),
+        lambda r: r.status_code is not None,
     ),
     # warnings: worth the owner's look before the board sees it
     Rule(
         "no-recent-update", WARNING, "updates",
         "{ref} is {status} with no update since {cycle_start}; ask {lead} for an update this "
         "cycle",
-        lambda df: ~df.status_code.isin(_UNHEARD) | (df.latest_update >= df.cycle_start),
+        lambda r: r.status_code not in _UNHEARD
+        or (r.latest_update is not None and r.latest_update >= r.cycle_start),
     ),
     Rule(
         "no-completion-update", WARNING, "updates",
         "{ref} is {status} (complete) but its newest update does not record the completion; add "
         "an update saying what was delivered",
-        lambda df: ~df.status_complete | df.completion_recorded,
+        lambda r: not r.status_complete or r.completion_recorded,
     ),
     Rule(
         "overdue", WARNING, "timescale",
         "{ref} was due {due} and is {state}, not complete (as of {as_of}); record completion "
         "or agree a revised time-scale",
-        lambda df: ~df.overdue,  # workbook.plan.overdue.is_overdue, worked out in the frame
+        lambda r: not r.overdue,  # workbook.plan.overdue.is_overdue, worked out in the record
     ),
     Rule(
         "no-status", WARNING, "status",
         "{ref} has no status yet; set {codes}",
-        lambda df: df.status_code.isna() | (df.status_code != ""),  # unknown: already an error
+        lambda r: r.status_code != "",  # None (unknown): already an error
     ),
 )  # fmt: skip
 

@@ -2,7 +2,8 @@
 frame's columns and types, and one check per rule, named with the rule's code, so a failure case
 maps straight back to its rule; the frame's index is the Excel row, so a failure case is a cell
 address. The frame is built by validation/frame.py; schema definitions stay apart from the code
-that runs them.
+that runs them. Each check is the rule's own predicate on each row (`Rule.check`), so the schema
+and the plain evaluator of validation/run.py judge alike.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class ItemFrame(pa.DataFrameModel):
     """The columns of the items frame the rules read, and their types."""
 
     ref: Series[str]
+    ref_shared: Series[bool]
     finding: Series[str]
     n_actions: Series[int]
     lead: Series[str]

@@ -129,7 +129,8 @@ def validate(book: Any) -> str:
     """Check the plan rules and list the findings on a `Validation` sheet."""
 
     sheets = _sheets(book)
-    report = validate_sheets(sheets, master=book.name)
+    # the add-in is long-lived: pandas and pandera are loaded once, so the schema runs the rules
+    report = validate_sheets(sheets, master=book.name, engine="pandera")
     record_validation(LiveEdit(book, sheets), report, marks=False)
     head = summary_line(report)
     return f"{head} See the Validation sheet." if report.findings else f"{head} Nothing to fix."
