@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import ClassVar
@@ -190,6 +190,7 @@ def changed_locked_fields(issued_digest: str, texts: Mapping[str, str]) -> tuple
     """The locked fields whose returned text differs from what was issued, each checked by the
     rule its digest was made with."""
     tokens = issued_digest.split()
+    digest: Callable[[str], str]
     if tokens[:1] == [DIGEST_V2]:
         issued = dict(part.split(":", 1) for part in tokens[1:] if ":" in part)
         digest = _digest_v2
