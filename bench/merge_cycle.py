@@ -1,19 +1,30 @@
-"""How long an update cycle takes, and what merging returns costs at scale.
+"""How fast the update cycle runs, against issue 16's targets, all measured in one run.
 
-1. Seed cycle: the embedded 27-item plan (13 leads). Per repetition the master is written and the
-   returns filled outside the timings (the owner's import and the leads' work); issuing the
-   copies, merging the 13 returns and validating the master are timed, three ways. "cycle" runs
-   each repetition in a fresh process (each import paid once, by the first step needing it:
-   pandas/pandera by validate). "command" runs each step in a fresh process, as `actionplan
-   issue`, `merge` and `validate` would be, each paying all its own imports (the interpreter's
-   start is reported apart). "warm" runs the cycles in one process after a warm-up cycle.
-2. Scale merge: a generated plan (default 2000 items, 50 leads, 1-3 leads per item), copies
-   issued to every lead and every copy filled in, then the 50 returns merged into a fresh copy of
-   the master by `merge_returns` and, for comparison, by a straightforward openpyxl tool (load
-   everything, edit, save). Each merge runs in a child process that reports its wall time and its
-   peak RSS; a child that only imports the same modules gives the baseline.
+1. Seed cycle as three commands: `actionplan issue`, `actionplan merge` and `actionplan validate`
+   on the embedded seed plan (27 items, 13 leads), each a fresh process (interpreter start and
+   imports included); the master is written and the returns filled outside the timings (the
+   owner's import and the leads' work). Target: the three together under 1.0 s (median of
+   --repeat). For reference, the same cycle in one process per cycle and warm in one process.
+2. Merge at scale: a generated plan (default 2,000 items, 50 leads, 1-3 leads per item), copies
+   issued to every lead, every copy filled in, the returns merged into a fresh copy of the master:
+   a. the whole `actionplan merge MASTER --returns DIR --receipts R` command against a plain
+      openpyxl script (bench/naive_merge.py), each a fresh process, median of --repeat, the
+      two alternated (ours first, then naive first, ...). Target: ours / naive <= 0.20;
+   b. `merge_returns` in-process (a child that has imported the modules first), median of
+      --repeat. Target: under 0.5 s. The in-process naive merge is timed too, for the ratio
+      the benchmark used to report;
+   c. the peak memory of the merge command (the process's own high-water mark, from GNU time's
+      %M; os.wait4's ru_maxrss where there is no GNU time). Target: under 200 MB.
+3. Scaling table: 100 / 500 / 2,000 / 10,000 items x 13 / 50 / 200 leads (a return from every
+   lead with items), the whole merge command's time (median of --repeat) and peak memory, and
+   its time per 1,000 item rows returned. Target: among the cells with at least 2,000 item rows
+   returned, the largest time per row is at most twice the smallest (the cost grows linearly).
 
-Usage: python bench/merge_cycle.py [--items 2000] [--leads 50] [--repeat 5] [--json]
+Every setup (write the master, issue, fill in the copies) is made first, two at a time, and
+cached in a temporary folder for the run; none is timed but each setup's time is printed.
+
+Usage: python bench/merge_cycle.py [--items 2000] [--leads 50] [--repeat 3] [--quick]
+       [--skip-seed] [--skip-scale] [--skip-scale-table] [--profile FILE] [--json]
 """
 
 from __future__ import annotations
@@ -22,21 +33,109 @@ import argparse
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-SEED_TARGET_S = 1.5
-SPEEDUP_TARGET = 5.0
-PEAK_RSS_TARGET_MB = 500.0
+SEED_TARGET_S = 1.0
+COMMAND_RATIO_TARGET = 0.20
+IN_PROCESS_TARGET_S = 0.5
+PEAK_MB_TARGET = 200.0
+LINEAR_TARGET = 2.0  # the largest time per returned row over the smallest, big cells only
+LINEAR_MIN_ROWS = 2000  # a cell is big when at least this many item rows are returned
+TABLE_ITEMS = (100, 500, 2000, 10000)
+TABLE_LEADS = (13, 50, 200)
 RANDOM_SEED = 20231
 ITEMS_PER_SECTION = 100
+HERE = Path(__file__).resolve().parent
+NAIVE_SCRIPT = HERE / "naive_merge.py"
+GNU_TIME = Path("/usr/bin/time")
 
-# --- Children: one measurement each, in a fresh process ----------------------------------------
+# --- Measuring a program: wall time and the process's own peak memory -------------------------
+
+
+def _has_gnu_time() -> bool:
+    if not GNU_TIME.exists():
+        return False
+    try:
+        done = subprocess.run([str(GNU_TIME), "--version"], capture_output=True, text=True)
+    except OSError:
+        return False
+    return "GNU" in done.stdout + done.stderr
+
+
+HAS_GNU_TIME = _has_gnu_time()
+
+
+def measure(argv: list[str], *, ok: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+    """Run `argv` as a fresh process and wait for it: its wall time as seen from here
+    (interpreter start, imports and exit included), its peak RSS in MB, exit code and output.
+
+    The peak is the process's own: GNU time's %M (its child is forked from `time`, a small
+    process). Without GNU time it is os.wait4's ru_maxrss of that pid, which on Linux is at least
+    this script's RSS when it started the child (the kernel carries the high-water mark of the
+    address space the child replaced at exec), so it can only overstate.
+    """
+    with tempfile.TemporaryDirectory(prefix="measure-") as tmp:
+        rss_file, out_file, err_file = (Path(tmp) / n for n in ("rss", "out", "err"))
+        full = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *argv] if HAS_GNU_TIME else argv
+        with out_file.open("w") as out, err_file.open("w") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(full, stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        stdout, stderr = out_file.read_text(), err_file.read_text()
+        if HAS_GNU_TIME:
+            peak_kb = float(rss_file.read_text().split()[-1])
+        else:  # KiB on Linux, bytes on macOS
+            peak_kb = usage.ru_maxrss / (1024 if sys.platform == "darwin" else 1)
+    if code not in ok:
+        raise RuntimeError(f"{' '.join(argv)} failed ({code}):\n{stderr}{stdout[-2000:]}")
+    return {"wall": wall, "peak_mb": peak_kb / 1024, "exit": code, "stdout": stdout}
+
+
+def actionplan_command() -> str:
+    """The installed `actionplan` command, beside this interpreter or on PATH."""
+    beside = Path(sys.executable).with_name("actionplan")
+    found = str(beside) if beside.exists() else shutil.which("actionplan")
+    if not found:
+        raise SystemExit("no `actionplan` command: install the package (pip install -e .)")
+    return found
+
+
+def merge_command(master: Path, returns_dir: Path) -> list[str]:
+    receipts = master.parent / "receipts"
+    command = [actionplan_command(), "merge", str(master), "--returns", str(returns_dir)]
+    return [*command, "--receipts", str(receipts)]
+
+
+def naive_command(master: Path, returns_dir: Path) -> list[str]:
+    return [sys.executable, str(NAIVE_SCRIPT), str(master), str(returns_dir)]
+
+
+def merge_output(stdout: str) -> dict[str, int]:
+    """What `actionplan merge` said it did: returns merged, updates added."""
+    found = re.search(r"Changed [\d,]+ cells?; ([\d,]+) updates?", stdout)
+    return {
+        "returns_merged": sum(1 for line in stdout.splitlines() if line.startswith("MERGED")),
+        "updates_added": int(found.group(1).replace(",", "")) if found else -1,
+    }
+
+
+def naive_output(stdout: str) -> dict[str, int]:
+    """What bench/naive_merge.py said it did ("updates_added 9, status_writes 3, ...")."""
+    return {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", stdout)}
+
+
+# --- Children: one in-process measurement each, in a fresh process ------------------------------
 #
 # A child gets its arguments as JSON on the command line and prints its result as one JSON line.
 # Modules are imported inside the child functions, so the measured imports are the child's own.
@@ -63,38 +162,6 @@ def _peak_rss() -> dict[str, float]:
             out["vmhwm_mb"] = int(line.split()[1]) / 1024
     out["peak_rss_mb"] = out.get("vmhwm_mb", out["ru_maxrss_mb"])
     return out
-
-
-def child_seed_issue(args: dict[str, Any]) -> dict[str, Any]:
-    start = time.perf_counter()
-    from sync.copies import issue_copies
-
-    run = issue_copies(Path(args["master"]), Path(args["out"]))
-    seconds = time.perf_counter() - start
-    copies = [[c.lead, str(c.path), list(c.refs)] for c in run.copies]
-    return {"seconds": seconds, "copies": copies}
-
-
-def child_seed_merge(args: dict[str, Any]) -> dict[str, Any]:
-    start = time.perf_counter()
-    from sync.merge.apply import merge_returns
-
-    run = merge_returns(
-        Path(args["master"]),
-        [Path(p) for p in args["returns"]],
-        receipts_dir=Path(args["receipts"]),
-    )
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, **_merge_counts(run)}
-
-
-def child_seed_validate(args: dict[str, Any]) -> dict[str, Any]:
-    start = time.perf_counter()
-    from validation.run import validate_master
-
-    report = validate_master(Path(args["master"]))
-    seconds = time.perf_counter() - start
-    return {"seconds": seconds, "errors": len(report.errors), "warnings": len(report.warnings)}
 
 
 def child_seed_cycle(args: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +191,7 @@ def child_seed_cycle(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _import_ours() -> None:
-    import sync.merge.apply  # noqa: F401  (and through it calamine, lxml, openpyxl utils)
+    import sync.merge.apply  # noqa: F401  (and through it calamine and lxml)
 
 
 def _import_naive() -> None:
@@ -184,6 +251,9 @@ def _merge_counts(run: Any) -> dict[str, Any]:
 
 def child_scale_naive(args: dict[str, Any]) -> dict[str, Any]:
     _import_naive()
+    sys.path.insert(0, str(HERE.parent))
+    from bench.naive_merge import naive_merge
+
     start = time.perf_counter()
     returns = [Path(p) for p in args["returns"]]
     counts = naive_merge(Path(args["master"]), returns, Path(args["out"]))
@@ -191,86 +261,8 @@ def child_scale_naive(args: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": seconds, **_peak_rss(), **counts}
 
 
-def naive_merge(master: Path, returns: list[Path], out: Path) -> dict[str, int]:
-    """The merge as a straightforward openpyxl tool does it: load the master and every return
-    whole, copy statuses, prepend new updates, log them, save. No identity, signature, base or
-    conflict checks and no row refitting: a lower bound on the naive way's work."""
-    import datetime as dt
-    import hashlib
-
-    from openpyxl import load_workbook
-
-    now = dt.datetime.now().replace(microsecond=0)
-    label = f"Update {now.day} {now:%b} {now:%y}"
-    wb = load_workbook(master, rich_text=True)
-    plan = wb["Action Plan"]
-    header, cols = _naive_header(plan, ("Ref", "Update", "Status"))
-    row_of: dict[str, int] = {}
-    for r, (ref,) in enumerate(
-        plan.iter_rows(
-            min_row=header + 1, min_col=cols["Ref"], max_col=cols["Ref"], values_only=True
-        ),
-        header + 1,
-    ):
-        if ref is not None and str(ref).strip():
-            row_of.setdefault(str(ref).strip(), r)
-    updates, changes = wb["Updates"], wb["Changes"]
-    counts = {"updates_added": 0, "status_writes": 0, "proposals": 0}
-    for path in returns:
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        ret = load_workbook(path)
-        lead = next(
-            str(value)
-            for name, value in ret["actionplan"].iter_rows(max_col=2, values_only=True)
-            if name == "Lead"
-        )
-        sheet = ret["Action Plan"]
-        rh, rc = _naive_header(sheet, ("Ref", "Status", "New update", "Proposed time-scale"))
-        for values in sheet.iter_rows(min_row=rh + 1, values_only=True):
-            ref = values[rc["Ref"] - 1]
-            found = row_of.get(str(ref).strip()) if ref is not None else None
-            if found is None:
-                continue
-            r = found
-            status = str(values[rc["Status"] - 1] or "").strip().upper()
-            status_cell = plan.cell(r, cols["Status"])
-            if status and status != (status_cell.value or ""):
-                changes.append(
-                    [now, path.name, sha, lead, ref, "Status", status_cell.value, status, "applied"]
-                )
-                status_cell.value = status
-                counts["status_writes"] += 1
-            words = str(values[rc["New update"] - 1] or "").strip()
-            if words:
-                entry = f"{label} ({lead}): {words}"
-                cell = plan.cell(r, cols["Update"])
-                cell.value = f"{entry}\n\n{cell.value}" if cell.value else entry
-                updates.append([ref, now.date(), lead, status_cell.value, entry, path.name])
-                changes.append([now, path.name, sha, lead, ref, "Update", "", entry, "added"])
-                counts["updates_added"] += 1
-            proposed = str(values[rc["Proposed time-scale"] - 1] or "").strip()
-            if proposed:
-                field = "Proposed time-scale"
-                changes.append([now, path.name, sha, lead, ref, field, "", proposed, "proposed"])
-                counts["proposals"] += 1
-        ret.close()
-    wb.save(out)
-    return counts
-
-
-def _naive_header(ws: Any, titles: tuple[str, ...]) -> tuple[int, dict[str, int]]:
-    for r, values in enumerate(ws.iter_rows(min_row=1, max_row=40, values_only=True), 1):
-        found = {str(v).strip(): c for c, v in enumerate(values, 1) if v is not None}
-        if all(t in found for t in titles):
-            return r, {t: found[t] for t in titles}
-    raise ValueError(f"{ws.title}: no header row with {titles}")
-
-
 CHILDREN = {
     "seed-cycle": child_seed_cycle,
-    "seed-issue": child_seed_issue,
-    "seed-merge": child_seed_merge,
-    "seed-validate": child_seed_validate,
     "baseline-ours": child_baseline_ours,
     "baseline-naive": child_baseline_naive,
     "scale-ours": child_scale_ours,
@@ -327,34 +319,40 @@ def fill_returns(folder: Path, copies: list[tuple[str, Path, tuple[str, ...]]]) 
     return out
 
 
-def seed_cold(root: Path, repeat: int) -> list[dict[str, Any]]:
+def issued_copies(folder: Path) -> list[tuple[str, Path, tuple[str, ...]]]:
+    """The copies `actionplan issue` wrote in `folder`: (lead, path, refs), as each says."""
+    from sync.returns import read_return
+
+    out = []
+    for path in sorted(folder.glob("*.xlsx")):
+        identity = read_return(path).claimed.identity
+        if identity is None:
+            raise RuntimeError(f"{path}: an issued copy without an identity")
+        out.append((identity.lead, path, tuple(identity.refs)))
+    return out
+
+
+def seed_commands(root: Path, repeat: int) -> list[dict[str, Any]]:
+    """The seed cycle as three commands, each a fresh process; filling in the copies between
+    `issue` and `merge` is the leads' work and not timed."""
+    exe = actionplan_command()
     runs = []
     for n in range(repeat):
-        folder = root / f"cold-{n}"
+        folder = root / f"command-{n}"
         master = seed_master(folder)
-        issued = run_child("seed-issue", {"master": str(master), "out": str(folder / "copies")})
-        copies = [(lead, Path(p), tuple(refs)) for lead, p, refs in issued["copies"]]
-        returns = fill_returns(folder / "returns", copies)
-        merged = run_child(
-            "seed-merge",
-            {
-                "master": str(master),
-                "returns": [str(p) for p in returns],
-                "receipts": str(folder / "receipts"),
-            },
-        )
-        validated = run_child("seed-validate", {"master": str(master)})
+        issued = measure([exe, "issue", str(master), "--out", str(folder / "copies")], ok=(0,))
+        copies = issued_copies(folder / "copies")
+        fill_returns(folder / "returns", copies)
+        merged = measure(merge_command(master, folder / "returns"))
+        validated = measure([exe, "validate", str(master)])
+        steps = {"issue": issued, "merge": merged, "validate": validated}
         runs.append(
             {
-                "issue": issued["seconds"],
-                "merge": merged["seconds"],
-                "validate": validated["seconds"],
-                "process_wall": issued["process_wall"]
-                + merged["process_wall"]
-                + validated["process_wall"],
+                **{k: r["wall"] for k, r in steps.items()},
+                "peak_mb": {k: r["peak_mb"] for k, r in steps.items()},
+                "exit": {k: r["exit"] for k, r in steps.items()},
                 "copies": len(copies),
-                "merge_counts": {k: v for k, v in merged.items() if k != "seconds"},
-                "validation": {k: validated[k] for k in ("errors", "warnings")},
+                "merge_said": merge_output(merged["stdout"]),
             }
         )
     return runs
@@ -530,26 +528,30 @@ def scale_answers(plan: Any, copies: list[tuple[str, tuple[str, ...]]]) -> dict[
     return answers
 
 
-def scale(root: Path, items: int, leads: int, profile: Path | None) -> dict[str, Any]:
-    import shutil
+# --- Setups: generated plans, issued and filled in, made before anything is timed ---------------
 
+
+def make_setup(folder: str, items: int, leads: int) -> dict[str, Any]:
+    """Write a generated plan's master, issue a copy to every lead with items and fill in every
+    copy (all of its items answered) in `folder`; what was made, and how long each step took.
+    Runs in a worker process; nothing here is a measurement."""
     from sync.copies import issue_copies
     from sync.simulate import fill_copy
     from workbook.master.write import write_master
 
-    setup: dict[str, float] = {}
+    base = Path(folder)
+    base.mkdir(parents=True)
+    seconds: dict[str, float] = {}
     t = time.perf_counter()
     plan = generate_plan(items, leads)
-    setup["generate"] = time.perf_counter() - t
-    base = root / "scale"
-    base.mkdir()
+    seconds["generate"] = time.perf_counter() - t
     master = base / "master.xlsx"
     t = time.perf_counter()
     write_master(plan, master)
-    setup["write_master"] = time.perf_counter() - t
+    seconds["write_master"] = time.perf_counter() - t
     t = time.perf_counter()
     issued = issue_copies(master, base / "copies")
-    setup["issue"] = time.perf_counter() - t
+    seconds["issue"] = time.perf_counter() - t
     copies = [(c.lead, c.refs) for c in issued.copies]
     answers = scale_answers(plan, copies)
     returns_dir = base / "returns"
@@ -559,47 +561,157 @@ def scale(root: Path, items: int, leads: int, profile: Path | None) -> dict[str,
     for c in issued.copies:
         path = returns_dir / f"return - {c.lead}.xlsx"
         fill_copy(c.path, path, answers[c.lead])
-        returns.append(path)
-    setup["fill"] = time.perf_counter() - t
-    expected_updates = sum(1 for mine in answers.values() for a in mine.values() if a.update)
-
-    def fresh(name: str) -> Path:
-        folder = base / name
-        folder.mkdir()
-        return Path(shutil.copy2(master, folder / master.name))
-
-    ours_master = fresh("ours")
-    ours = run_child(
-        "scale-ours",
-        {
-            "master": str(ours_master),
-            "returns": [str(p) for p in returns],
-            "receipts": str(ours_master.parent / "receipts"),
-            "profile": str(profile) if profile else "",
-        },
-    )
-    naive_master = fresh("naive")
-    naive = run_child(
-        "scale-naive",
-        {
-            "master": str(naive_master),
-            "returns": [str(p) for p in returns],
-            "out": str(naive_master.parent / "saved.xlsx"),
-        },
-    )
+        returns.append(str(path))
+    seconds["fill"] = time.perf_counter() - t
     return {
         "items": items,
         "leads": len(plan.leads),
-        "copies": len(issued.copies),
-        "item_copies": sum(len(refs) for _, refs in copies),
+        "returns": len(returns),
+        "item_rows": sum(len(refs) for _, refs in copies),
+        "expected_updates": sum(1 for mine in answers.values() for a in mine.values() if a.update),
+        "master": str(master),
+        "returns_dir": str(returns_dir),
+        "return_paths": returns,
         "master_bytes": master.stat().st_size,
-        "returns_bytes": sum(p.stat().st_size for p in returns),
-        "setup_seconds": setup,
-        "expected_updates": expected_updates,
-        "ours": ours,
-        "naive": naive,
+        "returns_bytes": sum(Path(p).stat().st_size for p in returns),
+        "setup_seconds": seconds,
+    }
+
+
+def make_setups(root: Path, cells: list[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    """Every cell's setup, made two at a time (the biggest first), before any timing."""
+    order = sorted(set(cells), key=lambda c: -c[0] * (c[1] + 20))
+    workers = max(1, min(2, os.cpu_count() or 1, len(order)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {
+            cell: pool.submit(make_setup, str(root / f"setup-{cell[0]}x{cell[1]}"), *cell)
+            for cell in order
+        }
+        return {cell: future.result() for cell, future in futures.items()}
+
+
+def fresh_master(setup: dict[str, Any], folder: Path) -> Path:
+    """A fresh copy of the setup's master, alone in `folder` (its receipts and backup go there)."""
+    folder.mkdir(parents=True)
+    return Path(shutil.copy2(setup["master"], folder / "master.xlsx"))
+
+
+def run_ours_command(setup: dict[str, Any], folder: Path) -> dict[str, Any]:
+    master = fresh_master(setup, folder)
+    r = measure(merge_command(master, Path(setup["returns_dir"])))
+    r.update(merge_output(r.pop("stdout")))
+    shutil.rmtree(folder)
+    return r
+
+
+def run_naive_command(setup: dict[str, Any], folder: Path) -> dict[str, Any]:
+    master = fresh_master(setup, folder)
+    r = measure(naive_command(master, Path(setup["returns_dir"])), ok=(0,))
+    r.update(naive_output(r.pop("stdout")))
+    shutil.rmtree(folder)
+    return r
+
+
+def compare(root: Path, setup: dict[str, Any], repeat: int, profile: Path | None) -> dict:
+    """Targets 2a-c on one setup: the commands side by side, then the in-process merges; each
+    pair alternated (ours first, then naive first, ...) so that both share the machine's noise."""
+    command: dict[str, list[dict[str, Any]]] = {"ours": [], "naive": []}
+    for n in range(repeat):
+        for who in ("ours", "naive") if n % 2 == 0 else ("naive", "ours"):
+            run = run_ours_command if who == "ours" else run_naive_command
+            command[who].append(run(setup, root / f"command-{who}-{n}"))
+    in_process: dict[str, list[dict[str, Any]]] = {"ours": [], "naive": []}
+    for n in range(repeat):
+        for who in ("ours", "naive") if n % 2 == 0 else ("naive", "ours"):
+            master = fresh_master(setup, root / f"in-process-{who}-{n}")
+            if who == "ours":
+                args = {
+                    "master": str(master),
+                    "returns": setup["return_paths"],
+                    "receipts": str(master.parent / "receipts"),
+                    "profile": str(profile) if profile and n == 0 else "",
+                }
+                in_process[who].append(run_child("scale-ours", args))
+            else:
+                args = {
+                    "master": str(master),
+                    "returns": setup["return_paths"],
+                    "out": str(master.parent / "saved.xlsx"),
+                }
+                in_process[who].append(run_child("scale-naive", args))
+            shutil.rmtree(master.parent)
+    ours_wall = statistics.median(r["wall"] for r in command["ours"])
+    naive_wall = statistics.median(r["wall"] for r in command["naive"])
+    ours_in = statistics.median(r["seconds"] for r in in_process["ours"])
+    naive_in = statistics.median(r["seconds"] for r in in_process["naive"])
+    peak = max(r["peak_mb"] for r in command["ours"])
+    every_run = [*command["ours"], *in_process["ours"]]
+    complete = all(
+        r["returns_merged"] == setup["returns"] and r["updates_added"] == setup["expected_updates"]
+        for r in every_run
+    )
+    return {
+        "command": command,
+        "in_process": in_process,
+        "ours_command_s": ours_wall,
+        "naive_command_s": naive_wall,
+        "command_ratio": ours_wall / naive_wall,
+        "ours_in_process_s": ours_in,
+        "naive_in_process_s": naive_in,
+        "in_process_ratio": ours_in / naive_in,
+        "peak_mb": peak,
+        "naive_peak_mb": max(r["peak_mb"] for r in command["naive"]),
         "baseline_ours": run_child("baseline-ours", {}),
         "baseline_naive": run_child("baseline-naive", {}),
+        "complete": complete,
+        "pass": {
+            "command_ratio": ours_wall / naive_wall <= COMMAND_RATIO_TARGET,
+            "in_process": ours_in < IN_PROCESS_TARGET_S,
+            "peak": peak < PEAK_MB_TARGET,
+        },
+    }
+
+
+def scale_table(
+    root: Path,
+    setups: dict[tuple[int, int], dict],
+    cells: list[tuple[int, int]],
+    repeat: int,
+    measured: dict[tuple[int, int], list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """The merge command on every cell: median wall of `repeat`, the largest peak; runs already
+    made on a cell (`measured`) are taken, not repeated."""
+    rows = []
+    for cell in cells:
+        setup = setups[cell]
+        runs = list(measured.get(cell, []))[:repeat]
+        while len(runs) < repeat:
+            runs.append(run_ours_command(setup, root / f"table-{cell[0]}x{cell[1]}-{len(runs)}"))
+        wall = statistics.median(r["wall"] for r in runs)
+        rows.append(
+            {
+                "items": setup["items"],
+                "leads": setup["leads"],
+                "returns": setup["returns"],
+                "item_rows": setup["item_rows"],
+                "wall": wall,
+                "walls": [r["wall"] for r in runs],
+                "ms_per_1000_rows": wall / setup["item_rows"] * 1e6,
+                "peak_mb": max(r["peak_mb"] for r in runs),
+                "complete": all(
+                    r["returns_merged"] == setup["returns"]
+                    and r["updates_added"] == setup["expected_updates"]
+                    for r in runs
+                ),
+                "setup_seconds": sum(setup["setup_seconds"].values()),
+            }
+        )
+    big = [r["ms_per_1000_rows"] for r in rows if r["item_rows"] >= LINEAR_MIN_ROWS]
+    spread = max(big) / min(big) if len(big) >= 2 else None
+    return {
+        "rows": rows,
+        "per_row_spread": spread,
+        "pass": spread is not None and spread <= LINEAR_TARGET,
     }
 
 
@@ -609,10 +721,21 @@ def scale(root: Path, items: int, leads: int, profile: Path | None) -> dict[str,
 def machine() -> dict[str, Any]:
     from importlib.metadata import version
 
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
     return {
+        "cpu": cpu,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_before": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "peak_from": "GNU time %M" if HAS_GNU_TIME else "os.wait4 ru_maxrss",
         "packages": {
             name: version(name) for name in ("openpyxl", "python-calamine", "lxml", "pandera")
         },
@@ -623,90 +746,129 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def _seed_report(seed: dict[str, Any]) -> list[str]:
+    cmd, cycle, warm, n = seed["command"], seed["cycle"], seed["warm"], seed["repeat"]
+    first = seed["command_runs"][0]
+    peaks = {k: max(r["peak_mb"][k] for r in seed["command_runs"]) for k in first["peak_mb"]}
+    lines = [
+        "",
+        f"1. Seed cycle as three commands: {seed['items']} items, {first['copies']} leads "
+        f"(median of {n}; master write and the leads' filling not timed)",
+        f"   {'step':<10}{'command':>12}{'peak':>9}{'(one process':>16}{'warm)':>10}",
+    ]
+    for step in ("issue", "merge", "validate", "total"):
+        peak = f"{peaks[step]:>6.0f} MB" if step in peaks else " " * 9
+        lines.append(
+            f"   {step:<10}{cmd[step]:>10.3f} s{peak}{cycle[step]:>14.3f} s{warm[step]:>8.3f} s"
+        )
+    said = first["merge_said"]
+    lines += [
+        f"   target: the three commands under {SEED_TARGET_S} s in all "
+        f"(interpreter starts included): {cmd['total']:.3f} s  {verdict(seed['pass'])}",
+        "   command = `actionplan issue/merge/validate`, each a fresh process, as the owner runs "
+        "them;",
+        "   one process = a fresh process per cycle (each import paid once); warm = after a "
+        "warm-up cycle",
+        f"   merge said: {said['returns_merged']} returns merged, {said['updates_added']} "
+        f"updates; exit codes merge {first['exit']['merge']}, validate "
+        f"{first['exit']['validate']}",
+    ]
+    return lines
+
+
+def _scale_report(s: dict[str, Any], repeat: int) -> list[str]:
+    setup, c = s["setup"], s["compare"]
+    setup_s = ", ".join(f"{k} {v:.1f} s" for k, v in setup["setup_seconds"].items())
+    b_ours, b_naive = c["baseline_ours"], c["baseline_naive"]
+
+    def walls(runs: list[dict[str, Any]], key: str) -> str:
+        return " ".join(f"{r[key]:.2f}" for r in runs)
+
+    ours_in, naive_in = c["in_process"]["ours"], c["in_process"]["naive"]
+    return [
+        "",
+        f"2. Merge: {setup['items']} items, {setup['leads']} leads, {setup['returns']} returns "
+        f"({setup['item_rows']} item rows returned, every one answered)",
+        f"   master {setup['master_bytes'] / 1e6:.1f} MB, returns "
+        f"{setup['returns_bytes'] / 1e6:.1f} MB in all; setup (not timed): {setup_s}",
+        f"   a. whole command vs a plain openpyxl script, fresh processes, median of {repeat} "
+        "(alternated):",
+        f"      actionplan merge    {c['ours_command_s']:>6.2f} s   peak {c['peak_mb']:>4.0f} MB"
+        f"   runs {walls(c['command']['ours'], 'wall')}",
+        f"      naive_merge.py      {c['naive_command_s']:>6.2f} s   peak "
+        f"{c['naive_peak_mb']:>4.0f} MB   runs {walls(c['command']['naive'], 'wall')}",
+        f"      ours / naive {c['command_ratio']:.2f}   target <= {COMMAND_RATIO_TARGET:.2f}: "
+        f"{verdict(c['pass']['command_ratio'])}",
+        f"   b. merge_returns in-process (imports done), median of {repeat}: "
+        f"{c['ours_in_process_s']:.2f} s   target < {IN_PROCESS_TARGET_S} s: "
+        f"{verdict(c['pass']['in_process'])}",
+        f"      runs {walls(ours_in, 'seconds')}; naive_merge in-process "
+        f"{c['naive_in_process_s']:.2f} s (runs {walls(naive_in, 'seconds')});",
+        f"      ours / naive in-process {c['in_process_ratio']:.2f} (the old figure: naive "
+        f"{1 / c['in_process_ratio']:.1f}x slower)",
+        f"      child peak RSS (VmHWM): ours {max(r['peak_rss_mb'] for r in ours_in):.0f} MB "
+        f"({b_ours['peak_rss_mb']:.0f} MB imports only), naive "
+        f"{max(r['peak_rss_mb'] for r in naive_in):.0f} MB ({b_naive['peak_rss_mb']:.0f} MB)",
+        f"   c. peak memory of the merge command (largest of {repeat}): {c['peak_mb']:.0f} MB   "
+        f"target < {PEAK_MB_TARGET:.0f} MB: {verdict(c['pass']['peak'])}",
+        f"   check: every run of ours merged all {setup['returns']} returns and added the "
+        f"{setup['expected_updates']} updates typed: {verdict(c['complete'])}",
+    ]
+
+
+def _table_report(t: dict[str, Any], repeat: int) -> list[str]:
+    lines = [
+        "",
+        f"3. Scaling: the merge command (fresh process), median of {repeat}; every copy filled in",
+        f"   {'items':>6}{'leads':>6}{'returns':>8}{'rows':>7}{'wall':>9}{'ms/1000 rows':>14}"
+        f"{'peak':>9}{'setup':>9}  check",
+    ]
+    for r in t["rows"]:
+        lines.append(
+            f"   {r['items']:>6}{r['leads']:>6}{r['returns']:>8}{r['item_rows']:>7}"
+            f"{r['wall']:>7.2f} s{r['ms_per_1000_rows']:>11.0f} ms{r['peak_mb']:>6.0f} MB"
+            f"{r['setup_seconds']:>7.0f} s  {verdict(r['complete'])}"
+        )
+    spread = t["per_row_spread"]
+    shown = f"{spread:.2f}" if spread is not None else "n/a (fewer than 2 big cells)"
+    lines += [
+        f"   linear: time per row, largest / smallest among cells of >= {LINEAR_MIN_ROWS} rows: "
+        f"{shown}   target <= {LINEAR_TARGET:.0f}: {verdict(t['pass'])}",
+        "   rows = item rows returned (items x leads per item); wall includes the interpreter "
+        "start and imports;",
+        "   check = every return merged and every update typed added; setup = write, issue, "
+        "fill (not timed)",
+    ]
+    return lines
+
+
 def report(result: dict[str, Any]) -> str:
-    lines = []
     m = result["machine"]
-    lines.append(f"machine: {m['cpu_count']} CPUs, Python {m['python']}, {m['platform']}")
-    lines.append("         " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()))
+    load = m["load_before"]
+    lines = [
+        f"machine: {m['cpu']}, {m['cpu_count']} CPUs, Python {m['python']}, {m['platform']}",
+        "         " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()),
+        f"         load average before: {' '.join(f'{x:.2f}' for x in load) if load else '-'}; "
+        f"peak memory from {m['peak_from']}",
+    ]
+    if "setup" in result:
+        lines.append(
+            f"setups: {len(result['setup']['cells'])} made in {result['setup']['seconds']:.0f} s "
+            "(two at a time, not timed)"
+        )
+    repeat = result["repeat"]
     if "seed" in result:
-        seed = result["seed"]
-        cycle, cold, warm, n = seed["cycle"], seed["command"], seed["warm"], seed["repeat"]
-        counts = seed["command_runs"][0]
-        columns = (("cycle", cycle), ("command", cold), ("warm", warm))
-        lines += [
-            "",
-            f"1. Seed cycle: {seed['items']} items, {counts['copies']} leads (median of {n}; "
-            "master write and "
-            "the leads' filling not timed)",
-            f"   {'step':<10}" + "".join(f"{name:>14}" for name, _ in columns),
-        ]
-        for step in ("issue", "merge", "validate", "total"):
-            lines.append(f"   {step:<10}" + "".join(f"{c[step]:>12.3f} s" for _, c in columns))
-        lines.append(
-            f"   target total < {SEED_TARGET_S} s:"
-            + "".join(f"{verdict(c['total'] < SEED_TARGET_S):>14}" for _, c in columns)
-        )
-        lines += [
-            "   cycle   = one fresh process per cycle: each import paid once, by the first step "
-            "needing it",
-            "   command = one fresh process per step, as `actionplan issue/merge/validate` "
-            "would be run;",
-            "             each step pays all its own imports (not the interpreter start; with "
-            f"the 3 starts: {cold['process_wall']:.3f} s)",
-            "   warm    = all cycles in one process after a warm-up cycle (nothing left to import)",
-        ]
-        mc, v = counts["merge_counts"], counts["validation"]
-        lines.append(
-            f"   merge: {mc['returns_merged']} returns merged, {mc['status_writes']} statuses, "
-            f"{mc['updates_added']} updates, {mc['conflicts']} conflicts, {mc['proposals']} "
-            f"proposals; validate: {v['errors']} errors, {v['warnings']} warnings"
-        )
+        lines += _seed_report(result["seed"])
     if "scale" in result:
-        s = result["scale"]
-        ours, naive = s["ours"], s["naive"]
-        b_ours, b_naive = s["baseline_ours"], s["baseline_naive"]
-        ratio = naive["seconds"] / ours["seconds"]
-        setup = ", ".join(f"{k} {v:.1f} s" for k, v in s["setup_seconds"].items())
-        lines += [
-            "",
-            f"2. Scale merge: {s['items']} items, {s['leads']} leads, {s['copies']} returns "
-            f"({s['item_copies']} item rows returned)",
-            f"   master {s['master_bytes'] / 1e6:.1f} MB, returns {s['returns_bytes'] / 1e6:.1f} "
-            f"MB in all; setup (not timed): {setup}",
-            f"   {'':<26}{'wall':>10}{'peak RSS*':>12}{'imports only':>15}{'increment':>12}",
-        ]
-        for name, r, b in (
-            ("ours (merge_returns)", ours, b_ours),
-            ("naive (openpyxl)**", naive, b_naive),
-        ):
-            lines.append(
-                f"   {name:<26}{r['seconds']:>8.2f} s{r['peak_rss_mb']:>9.0f} MB"
-                f"{b['peak_rss_mb']:>12.0f} MB{r['peak_rss_mb'] - b['peak_rss_mb']:>9.0f} MB"
-            )
-        lines += [
-            f"   naive / ours: {ratio:.1f}x   target >= {SPEEDUP_TARGET:.0f}x: "
-            f"{verdict(ratio >= SPEEDUP_TARGET)}",
-            f"   ours peak RSS {ours['peak_rss_mb']:.0f} MB   "
-            f"target < {PEAK_RSS_TARGET_MB:.0f} MB: "
-            f"{verdict(ours['peak_rss_mb'] < PEAK_RSS_TARGET_MB)}",
-            f"   ours: {ours['returns_merged']} returns merged, {ours['status_writes']} statuses "
-            f"applied, {ours['conflicts']} conflicts, {ours['proposals']} proposals, "
-            f"{ours['changes_rows']} Changes rows",
-            f"   updates added {ours['updates_added']} = New update cells filled "
-            f"{s['expected_updates']}: "
-            f"{verdict(ours['updates_added'] == s['expected_updates'])}",
-            f"   naive: {naive['status_writes']} statuses copied, {naive['updates_added']} "
-            f"updates added, {naive['proposals']} proposals logged",
-            "   * peak RSS: the child's own high-water mark (VmHWM where the OS has it; "
-            f"its ru_maxrss read {ours['ru_maxrss_mb']:.0f} MB",
-            "     for ours, as on Linux a child's ru_maxrss starts at its parent's RSS at fork)",
-            "   ** naive: no identity/signature/base/conflict checks, no row refit, no receipts "
-            "or backup:",
-            "     a lower bound on a straightforward openpyxl tool's work. Wall = the merge call "
-            "only, modules already imported.",
-        ]
-    lines.append("")
-    lines.append(f"script took {result['script_seconds']:.1f} s")
+        lines += _scale_report(result["scale"], repeat)
+    if "table" in result:
+        lines += _table_report(result["table"], repeat)
+    verdicts = result["verdicts"]
+    lines += [
+        "",
+        "targets: " + ", ".join(f"{k} {verdict(v)}" for k, v in verdicts.items()),
+        f"script took {result['script_seconds']:.0f} s",
+    ]
     return "\n".join(lines)
 
 
@@ -714,11 +876,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=2000, help="items in the generated plan")
     parser.add_argument("--leads", type=int, default=50, help="leads in the generated plan")
-    parser.add_argument("--repeat", type=int, default=5, help="seed-cycle repetitions")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each timing")
+    parser.add_argument("--quick", action="store_true", help="no 10,000-item row in the table")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--skip-seed", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--skip-scale", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--profile", type=Path, help=argparse.SUPPRESS)  # cProfile our merge
+    parser.add_argument("--skip-seed", action="store_true", help="no seed cycle")
+    parser.add_argument("--skip-scale", action="store_true", help="no merge at --items/--leads")
+    parser.add_argument("--skip-scale-table", action="store_true", help="no scaling table")
+    parser.add_argument("--profile", type=Path, help="cProfile our first in-process merge here")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "ARGS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -727,40 +891,61 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     started = time.perf_counter()
-    result: dict[str, Any] = {"machine": machine()}
+    result: dict[str, Any] = {"machine": machine(), "repeat": args.repeat}
+    verdicts: dict[str, bool] = {}
+    main_cell = (args.items, args.leads)
+    table_cells = [
+        (items, leads)
+        for items in TABLE_ITEMS
+        if not (args.quick and items > 2000)
+        for leads in TABLE_LEADS
+    ]
+    cells = [main_cell] if not args.skip_scale else []
+    cells += table_cells if not args.skip_scale_table else []
     with tempfile.TemporaryDirectory(prefix="merge_cycle-") as tmp:
         root = Path(tmp)
+        setups: dict[tuple[int, int], dict] = {}
+        if cells:
+            t = time.perf_counter()
+            setups = make_setups(root, cells)
+            result["setup"] = {"cells": sorted(setups), "seconds": time.perf_counter() - t}
         if not args.skip_seed:
-            cycle_runs = seed_cycle_process(root, args.repeat)
-            cold_runs = seed_cold(root, args.repeat)
-            warm_runs = seed_warm(root, args.repeat)
-            keys = ("issue", "merge", "validate")
             from workbook.importers.seed import seed_plan
 
-            result["seed"] = {
+            command_runs = seed_commands(root, args.repeat)
+            cycle_runs = seed_cycle_process(root, args.repeat)
+            warm_runs = seed_warm(root, args.repeat)
+            keys = ("issue", "merge", "validate")
+            seed = {
                 "items": len(seed_plan().items),
                 "repeat": args.repeat,
+                "command": summarise(command_runs, keys),
                 "cycle": summarise(cycle_runs, keys),
-                "command": summarise(cold_runs, (*keys, "process_wall")),
                 "warm": summarise(warm_runs, keys),
+                "command_runs": command_runs,
                 "cycle_runs": cycle_runs,
-                "command_runs": cold_runs,
                 "warm_runs": warm_runs,
                 "target_total_s": SEED_TARGET_S,
             }
-            result["seed"]["pass"] = {
-                k: result["seed"][k]["total"] < SEED_TARGET_S for k in ("cycle", "command", "warm")
-            }
+            seed["pass"] = seed["command"]["total"] < SEED_TARGET_S
+            result["seed"] = seed
+            verdicts["1 seed commands"] = seed["pass"]
+        measured: dict[tuple[int, int], list[dict[str, Any]]] = {}
         if not args.skip_scale:
-            s = scale(root, args.items, args.leads, args.profile)
-            s["ratio"] = s["naive"]["seconds"] / s["ours"]["seconds"]
-            s["targets"] = {"ratio": SPEEDUP_TARGET, "peak_rss_mb": PEAK_RSS_TARGET_MB}
-            s["pass"] = {
-                "ratio": s["ratio"] >= SPEEDUP_TARGET,
-                "peak_rss": s["ours"]["peak_rss_mb"] < PEAK_RSS_TARGET_MB,
-                "updates": s["ours"]["updates_added"] == s["expected_updates"],
-            }
-            result["scale"] = s
+            setup = setups[main_cell]
+            c = compare(root, setup, args.repeat, args.profile)
+            result["scale"] = {"setup": setup, "compare": c}
+            measured[main_cell] = c["command"]["ours"]
+            verdicts["2a command ratio"] = c["pass"]["command_ratio"]
+            verdicts["2b in-process"] = c["pass"]["in_process"]
+            verdicts["2c peak memory"] = c["pass"]["peak"]
+            verdicts["2 complete"] = c["complete"]
+        if not args.skip_scale_table:
+            table = scale_table(root, setups, table_cells, args.repeat, measured)
+            result["table"] = table
+            verdicts["3 linear"] = table["pass"]
+            verdicts["3 complete"] = all(r["complete"] for r in table["rows"])
+    result["verdicts"] = verdicts
     result["script_seconds"] = time.perf_counter() - started
     print(json.dumps(result, indent=2, default=str) if args.json else report(result))
     return 0
