@@ -309,12 +309,27 @@ def test_row_height_grows_with_wrapped_and_explicit_lines() -> None:
 
 
 def test_wrapped_lines_breaks_long_words() -> None:
-    width = 10  # 10 characters a line at 1.1 per unit, less a margin
-    per_line = sizes.chars_per_line(width)
-    assert sizes.wrapped_lines("x" * per_line, width) == 1
+    width = 10
+    per_line = max(n for n in range(1, 40) if sizes.wrapped_lines("x" * n, width) == 1)
     assert sizes.wrapped_lines("x" * (per_line + 1), width) == 2
+    assert sizes.wrapped_lines("x" * (3 * per_line + 1), width) == 4
     assert sizes.wrapped_lines("ab " + "x" * per_line, width) == 2
     assert sizes.wrapped_lines("", width) == 0
+
+
+def test_wrapped_lines_measure_each_letter() -> None:
+    """Arial's own widths: narrow letters fit more to a line than wide ones, bold fewer than
+    regular; a character the tables do not hold is taken as wide as any letter."""
+    width = 20
+    assert sizes.wrapped_lines("i" * 40, width) == 1
+    assert sizes.wrapped_lines("W" * 40, width) >= 3
+    words = "Management oversight of practice " * 6
+    assert sizes.wrapped_lines("x" * 80, width, bold=True) > sizes.wrapped_lines("x" * 80, width)
+    assert sizes.wrapped_lines("\u4e00" * 30, width) >= sizes.wrapped_lines("W" * 30, width)
+    # LibreOffice's column is wider and its lines shorter than Excel's: Excel's count rules
+    excel, office = sizes.line_counts(words, width)
+    assert excel >= office >= 1
+    assert sizes.wrapped_lines(words, width) == excel
 
 
 # --- Reading what owners did to the workbook -------------------------------------------------

@@ -127,3 +127,75 @@ def test_master_sheets_print_legibly_on_their_own(tmp_path: Path) -> None:
                     # every word is printed: no column cut off or written over by the next
                     for word in value.split():
                         assert word in words, (name, word, value)
+
+
+def _calc_rows(book: Path) -> dict:
+    """tests/calc_rows.py on `book`: Calc's line spacing and, per visible sheet, each row's
+    height as loaded and Calc's optimal height for it."""
+    import json
+
+    from office import SYSTEM_PYTHON
+
+    script = Path(__file__).parent / "calc_rows.py"
+    done = subprocess.run(
+        [SYSTEM_PYTHON, "-I", str(script), str(book)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return json.loads(done.stdout)
+
+
+@needs_office
+def test_rows_are_sized_to_their_text_in_libreoffice(seed: Plan, tmp_path: Path) -> None:
+    """Each of the plan's texts alone in a row of its column: the estimate of LibreOffice's
+    lines is never fewer than Calc draws, nor more than one over; Excel's estimate, which sizes
+    the row, never fewer. Then the master as LibreOffice shows it: no row cut short, and none
+    taller than the lines its text takes plus two lines of Excel's (taller) line height."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    from workbook.formatting import layout, sizes
+    from workbook.master.sheets import COLUMN_BY_KEY
+    from workbook.master.write import item_texts
+
+    keys = ("finding", "actions", "lead", "timescale", "updates")
+    samples = [
+        (key, text)
+        for item in seed.items
+        for key, text in item_texts(item).items()
+        if key in keys and text
+    ]
+    wb = Workbook()
+    layout.use_body_font_as_default(wb)
+    ws = wb.active
+    for i, key in enumerate(keys, 1):
+        ws.column_dimensions[get_column_letter(i)].width = COLUMN_BY_KEY[key].width
+    for row, (key, text) in enumerate(samples, 1):
+        cell = ws.cell(row, keys.index(key) + 1, text)
+        cell.alignment = layout.WRAP_TOP
+    book = tmp_path / "samples.xlsx"
+    wb.save(book)
+    measured = _calc_rows(book)
+    line = measured["line"]
+    rows = next(iter(measured["sheets"].values()))
+    first = rows[0][2] - line * (round(rows[0][2] / line) - 1)  # one line and the margins
+    for (key, text), (_, _, needed, _) in zip(samples, rows, strict=True):
+        drawn = round((needed - first) / line) + 1
+        excel, office = sizes.line_counts(text, COLUMN_BY_KEY[key].width)
+        assert drawn <= office <= drawn + 1, (key, drawn, office, text[:60])
+        assert excel >= drawn, (key, drawn, excel, text[:60])
+
+    master = tmp_path / "master.xlsx"
+    write_master(seed, master)
+    measured = _calc_rows(master)
+    shown = 0
+    for row, height, needed, merged in measured["sheets"]["Action Plan"]:
+        if merged or height == 0:
+            continue
+        drawn = round((needed - first) / line) + 1
+        assert height >= needed - 0.5, (row, height, needed)  # nothing cut off
+        assert height <= sizes.height_for_lines(drawn + 2) + 0.5, (row, height, needed)
+        shown += 1
+    assert shown >= len(seed.items)

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 
+from workbook.formatting import font_widths
 from workbook.master.sheets import COLUMN_BY_KEY
 
 FONT_NAME = "Arial"
@@ -37,52 +38,124 @@ def number_format_for(values: Iterable[object]) -> str | None:
 
 
 # --- Row heights ----------------------------------------------------------------------------
+#
+# A row's height is stored in the file, and both programs draw the row at that height: Excel does
+# not grow a row to fit text a program wrote, and LibreOffice keeps a stored height on load. So the
+# height is estimated here, for both: text is wrapped word by word with Arial's own character
+# widths (`font_widths`, from Liberation Sans, its metric twin), once in Excel's column and once in
+# LibreOffice's, and the row is as tall as the taller of the two. Each estimate may give more lines
+# than the program draws, never fewer: breaks are taken only at spaces (both programs also break
+# after a hyphen) and a word too long for a line starts a fresh one.
 
-#: Height of one line of 10pt text, as Excel spaces it.
+#: Height of one line of 10pt text, as Excel spaces it (17 pixels, the default row).
 LINE_HEIGHT = 12.75
 #: Room above and below the text so the last line is not clipped by the cell border.
 ROW_PADDING = 4.0
 #: Excel refuses taller rows.
 MAX_ROW_HEIGHT = 409.0
-#: Column widths count '0' digits of the default font (Arial 10, see use_body_font_as_default).
-#: Arial 10 prose runs about 1.2 characters per digit width in Excel and LibreOffice; 1.1 leaves
-#: room for text heavy in capitals and for print rendering, which runs a little wider than screen.
-CHARS_PER_WIDTH_UNIT = 1.1
-CELL_MARGIN_CHARS = 1
+
+#: Excel draws a column-width unit as 7 pixels at 96 dpi (5.25 points) and keeps 5 pixels of it
+#: for the cell's padding and grid line; its text is Arial 10 at 13 pixels an em, a little
+#: smaller than 10 points of 0.75-point pixels, so measuring it at 10 points errs wide.
+EXCEL_POINTS_PER_UNIT = 5.25
+EXCEL_CELL_MARGIN = 3.75
+#: LibreOffice draws a column-width unit as the width of the digit 0 of Arial 10 (5.55 points,
+#: read back from Calc over UNO) and spaces lines of Arial 10 11.18 points apart (Calc's optimal
+#: heights step by that much a line); the margin is what its optimal heights of sample texts
+#: show it keeps at the sides of a cell.
+OFFICE_POINTS_PER_UNIT = 5.4
+OFFICE_CELL_MARGIN = 4.0
+OFFICE_LINE_HEIGHT = 11.18
 
 
-def chars_per_line(width: float, *, bold: bool = False) -> int:
-    """How many characters of 10pt text fit on one line of a column this wide."""
-    chars = width * CHARS_PER_WIDTH_UNIT - CELL_MARGIN_CHARS
-    if bold:
-        chars /= 1.1
-    return max(1, math.floor(chars))
+def _widths(table: str) -> dict[str, float]:
+    """Points each character of `table` (font_widths' form) takes in 10pt text."""
+    scale = FONT_SIZE / font_widths.UNITS_PER_EM
+    return {chr(int(c, 16)): int(w) * scale for c, w in (p.split(":") for p in table.split())}
+
+
+_REGULAR = _widths(font_widths.REGULAR)
+_BOLD = _widths(font_widths.BOLD)
+#: A character the tables do not hold is taken as one em, as wide as any Latin letter runs.
+_UNKNOWN = float(FONT_SIZE)
+_WIDEST = max(_UNKNOWN, *_REGULAR.values(), *_BOLD.values())
+#: Each word's width, by font: plans repeat their words, so most are measured once.
+_WORDS: tuple[dict[str, float], dict[str, float]] = ({}, {})
+_WORDS_KEPT = 200_000
+
+
+def line_counts(text: str, width: float, *, bold: bool = False) -> tuple[int, int]:
+    """Lines a wrapped cell of 10pt Arial in a column `width` units wide takes: (in Excel, in
+    LibreOffice). Each explicit line is wrapped word by word."""
+    if not text:
+        return 0, 0
+    excel_room = width * EXCEL_POINTS_PER_UNIT - EXCEL_CELL_MARGIN
+    office_room = width * OFFICE_POINTS_PER_UNIT - OFFICE_CELL_MARGIN
+    room = min(excel_room, office_room)
+    excel = office = 0
+    for line in text.split("\n"):
+        if len(line) * _WIDEST <= room:  # fits whatever its letters
+            excel += 1
+            office += 1
+            continue
+        sizes = _word_widths(line.rstrip(" ").split(" "), bold)
+        if sum(sizes) + (len(sizes) - 1) * _space(bold) <= room:
+            excel += 1
+            office += 1
+            continue
+        excel += _wrap(line, sizes, excel_room, bold)
+        office += _wrap(line, sizes, office_room, bold)
+    return excel, office
 
 
 def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
-    """Lines a wrapped cell needs: each explicit line wrapped word by word, as Excel does."""
-    if not text:
-        return 0
-    limit = chars_per_line(width, bold=bold)
-    return sum(_wrap_count(line, limit) for line in text.split("\n"))
+    """Lines of Excel's line height a wrapped cell needs to show completely in Excel and in
+    LibreOffice (`line_counts`): mostly Excel's count, whose column is the narrower and whose
+    lines are the taller."""
+    excel, office = line_counts(text, width, bold=bold)
+    return max(excel, math.ceil(office * OFFICE_LINE_HEIGHT / LINE_HEIGHT - 0.01))
 
 
-def _wrap_count(line: str, limit: int) -> int:
-    if len(line) <= limit:
-        return 1
-    lines, used = 1, 0
-    for size in map(len, line.split(" ")):
-        need = size if used == 0 else used + 1 + size
-        if need <= limit:
-            used = need
+def _space(bold: bool) -> float:
+    return (_BOLD if bold else _REGULAR)[" "]
+
+
+def _word_widths(words: list[str], bold: bool) -> list[float]:
+    known = _WORDS[bold]
+    table = _BOLD if bold else _REGULAR
+    out = []
+    for word in words:
+        size = known.get(word)
+        if size is None:
+            size = sum(table.get(c, _UNKNOWN) for c in word)
+            if len(known) < _WORDS_KEPT:
+                known[word] = size
+        out.append(size)
+    return out
+
+
+def _wrap(line: str, sizes: list[float], room: float, bold: bool) -> int:
+    """Lines `line` (its words' widths `sizes`) takes in `room` points: words fill a line while
+    they fit; a word wider than a line starts a fresh one and is broken where each line fills."""
+    space = _space(bold)
+    lines, used, empty = 1, 0.0, True
+    for word, size in zip(line.rstrip(" ").split(" "), sizes, strict=True):
+        need = size if empty else used + space + size
+        if need <= room:
+            used, empty = need, False
             continue
-        if used:  # the word moves to a fresh line
+        if not empty:
             lines += 1
-        # a word longer than a line is broken across as many lines as it takes
-        extra, used = divmod(size, limit)
-        if used == 0 and extra:
-            extra, used = extra - 1, limit
-        lines += extra
+        used, empty = size, False
+        if size > room:
+            used = 0.0
+            table = _BOLD if bold else _REGULAR
+            for char in word:
+                step = table.get(char, _UNKNOWN)
+                if used and used + step > room:
+                    lines += 1
+                    used = 0.0
+                used += step
     return lines
 
 
