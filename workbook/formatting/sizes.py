@@ -89,22 +89,22 @@ def line_counts(text: str, width: float, *, bold: bool = False) -> tuple[int, in
     LibreOffice). Each explicit line is wrapped word by word."""
     if not text:
         return 0, 0
-    excel_room = width * EXCEL_POINTS_PER_UNIT - EXCEL_CELL_MARGIN
-    office_room = width * OFFICE_POINTS_PER_UNIT - OFFICE_CELL_MARGIN
+    excel_room, office_room = _rooms(width)
     room = min(excel_room, office_room)
+    table = _BOLD if bold else _REGULAR
+    space = table[" "]
+    known = _WORDS[bold]
     excel = office = 0
     for line in text.split("\n"):
         if len(line) * _WIDEST <= room:  # fits whatever its letters
             excel += 1
             office += 1
             continue
-        sizes = _word_widths(line.rstrip(" ").split(" "), bold)
-        if sum(sizes) + (len(sizes) - 1) * _space(bold) <= room:
-            excel += 1
-            office += 1
-            continue
-        excel += _wrap(line, sizes, excel_room, bold)
-        office += _wrap(line, sizes, office_room, bold)
+        words = line.rstrip(" ").split(" ")
+        sizes = [known[w] if w in known else _measure(w, table, known) for w in words]
+        total = sum(sizes) + (len(sizes) - 1) * space
+        excel += 1 if total <= excel_room else _wrap(words, sizes, excel_room, space, table)
+        office += 1 if total <= office_room else _wrap(words, sizes, office_room, space, table)
     return excel, office
 
 
@@ -112,34 +112,43 @@ def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
     """Lines of Excel's line height a wrapped cell needs to show completely in Excel and in
     LibreOffice (`line_counts`): mostly Excel's count, whose column is the narrower and whose
     lines are the taller."""
+    if not text:
+        return 0
+    if "\n" not in text and len(text) * _WIDEST <= min(_rooms(width)):  # the common short cell
+        return 1
     excel, office = line_counts(text, width, bold=bold)
     return max(excel, math.ceil(office * OFFICE_LINE_HEIGHT / LINE_HEIGHT - 0.01))
 
 
-def _space(bold: bool) -> float:
-    return (_BOLD if bold else _REGULAR)[" "]
+_ROOMS: dict[float, tuple[float, float]] = {}
 
 
-def _word_widths(words: list[str], bold: bool) -> list[float]:
-    known = _WORDS[bold]
-    table = _BOLD if bold else _REGULAR
-    out = []
-    for word in words:
-        size = known.get(word)
-        if size is None:
-            size = sum(table.get(c, _UNKNOWN) for c in word)
-            if len(known) < _WORDS_KEPT:
-                known[word] = size
-        out.append(size)
-    return out
+def _rooms(width: float) -> tuple[float, float]:
+    """Points of text a line of a column `width` units wide holds: (in Excel, in LibreOffice)."""
+    rooms = _ROOMS.get(width)
+    if rooms is None:
+        rooms = _ROOMS[width] = (
+            width * EXCEL_POINTS_PER_UNIT - EXCEL_CELL_MARGIN,
+            width * OFFICE_POINTS_PER_UNIT - OFFICE_CELL_MARGIN,
+        )
+    return rooms
 
 
-def _wrap(line: str, sizes: list[float], room: float, bold: bool) -> int:
-    """Lines `line` (its words' widths `sizes`) takes in `room` points: words fill a line while
-    they fit; a word wider than a line starts a fresh one and is broken where each line fills."""
-    space = _space(bold)
+def _measure(word: str, table: dict[str, float], known: dict[str, float]) -> float:
+    """A word's width in points, remembered (plans repeat their words)."""
+    size = sum(table.get(c, _UNKNOWN) for c in word)
+    if len(known) < _WORDS_KEPT:
+        known[word] = size
+    return size
+
+
+def _wrap(
+    words: list[str], sizes: list[float], room: float, space: float, table: dict[str, float]
+) -> int:
+    """Lines `words` (their widths `sizes`) take in `room` points: words fill a line while they
+    fit; a word wider than a line starts a fresh one and is broken where each line fills."""
     lines, used, empty = 1, 0.0, True
-    for word, size in zip(line.rstrip(" ").split(" "), sizes, strict=True):
+    for word, size in zip(words, sizes, strict=True):
         need = size if empty else used + space + size
         if need <= room:
             used, empty = need, False
@@ -149,7 +158,6 @@ def _wrap(line: str, sizes: list[float], room: float, bold: bool) -> int:
         used, empty = size, False
         if size > room:
             used = 0.0
-            table = _BOLD if bold else _REGULAR
             for char in word:
                 step = table.get(char, _UNKNOWN)
                 if used and used + step > room:

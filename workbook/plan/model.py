@@ -129,7 +129,15 @@ class Plan:
         """The codes of the item's leads by this plan's register: unlike `Item.lead_codes`, which
         reads the item's text alone, two people with the same initials in different items get
         different codes, and a name on the Leads sheet gets the code the owner gave it."""
-        return self.register.codes_for(item.lead)
+        known = self._codes_by_lead_text
+        codes = known.get(item.lead)
+        if codes is None:  # read once per lead text: issuing asks for every item once per lead
+            codes = known[item.lead] = self.register.codes_for(item.lead)
+        return codes
+
+    @cached_property
+    def _codes_by_lead_text(self) -> dict[str, tuple[str, ...]]:
+        return {}
 
 
 # --- Shared renderings -----------------------------------------------------------------------
