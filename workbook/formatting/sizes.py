@@ -116,8 +116,19 @@ def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
         return 0
     if "\n" not in text and len(text) * _WIDEST <= min(_rooms(width)):  # the common short cell
         return 1
+    short = len(text) <= _SHORT
+    if short and (found := _SHORT_CELLS.get((text, width, bold))) is not None:
+        return found  # lists repeat their short values (leads, outcomes, file names) row on row
     excel, office = line_counts(text, width, bold=bold)
-    return max(excel, math.ceil(office * OFFICE_LINE_HEIGHT / LINE_HEIGHT - 0.01))
+    lines = max(excel, math.ceil(office * OFFICE_LINE_HEIGHT / LINE_HEIGHT - 0.01))
+    if short and len(_SHORT_CELLS) < _WORDS_KEPT:
+        _SHORT_CELLS[(text, width, bold)] = lines
+    return lines
+
+
+#: Cells this short are remembered with their line counts.
+_SHORT = 120
+_SHORT_CELLS: dict[tuple[str, float, bool], int] = {}
 
 
 _ROOMS: dict[float, tuple[float, float]] = {}
