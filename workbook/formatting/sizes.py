@@ -87,43 +87,60 @@ _WORDS_KEPT = 200_000
 def line_counts(text: str, width: float, *, bold: bool = False) -> tuple[int, int]:
     """Lines a wrapped cell of 10pt Arial in a column `width` units wide takes: (in Excel, in
     LibreOffice). Each explicit line is wrapped word by word."""
-    if not text:
-        return 0, 0
     excel_room, office_room = _rooms(width)
-    room = min(excel_room, office_room)
-    table = _BOLD if bold else _REGULAR
-    space = table[" "]
-    known = _WORDS[bold]
-    excel = office = 0
-    for line in text.split("\n"):
-        if len(line) * _WIDEST <= room:  # fits whatever its letters
-            excel += 1
-            office += 1
-            continue
-        words = line.rstrip(" ").split(" ")
-        sizes = [known[w] if w in known else _measure(w, table, known) for w in words]
-        total = sum(sizes) + (len(sizes) - 1) * space
-        excel += 1 if total <= excel_room else _wrap(words, sizes, excel_room, space, table)
-        office += 1 if total <= office_room else _wrap(words, sizes, office_room, space, table)
-    return excel, office
+    return _count(text, excel_room, bold), _count(text, office_room, bold)
 
 
 def wrapped_lines(text: str, width: float, *, bold: bool = False) -> int:
     """Lines of Excel's line height a wrapped cell needs to show completely in Excel and in
-    LibreOffice (`line_counts`): mostly Excel's count, whose column is the narrower and whose
-    lines are the taller."""
+    LibreOffice (`line_counts`): Excel's count, whose column is the narrower and whose lines are
+    the taller - a wider line never takes more lines to fill word by word, so LibreOffice's
+    count is needed only for a column too narrow for that to hold."""
     if not text:
         return 0
-    if "\n" not in text and len(text) * _WIDEST <= min(_rooms(width)):  # the common short cell
-        return 1
+    excel_room, office_room = _rooms(width)
+    room = min(excel_room, office_room)
+    if "\n" not in text:  # the common short cell, answered before any splitting
+        if len(text) * _WIDEST <= room:
+            return 1
+        if " " not in text and _word_width(text, bold) <= room:
+            return 1
     short = len(text) <= _SHORT
     if short and (found := _SHORT_CELLS.get((text, width, bold))) is not None:
         return found  # lists repeat their short values (leads, outcomes, file names) row on row
-    excel, office = line_counts(text, width, bold=bold)
-    lines = max(excel, math.ceil(office * OFFICE_LINE_HEIGHT / LINE_HEIGHT - 0.01))
+    lines = _count(text, excel_room, bold)
+    if office_room < excel_room:
+        office = _count(text, office_room, bold)
+        lines = max(lines, math.ceil(office * OFFICE_LINE_HEIGHT / LINE_HEIGHT - 0.01))
     if short and len(_SHORT_CELLS) < _WORDS_KEPT:
         _SHORT_CELLS[(text, width, bold)] = lines
     return lines
+
+
+def _count(text: str, room: float, bold: bool) -> int:
+    """Lines `text` takes wrapped word by word in `room` points, each explicit line apart."""
+    if not text:
+        return 0
+    table = _BOLD if bold else _REGULAR
+    space = table[" "]
+    known = _WORDS[bold]
+    lines = 0
+    for line in text.split("\n"):
+        if len(line) * _WIDEST <= room:  # fits whatever its letters
+            lines += 1
+            continue
+        words = line.rstrip(" ").split(" ")
+        sizes = [known[w] if w in known else _measure(w, table, known) for w in words]
+        if sum(sizes) + (len(sizes) - 1) * space <= room:
+            lines += 1
+        else:
+            lines += _wrap(words, sizes, room, space, table)
+    return lines
+
+
+def _word_width(word: str, bold: bool) -> float:
+    known = _WORDS[bold]
+    return known[word] if word in known else _measure(word, _BOLD if bold else _REGULAR, known)
 
 
 #: Cells this short are remembered with their line counts.
