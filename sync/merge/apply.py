@@ -28,7 +28,7 @@ from workbook.master.read import read_snapshot
 from workbook.master.settings import SETTING_TITLE, settings_from_sheets
 from workbook.master.sheets import SHEET_CHANGES
 from workbook.xlsx.cells import Grid
-from workbook.xlsx.files import remove_orphans, write_atomically
+from workbook.xlsx.files import remove_orphans, write_new_files
 
 RECEIPTS_FOLDER = "receipts"
 #: The sheets a merge reads besides the plan's: the audit log and the ledger.
@@ -165,14 +165,17 @@ def write_receipts(
     return merged before: its first receipt stands, and is remade from the Changes log only if it
     was never written (a merge stopped just before)."""
     filed = []
+    jobs = []
     remove_orphans(folder)  # temp receipts of a merge that was killed while writing them
     for placed in place_receipts(changes.results, receipts_in(folder)):
         result, path = placed.result, folder / placed.name
         if not placed.keep:
-            folder.mkdir(parents=True, exist_ok=True)
             text = receipt_text(result, plan_title=plan_title, when=changes.when)
-            write_atomically(path, _writer(text.encode("utf-8")))
+            jobs.append((path, _writer(text.encode("utf-8"))))
         filed.append(FiledReceipt(result.name, result.sha256, path, not placed.keep))
+    if jobs:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_new_files(jobs)  # each whole, the waits for the disk taken together
     return tuple(filed)
 
 
@@ -211,5 +214,5 @@ def _sha256(path: Path) -> str:
 
 
 def _writer(data: bytes) -> Callable[[BinaryIO], object]:
-    """What `write_atomically` calls to write `data`."""
+    """What the atomic writers (write_new_files) call to write `data`."""
     return lambda fh: fh.write(data)
