@@ -31,6 +31,9 @@ from workbook.xlsx.cells import Grid
 from workbook.xlsx.files import remove_orphans, write_new_files
 
 RECEIPTS_FOLDER = "receipts"
+#: The share of a big batch of returns the merge reads itself while a child reads the rest: less
+#: than half, as it reads the master meanwhile.
+KEEP_WHILE_READING_MASTER = 0.4
 #: The sheets a merge reads besides the plan's: the audit log and the ledger.
 MERGE_SHEETS = (SHEET_CHANGES, *LEDGER_SHEETS)
 
@@ -76,7 +79,7 @@ def merge_returns(
     master = Path(master)
     when = (when or clock.now()).replace(microsecond=0)
     if dry_run:
-        with InTwo(_read_or_reject, returns) as reading:
+        with InTwo(_read_or_reject, returns, keep=KEEP_WHILE_READING_MASTER) as reading:
             snapshot = read_snapshot(master, also=MERGE_SHEETS)
             decisions = decide(snapshot.sheets, when=when)
             read = reading.results()
@@ -84,7 +87,7 @@ def merge_returns(
         return MergeRun(master, changes, None, (), True, decisions=decisions)
     # the returns are read while the master is (on two cores, for a big batch)
     with (
-        InTwo(_read_or_reject, returns) as reading,
+        InTwo(_read_or_reject, returns, keep=KEEP_WHILE_READING_MASTER) as reading,
         editing_master(master, also=MERGE_SHEETS) as edit,
     ):
         sheets = edit.snapshot.sheets

@@ -39,7 +39,9 @@ class InTwo(Generic[T, R]):
     never returns into the caller's code. Used as a context manager, so a child is never left
     behind when the other work fails."""
 
-    def __init__(self, fn: Callable[[T], R], items: Sequence[T]) -> None:
+    def __init__(self, fn: Callable[[T], R], items: Sequence[T], *, keep: float = 0.5) -> None:
+        """`keep`: the share of the items this process does itself (less than half when it has
+        other work to do meanwhile)."""
         self._fn = fn
         items = list(items)
         self._mine, self._theirs = items, []
@@ -47,7 +49,7 @@ class InTwo(Generic[T, R]):
         self._pipe = -1
         if not _worth_forking(len(items)):
             return
-        half = len(items) // 2
+        half = round(len(items) * keep)
         try:
             read_end, write_end = os.pipe()
             pid = os.fork()
