@@ -111,7 +111,7 @@ class MasterEdit:
         for i in wrapped:
             if styles[i] is _TEXT:
                 styles[i] = _WRAPPED
-        heights = [_height([(r[i], widths[i]) for i in wrapped]) for r in rows] if wrapped else None
+        heights = _heights(rows, [(i, widths[i]) for i in wrapped]) if wrapped else None
         if existing is None:
             self._patch.add_sheet(
                 sheet,
@@ -338,13 +338,23 @@ def _style_for(values: Sequence[object]) -> CellStyle:
     return {sizes.TIMESTAMP_FORMAT: _TIMESTAMP, sizes.DATE_FORMAT: _DATE}.get(fmt or "", _TEXT)
 
 
-def _height(cells: Sequence[tuple[object, float]]) -> float | None:
-    """A list-sheet row's height for its wrapped cells, (value, column width); None (the
-    default) for one line."""
-    lines = max(
-        (sizes.wrapped_lines(v, w) for v, w in cells if isinstance(v, str) and v), default=0
-    )
-    return sizes.height_for_lines(lines) if lines > 1 else None
+def _heights(
+    rows: Sequence[Sequence[object]], wrapped: Sequence[tuple[int, float]]
+) -> list[float | None]:
+    """Each list-sheet row's height for its wrapped cells (column, width); None (the default)
+    for one line. A tight loop: a merge appends thousands of rows."""
+    wrapped_lines = sizes.wrapped_lines
+    out: list[float | None] = []
+    for row in rows:
+        lines = 1
+        for i, width in wrapped:
+            value = row[i]
+            if value and isinstance(value, str):
+                n = wrapped_lines(value, width)
+                if n > lines:
+                    lines = n
+        out.append(sizes.height_for_lines(lines) if lines > 1 else None)
+    return out
 
 
 def _width(title: str) -> float:
