@@ -724,3 +724,42 @@ def test_a_report_sheet_is_replaced_in_place(tmp_path: Path) -> None:
     assert ws["B3"].hyperlink.location == f"'{SHEET_PLAN}'!G12"
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref == "A2:B3"
     assert calamine(second, "Report")[2] == ["row 0", "G12"]
+
+
+def test_sheets_parsed_ahead_on_another_thread_give_the_same_workbook() -> None:
+    """A merge starts parsing the sheets it will write while it works out its changes: the
+    workbook it writes is byte for byte the one written without that, and a sheet the
+    workbook lacks, or a part that is not XML, is left to be reported where it is used."""
+    from workbook.xlsx.patch import XlsxPatch
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Plan"
+    ws["A1"] = "Ref"
+    for r in range(2, 200):
+        ws.cell(r, 1, f"R{r}")
+        ws.cell(r, 2, "text " * 20)
+    wb.create_sheet("Log")["A1"] = "When"
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+
+    def edited(ahead: bool) -> bytes:
+        patch = XlsxPatch(data)
+        if ahead:
+            patch.prefetch(["Plan", "Log", "No such sheet"])
+        patch.set_cell("Plan", 5, 2, "changed")
+        patch.append_rows("Log", [["one"], ["two"]])
+        return patch.to_bytes()
+
+    assert edited(True) == edited(False)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            dst.writestr(item, b"<worksheet" if item.filename.endswith("sheet2.xml") else body)
+    patch = XlsxPatch(damaged.getvalue())
+    patch.prefetch(["Plan", "Log"])
+    patch.set_cell("Plan", 5, 2, "still fine")
+    with pytest.raises(PatchError, match="not well-formed"):
+        patch.append_rows("Log", [["one"]])
