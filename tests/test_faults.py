@@ -381,10 +381,17 @@ def test_a_merge_killed_at_any_moment_leaves_the_master_before_or_after(
     ]
     report = kill_report(kills, typical)
     print(report)
-    bad = [k for k in kills if k.corrupted or len(k.temp_files) > 1 or not k.rerun_after]
+    bad = [k for k in kills if k.corrupted or _beside_master(k) > 1 or not k.rerun_after]
     assert not bad, f"{report}\n{bad}"
-    # the one orphan a kill may leave is its own, and the next merge clears it away
+    # a kill may leave its own temporary files (at most one beside the master; the receipts of
+    # one batch are written together), never one under a real name, and the next merge clears
+    # them all away
     assert all(k.rerun_temp_files == () for k in kills)
+
+
+def _beside_master(kill: Killed) -> int:
+    """The temporary files a kill left in the master's own folder."""
+    return sum(1 for t in kill.temp_files if not Path(t).parent.name)
 
 
 # Kill the merge the moment the master has been replaced, before any receipt is written.
