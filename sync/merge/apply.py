@@ -26,7 +26,7 @@ from workbook.master.edit import editing_master
 from workbook.master.editor import Editor, append_rows
 from workbook.master.read import read_snapshot
 from workbook.master.settings import SETTING_TITLE, settings_from_sheets
-from workbook.master.sheets import SHEET_CHANGES, SHEET_PLAN, SHEET_UPDATES
+from workbook.master.sheets import SHEET_CHANGES
 from workbook.xlsx.cells import Grid
 from workbook.xlsx.files import remove_orphans, write_new_files
 
@@ -93,11 +93,7 @@ def merge_returns(
         sheets = edit.snapshot.sheets
         # the owner's decisions first: the returns are merged against the plan as decided
         decisions = decide(sheets, when=when)
-        read = reading.results()
-        # once the returns are read, the sheets a merge writes are parsed on the other core
-        # while the change set is worked out
-        edit.prefetch((SHEET_PLAN, SHEET_UPDATES, SHEET_CHANGES, *LEDGER_SHEETS))
-        changes = _merge(master, sheets_after(sheets, decisions), read, when)
+        changes = _merge(master, sheets_after(sheets, decisions), reading.results(), when)
         folder = receipts_dir or master.parent / RECEIPTS_FOLDER
         # made before the master is written: a receipts folder that cannot be made stops the
         # merge with nothing written, rather than after the master has changed

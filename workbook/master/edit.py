@@ -68,11 +68,6 @@ class MasterEdit:
     def touched(self) -> bool:
         return self._touched
 
-    def prefetch(self, sheets: Sequence[str]) -> None:
-        """Begin parsing these sheets of the master on another core while the caller works out
-        its changes (XlsxPatch.prefetch)."""
-        self._patch.prefetch(sheets)
-
     def set_plan_text(self, row: int, column: int, text: str, *, key: str | None = None) -> None:
         """Write `text` into the `Action Plan` cell at Excel row `row`, 0-based `column`, keeping
         its look. With `key` (the plan column it is, e.g. "updates") the row grows when the new

@@ -13,14 +13,12 @@ lxml (not xml.etree) keeps the namespace prefixes and `mc:Ignorable` declaration
 from __future__ import annotations
 
 import bisect
-import contextlib
 import copy
 import datetime as dt
 import io
 import math
 import posixpath
 import re
-import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
@@ -340,8 +338,6 @@ class XlsxPatch:
 
     def _load(self, data: bytes, label: str) -> None:
         self._label = label
-        self._prefetching: threading.Thread | None = None
-        self._prefetched: dict[str, etree._Element] = {}
         # one parser per workbook: lxml parsers must not be shared between threads
         self._parser = etree.XMLParser(
             resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False
@@ -420,56 +416,18 @@ class XlsxPatch:
         return self._names.get(name.casefold())
 
     def _xml(self, part: str) -> etree._Element:
-        self._await_prefetch()
         root = self._parsed.get(part)
         if root is None:
-            root = self._parsed[part] = self._parse(part, self._parser)
+            try:
+                root = etree.fromstring(self._zip.read(part), self._parser)
+            except etree.XMLSyntaxError as exc:
+                msg = str(exc).splitlines()[0] if str(exc) else "syntax error"
+                raise PatchError(
+                    f"{self._label}: part {part} is not well-formed XML ({msg}); "
+                    "open the file in Excel and save it again"
+                ) from exc
+            self._parsed[part] = root
         return root
-
-    def _parse(self, part: str, parser: etree.XMLParser) -> etree._Element:
-        try:
-            return etree.fromstring(self._zip.read(part), parser)
-        except etree.XMLSyntaxError as exc:
-            msg = str(exc).splitlines()[0] if str(exc) else "syntax error"
-            raise PatchError(
-                f"{self._label}: part {part} is not well-formed XML ({msg}); "
-                "open the file in Excel and save it again"
-            ) from exc
-
-    def prefetch(self, sheets: Sequence[str]) -> None:
-        """Start parsing these sheets' XML on another thread, while the caller works out what
-        to change (lxml lets go of the GIL while it parses, so on two cores the parse is nearly
-        free); the workbook's next use waits for it. Sheets it lacks are left out, and a part
-        that cannot be parsed is left to be reported when it is used."""
-        parts = []
-        for name in sheets:
-            found = next((e for e in self._sheets if e.name.casefold() == name.casefold()), None)
-            if found is not None and found.is_worksheet and found.part is not None:
-                parts.append(found.part)
-        if not parts or self._prefetching is not None:
-            return
-        parser = etree.XMLParser(  # its own: lxml parsers must not be shared between threads
-            resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False
-        )
-        parsed: dict[str, etree._Element] = {}
-
-        def parse() -> None:
-            for part in parts:
-                with contextlib.suppress(PatchError):
-                    parsed[part] = self._parse(part, parser)
-
-        self._prefetched = parsed
-        self._prefetching = threading.Thread(target=parse, name="xlsx-prefetch", daemon=True)
-        self._prefetching.start()
-
-    def _await_prefetch(self) -> None:
-        if self._prefetching is None:
-            return
-        self._prefetching.join()
-        self._prefetching = None
-        for part, root in self._prefetched.items():
-            self._parsed.setdefault(part, root)
-        self._prefetched = {}
 
     def _relationship(self, rid: str) -> etree._Element | None:
         for rel in self._wb_rels.iterchildren(_REL):
@@ -1519,7 +1477,6 @@ class XlsxPatch:
 
     def to_bytes(self) -> bytes:
         """The workbook with the changes: changed parts re-serialised, the rest copied."""
-        self._await_prefetch()
         changed = set(self._dirty)
         for ws in self._worksheets.values():
             if ws.dirty:
