@@ -142,3 +142,20 @@ def test_the_addin_refuses_with_the_same_line_and_changes_nothing(
     assert [a.prompt for a in alerts] == [message]
     assert sheets(out) == sheets(ours.master)
     assert not (theirs.folder / "returns" / "receipts").exists()
+
+
+def test_a_copy_of_ours_with_its_plan_id_altered_is_rejected_as_altered_not_as_a_wrong_master(
+    ours: Cycle, seed: Plan
+) -> None:
+    """The copy's issue is one this master made: it is ours, its identity altered - rejected on
+    its own (exit 1, a receipt saying so), the master not refused as the wrong one."""
+    ret = _answered(ours, seed, "altered.xlsx")
+    wb = load_workbook(ret)
+    identity = next(ws for ws in wb.worksheets if ws.sheet_state == "veryHidden")
+    row = next(r for r in identity.iter_rows() if r[0].value == "Plan id")
+    row[1].value = OTHER_ID
+    wb.save(ret)
+    result = CliRunner().invoke(cli, ["merge", str(ours.master), str(ret)])
+    assert result.exit_code == 1, result.output
+    receipt = next((ours.master.parent / "receipts").glob("altered*")).read_text()
+    assert "another plan" in receipt or "altered" in receipt

@@ -660,13 +660,16 @@ def wrong_master(
 ) -> WrongMasterError | None:
     """The error to raise when every return given claims another plan than the master's; None
     when at least one could be ours (a return that cannot be read, or whose identity cannot, is
-    no evidence of a wrong master) - then each other plan's copy is rejected on its own."""
+    no evidence of a wrong master, nor is a copy of an issue this master made whose plan id was
+    altered) - then each other plan's copy is rejected on its own."""
     foreign = [
         r
         for r in returns
         if isinstance(r, ReturnedCopy)
         and r.claimed.identity is not None
         and r.claimed.identity.plan_id != master.plan_id
+        # a copy this master issued, its plan id altered, is ours and is rejected as altered
+        and r.claimed.identity.issue_id not in master.ledger.copies
     ]
     if not foreign or len(foreign) != len(returns):
         return None
