@@ -353,7 +353,7 @@ def record_issue(editor: Editor, issue: IssuePlan) -> None:
 
 
 def write_copies(issue: IssuePlan) -> tuple[IssuedFile, ...]:
-    """Write the planned copies; if one fails, those already written are removed again."""
+    """Write the planned copies, all or none (workbook.xlsx.files.write_new_files)."""
 
     def writer(c: PlannedCopy) -> Callable[[BinaryIO], object]:
         def write(fh: BinaryIO) -> None:  # each copy is built as it is written, not all at once

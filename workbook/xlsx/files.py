@@ -129,6 +129,7 @@ def write_new_files(jobs: Sequence[tuple[Path, Callable[[BinaryIO], object]]]) -
 
 
 def _fsync_file(path: Path) -> None:
+    """Flush a file (or, on POSIX, a folder) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -173,13 +174,8 @@ def _target_mode(path: Path) -> int | None:
 
 def _fsync_dir(folder: Path) -> None:
     """Make the rename itself durable; not possible on Windows, where it is not needed."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if os.name == "posix":
+        _fsync_file(folder)
 
 
 #: How long a command waits for another actionplan command writing the same master.

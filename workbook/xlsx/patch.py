@@ -1670,26 +1670,9 @@ def _escape_xml_text(text: str) -> str:
 
 
 def _text_xml(text: str) -> str:
-    """Text as a cell's XML character data: `_escape_xml_text(_clean_text(text))` in one call,
-    for the many text cells of appended rows."""
-    if not text.isprintable():
-        text = cell_safe(text)
-    if len(text) * 2 > MAX_CELL_CHARS and excel_length(text) > MAX_CELL_CHARS:
-        raise PatchError(
-            f"text of {len(text):,} characters is longer than the {MAX_CELL_CHARS:,} characters "
-            "an Excel cell can hold; shorten it"
-        )
-    if "_x" in text:
-        text = excel_escape(text)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    return text
+    """User text as a cell's XML character data: cleaned and checked as any cell's text, then
+    escaped."""
+    return _escape_xml_text(_clean_text(text))
 
 
 def _cell_xml(prefix: str, ref: str, s_attr: str, value: Value, epoch: dt.datetime) -> str:
@@ -1697,7 +1680,7 @@ def _cell_xml(prefix: str, ref: str, s_attr: str, value: Value, epoch: dt.dateti
     if value is None:
         return f'<{prefix}c r="{ref}"{s_attr}/>'
     if isinstance(value, str):
-        text = _escape_xml_text(_clean_text(value))
+        text = _text_xml(value)
         return (
             f'<{prefix}c r="{ref}"{s_attr} t="inlineStr"><{prefix}is>'
             f'<{prefix}t xml:space="preserve">{text}</{prefix}t></{prefix}is></{prefix}c>'
